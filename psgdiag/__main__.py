@@ -1,0 +1,5 @@
+"""`python -m psgdiag`."""
+
+from psgdiag.cli import main
+
+main()

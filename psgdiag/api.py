@@ -1,0 +1,139 @@
+"""The one library entry point: bytes or text in, Report out. Used by the CLI and the tests."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import BinaryIO
+
+from psgdiag import incidents as inc_mod
+from psgdiag import kb as kb_mod
+from psgdiag.extract import extract_facts
+from psgdiag.ingest import FULL_READ_LIMIT, RawText, decode, read_all
+from psgdiag.match import Matcher, TextIndex
+from psgdiag.model import (
+    Document,
+    Facts,
+    Fault,
+    Incident,
+    KnowledgeBase,
+    Report,
+    Status,
+    TimeRange,
+)
+from psgdiag.normalize import detect_locales, normalize
+from psgdiag.score import evaluate, rank
+
+
+def load_kb(extra_dirs: Sequence[Path] = ()) -> KnowledgeBase:
+    """Load the bundled signatures plus extra folders."""
+    return kb_mod.load(extra_dirs)
+
+
+def verdict_of(report_diagnoses: Sequence[object]) -> str:
+    """Return 'none', 'fix' or 'retry' for the best diagnosis."""
+    from psgdiag.model import Diagnosis
+
+    if not report_diagnoses:
+        return "none"
+    top = report_diagnoses[0]
+    assert isinstance(top, Diagnosis)
+    return "retry" if top.transient or top.fault == Fault.SERVICE else "fix"
+
+
+def diagnose_document(
+    doc: Document,
+    *,
+    kb: KnowledgeBase,
+    at: TimeRange | None = None,
+    incidents: Sequence[Incident] | None = None,
+) -> Report:
+    """Diagnose a normalised document."""
+    facts = extract_facts(doc)
+    if at is not None:
+        facts = Facts(
+            values=facts.values,
+            records=facts.records,
+            fqids=facts.fqids,
+            msg_keys=facts.msg_keys,
+            http_statuses=facts.http_statuses,
+            exceptions=facts.exceptions,
+            urls=facts.urls,
+            time=at,
+        )
+    history = tuple(incidents) if incidents is not None else inc_mod.load_all()
+    locales = detect_locales(doc)
+    index = TextIndex.build(doc)
+    matcher = Matcher(
+        index,
+        facts,
+        locales,
+        incident_for=lambda cause: inc_mod.correlate(history, cause, facts.time),
+    )
+    record_lines = frozenset(r.line for r in facts.records)
+    candidates = []
+    for sig in kb.signatures:
+        if sig.status == Status.DEPRECATED:
+            continue
+        hits = matcher.signature(sig)
+        if hits:
+            candidates.append(evaluate(sig, hits, record_lines))
+    diagnoses, whynot = rank(candidates, facts, history)
+    notes: list[str] = []
+    if not diagnoses and locales:
+        notes.append(
+            "localised PowerShell output detected ("
+            + ", ".join(locales)
+            + "): no known cause matched; the translated text may not be covered yet"
+        )
+    return Report(
+        diagnoses=diagnoses,
+        runners_up=whynot,
+        facts=facts,
+        document=doc,
+        kb_version=kb.version,
+        verdict=verdict_of(diagnoses),
+        notes=tuple(notes),
+    )
+
+
+def diagnose_text(
+    text: str,
+    *,
+    kb: KnowledgeBase | None = None,
+    at: TimeRange | None = None,
+    incidents: Sequence[Incident] | None = None,
+    source: str = "<text>",
+) -> Report:
+    """Diagnose already-decoded text."""
+    doc = normalize(RawText(text=text, encoding="text", source=source))
+    return diagnose_document(doc, kb=kb or load_kb(), at=at, incidents=incidents)
+
+
+def diagnose_bytes(
+    data: bytes,
+    *,
+    kb: KnowledgeBase | None = None,
+    at: TimeRange | None = None,
+    incidents: Sequence[Incident] | None = None,
+    source: str = "<bytes>",
+) -> Report:
+    """Diagnose raw bytes as a user would pipe them (any supported encoding)."""
+    doc = normalize(decode(data, source))
+    return diagnose_document(doc, kb=kb or load_kb(), at=at, incidents=incidents)
+
+
+def read_document(stream: BinaryIO, name: str, size: int | None, kb: KnowledgeBase) -> Document:
+    """Read a stream into a Document; large inputs are scanned on raw bytes (psgdiag.scan)."""
+    if size is not None and size > FULL_READ_LIMIT:
+        from psgdiag.scan import scan_stream
+
+        return scan_stream(stream, name, kb)
+    data = read_all(stream, name)
+    if len(data) > FULL_READ_LIMIT:
+        import io
+
+        from psgdiag.scan import scan_stream
+
+        return scan_stream(io.BytesIO(data), name, kb)
+    return normalize(decode(data, name))

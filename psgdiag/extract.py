@@ -1,0 +1,175 @@
+"""Document -> Facts: error records, FQIDs, MSG: keys, HTTP codes, URLs, versions, time.
+
+General mechanisms only: what to pull out by pattern lives in data/extractors.toml.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+
+from psgdiag.model import Document, ErrorRecord, Facts, FactValue, Line
+from psgdiag.timeparse import find_time
+
+_FQID = re.compile(r"FullyQualifiedErrorId\s*:\s*(.+)$", re.IGNORECASE)
+_CATEGORY = re.compile(
+    r"CategoryInfo\s*:\s*(?P<cat>\w+):\s*\((?P<target>.*)\)\s*\[(?P<activity>[^\]]*)\],\s*"
+    r"(?P<exc>[\w.]+)",
+    re.IGNORECASE,
+)
+# "Install-Module : message", "PackageManagement\Install-Package : message", PS 7 "Install-Package: m"
+_RECORD = re.compile(
+    r"^(?:[A-Za-z]+\\)?(?P<cmdlet>[A-Z][A-Za-z]+-[A-Za-z]+)\s?:\s+(?P<msg>\S.*)$"
+)
+_RECORD_END = re.compile(
+    r"^(?:At |In |Au caract|En l[ií]nea|Em linha|In riga|Line \||发生|所在位置|発生場所|\+ |"
+    r"CategoryInfo|FullyQualifiedErrorId|PS [A-Za-z]:|PS /)",
+)
+_MSG_KEY = re.compile(r"\bMSG:([A-Za-z_]\w+)")
+_HTTP = (
+    re.compile(r"\((?P<code>[1-5]\d\d)\)\s+[A-Z][A-Za-z]"),  # (503) Server Unavailable
+    re.compile(r"\b(?P<code>[1-5]\d\d)\s+\((?:[A-Z][\w-]*\s?){1,5}\)"),  # 503 (Service Unavailable)
+    re.compile(r"\bHTTP/\d(?:\.\d)?\s+(?P<code>[1-5]\d\d)\b"),
+    re.compile(r"status code\s*'?(?P<code>[1-5]\d\d)'?", re.IGNORECASE),
+    re.compile(r"\bStatusCode\s*[:=]\s*(?P<code>[1-5]\d\d)\b"),
+)
+_EXCEPTION = re.compile(r"\b((?:System|Microsoft)(?:\.\w+)+(?:Exception|Error))\b")
+_URL = re.compile(r"https?://[^\s'\"<>()«»\[\]{}]+", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Extractor:
+    """A named regex whose groups (and `set` values) become facts."""
+
+    name: str
+    regex: re.Pattern[str]
+    sets: tuple[tuple[str, str], ...]
+
+
+@lru_cache(maxsize=1)
+def load_extractors() -> tuple[Extractor, ...]:
+    """Load the fact extractors shipped in data/extractors.toml."""
+    text = resources.files("psgdiag.data").joinpath("extractors.toml").read_text("utf-8")
+    raw = tomllib.loads(text)
+    out = []
+    for item in raw["extractor"]:
+        out.append(
+            Extractor(
+                name=item["name"],
+                regex=re.compile(item["regex"], re.IGNORECASE),
+                sets=tuple(sorted(item.get("set", {}).items())),
+            )
+        )
+    return tuple(out)
+
+
+def _continuation(lines: tuple[Line, ...], i: int) -> str:
+    """Join the console-wrapped tail of a CategoryInfo/FQID line (catalog §1 rule 6)."""
+    text = ""
+    j = i + 1
+    while j < len(lines):
+        raw = lines[j].raw
+        stripped = raw.strip()
+        # Wrapped record fields continue on lines indented by spaces that are not a new field.
+        if not stripped or not raw[:1].isspace() or stripped.startswith("+"):
+            break
+        if " " in stripped and not stripped.startswith("."):
+            break
+        text += stripped
+        j += 1
+    return text
+
+
+def _records(lines: tuple[Line, ...]) -> tuple[list[ErrorRecord], list[FactValue]]:
+    records: list[ErrorRecord] = []
+    fqids: list[FactValue] = []
+    pending: dict[str, str] = {}
+    for i, line in enumerate(lines):
+        text = line.text
+        m = _FQID.search(text)
+        if m:
+            fq = (m.group(1) + _continuation(lines, i)).strip()
+            fqids.append(FactValue(fq, line.no))
+            if records and line.no - records[-1].line < 40 and not records[-1].fqid:
+                last = records[-1]
+                records[-1] = ErrorRecord(last.message, last.line, last.cmdlet, last.category, fq)
+            continue
+        c = _CATEGORY.search(text + _continuation(lines, i))
+        if c:
+            pending["category"] = c.group("cat")
+            pending["exception"] = c.group("exc")
+            if records and not records[-1].category:
+                last = records[-1]
+                records[-1] = ErrorRecord(
+                    last.message, last.line, last.cmdlet, c.group("cat"), last.fqid
+                )
+            continue
+        r = _RECORD.match(text)
+        if r and line.stream == "":
+            parts = [r.group("msg")]
+            j = i + 1
+            while j < len(lines) and j < i + 8:
+                nxt = lines[j].text
+                if not nxt or _RECORD_END.match(nxt) or _RECORD.match(nxt):
+                    break
+                parts.append(nxt)
+                j += 1
+            records.append(ErrorRecord(" ".join(parts), line.no, r.group("cmdlet")))
+    return records, fqids
+
+
+def extract_facts(doc: Document) -> Facts:
+    """Pull every general fact out of the document; pure, no signature involved."""
+    values: dict[str, list[FactValue]] = {}
+
+    def add(name: str, value: str, line: int) -> None:
+        bucket = values.setdefault(name, [])
+        if all(v.value != value for v in bucket):
+            bucket.append(FactValue(value, line))
+
+    extractors = load_extractors()
+    msg_keys: list[FactValue] = []
+    statuses: list[tuple[int, int]] = []
+    exceptions: list[FactValue] = []
+    urls: list[FactValue] = []
+    for line in doc.lines:
+        text = line.text
+        if not text:
+            continue
+        for ex in extractors:
+            m = ex.regex.search(text)
+            if not m:
+                continue
+            for key, val in m.groupdict().items():
+                if val:
+                    add(key, val, line.no)
+            for key, val in ex.sets:
+                add(key, val, line.no)
+        for mk in _MSG_KEY.finditer(text):
+            msg_keys.append(FactValue(mk.group(1), line.no))
+        for rx in _HTTP:
+            for hm in rx.finditer(text):
+                statuses.append((int(hm.group("code")), line.no))
+        for em in _EXCEPTION.finditer(text):
+            exceptions.append(FactValue(em.group(1), line.no))
+        for um in _URL.finditer(text):
+            url = um.group(0).rstrip(".,;:'")
+            urls.append(FactValue(url, line.no))
+            host = re.sub(r"^https?://", "", url, flags=re.IGNORECASE).split("/")[0].lower()
+            add("host", host.split(":")[0], line.no)
+    records, fqids = _records(doc.lines)
+    if "psget_version" not in values and "psget_hint" in values:
+        values["psget_version"] = values["psget_hint"]
+    return Facts(
+        values={k: tuple(v) for k, v in values.items()},
+        records=tuple(records),
+        fqids=tuple(fqids),
+        msg_keys=tuple(msg_keys),
+        http_statuses=tuple(dict.fromkeys(statuses)),
+        exceptions=tuple(exceptions),
+        urls=tuple(urls),
+        time=find_time(doc),
+    )

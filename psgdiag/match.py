@@ -1,0 +1,327 @@
+"""Evidence matchers: (Document, Facts, Signature) -> hits with original line numbers.
+
+Text is matched against two views of the whole document (message-catalog.md §1):
+- the *compact* view: lower case, all whitespace removed, so words and FQIDs that a console
+  wrapped mid-word still match (rule 6, rule 8); literals also accept the PowerShellGet
+  package/module and source/repository rewrites (rule 4) and `?` for any non-ASCII letter
+  (Windows PowerShell pipes text to programs as ASCII);
+- the *spaced* view: lines joined by one space, whitespace collapsed, for `regex` evidence
+  (RE2, case-insensitive, linear time).
+"""
+
+from __future__ import annotations
+
+import bisect
+import datetime as dt
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+from psgdiag.kb import compile_regex
+from psgdiag.model import Document, Evidence, Facts, FactTest, Hit, Incident, Signature
+
+# Synonym groups for the PowerShellGet rewrite of PackageManagement texts (catalog §1 rule 4).
+_SYNONYMS: tuple[tuple[str, str], ...] = (
+    ("packagesource", "(?:packagesource|psrepository|repository|source)"),
+    ("psrepository", "(?:packagesource|psrepository|repository|source)"),
+    ("repositories", "(?:repositories|sources)"),
+    ("repository", "(?:packagesource|psrepository|repository|source)"),
+    ("sources", "(?:repositories|sources)"),
+    ("source", "(?:packagesource|psrepository|repository|source)"),
+    ("packages", "(?:packages|modules|scripts)"),
+    ("package", "(?:package|module|script)"),
+    ("modules", "(?:packages|modules|scripts)"),
+    ("module", "(?:package|module|script)"),
+    ("scripts", "(?:packages|modules|scripts)"),
+    ("script", "(?:package|module|script)"),
+)
+_SYN_RX = re.compile("|".join(k for k, _ in _SYNONYMS))
+_SYN_MAP = dict(_SYNONYMS)
+_WS = re.compile(r"\s+")
+_TOKEN = re.compile(r"[a-z0-9]{5,}")
+_MAX_HIT_CHARS = 400
+
+
+def compact(text: str) -> str:
+    """Lower-case and drop all whitespace."""
+    return _WS.sub("", text.lower())
+
+
+@lru_cache(maxsize=4096)
+def literal_regex(literal: str) -> re.Pattern[str]:
+    """Build the compact-view regex for a literal phrase (synonyms, '?' for non-ASCII)."""
+    out: list[str] = []
+    text = compact(literal)
+    i = 0
+    while i < len(text):
+        m = _SYN_RX.match(text, i)
+        if m:
+            out.append(_SYN_MAP[m.group(0)])
+            i = m.end()
+            continue
+        ch = text[i]
+        if ord(ch) > 127:
+            j = i
+            while j < len(text) and ord(text[j]) > 127:
+                j += 1
+            run = text[i:j]
+            out.append(f"(?:{re.escape(run)}|[?\ufffd\u0080-\U0010ffff]{{1,{3 * len(run)}}})")
+            i = j
+            continue
+        out.append(re.escape(ch))
+        i += 1
+    return re.compile("".join(out))
+
+
+@lru_cache(maxsize=4096)
+def _anchor(literal: str) -> str:
+    """Return a token of the literal that any match must contain (a cheap prefilter)."""
+    text = compact(literal)
+    tokens = [t for t in _TOKEN.findall(_SYN_RX.sub(" ", text)) if t]
+    return max(tokens, key=len) if tokens else ""
+
+
+@lru_cache(maxsize=8192)
+def _regex(pattern: str) -> Any:
+    return compile_regex(pattern)
+
+
+@dataclass
+class TextIndex:
+    """The compact and spaced views of a document, with offsets back to line numbers."""
+
+    doc: Document
+    compact: str
+    compact_starts: list[int]
+    spaced: str
+    spaced_starts: list[int]
+
+    @classmethod
+    def build(cls, doc: Document) -> TextIndex:
+        """Index a document once; every matcher reads from it."""
+        c_parts: list[str] = []
+        s_parts: list[str] = []
+        c_starts: list[int] = []
+        s_starts: list[int] = []
+        c_pos = s_pos = 0
+        prev_no = None
+        for line in doc.lines:
+            # Regions cut from a large input (line numbers jump) must not match across the cut.
+            gap = prev_no is not None and line.no > prev_no + 1
+            sep_c = "\x00" if gap else ""
+            c_starts.append(c_pos + len(sep_c))
+            piece = sep_c + compact(line.text)
+            c_parts.append(piece)
+            c_pos += len(piece)
+            s_starts.append(s_pos)
+            s_piece = ("\x00 " if gap else "") + line.text + " "
+            s_parts.append(s_piece)
+            s_pos += len(s_piece)
+            prev_no = line.no
+        return cls(doc, "".join(c_parts), c_starts, "".join(s_parts), s_starts)
+
+    def lines_for(self, starts: list[int], begin: int, end: int) -> tuple[int, int]:
+        """Map a [begin, end) span of a view to (first, last) original line numbers."""
+        lines = self.doc.lines
+        if not lines:
+            return 0, 0
+        a = max(bisect.bisect_right(starts, begin) - 1, 0)
+        b = max(bisect.bisect_right(starts, max(end - 1, begin)) - 1, a)
+        return lines[a].no, lines[b].no
+
+    def quote(self, first: int, last: int) -> str:
+        """Return the cleaned text of original lines first..last, capped in length."""
+        parts = [ln.text for ln in self.doc.lines if first <= ln.no <= last and ln.text]
+        text = " ".join(parts)
+        return text if len(text) <= _MAX_HIT_CHARS else text[: _MAX_HIT_CHARS - 1] + "…"
+
+    def stream_at(self, line_no: int) -> str:
+        """Return the stream of the first cleaned line with this original number."""
+        for ln in self.doc.lines:
+            if ln.no == line_no:
+                return ln.stream
+        return ""
+
+
+def _version(text: str) -> tuple[int, ...] | None:
+    m = re.match(r"^\s*v?(\d+(?:\.\d+)*)", text)
+    return tuple(int(p) for p in m.group(1).split(".")) if m else None
+
+
+def _compare(left: str, op: str, right: str) -> bool:
+    if op in ("~", "!~"):
+        found = re.search(right, left, re.IGNORECASE) is not None
+        return found if op == "~" else not found
+    lv, rv = _version(left), _version(right)
+    a: Any
+    b: Any
+    if lv is not None and rv is not None:
+        width = max(len(lv), len(rv))
+        a, b = lv + (0,) * (width - len(lv)), rv + (0,) * (width - len(rv))
+    else:
+        a, b = left.lower(), right.lower()
+    return {
+        "==": a == b,
+        "!=": a != b,
+        "<": a < b,
+        "<=": a <= b,
+        ">": a > b,
+        ">=": a >= b,
+    }[op]
+
+
+def eval_fact(test: FactTest, facts: Facts, locales: tuple[str, ...]) -> tuple[bool, int]:
+    """Evaluate a fact predicate; return (holds, line the fact came from)."""
+    if test.name == "time":
+        if facts.time is None:
+            return test.op == "missing", 0
+        if test.op == "exists":
+            return True, facts.time.line
+        when = dt.datetime.fromisoformat(test.value).replace(tzinfo=dt.UTC)
+        lo, hi = facts.time.lo, facts.time.hi
+        ok = {
+            "<": hi < when,
+            "<=": hi <= when,
+            ">": lo > when,
+            ">=": lo >= when,
+            "==": lo <= when <= hi,
+            "!=": not lo <= when <= hi,
+        }.get(test.op, False)
+        return ok, facts.time.line
+    if test.name == "locale":
+        vals = [(loc, 0) for loc in locales]
+    else:
+        vals = [(v.value, v.line) for v in facts.values.get(test.name, ())]
+    if test.op == "exists":
+        return bool(vals), vals[0][1] if vals else 0
+    if test.op == "missing":
+        return not vals, 0
+    for value, line in vals:
+        if _compare(value, test.op, test.value):
+            return True, line
+    return False, 0
+
+
+class Matcher:
+    """Runs every evidence kind against one indexed document."""
+
+    def __init__(
+        self,
+        index: TextIndex,
+        facts: Facts,
+        locales: tuple[str, ...] = (),
+        incident_for: Callable[[str], Incident | None] | None = None,
+    ) -> None:
+        self.index = index
+        self.facts = facts
+        self.locales = locales
+        self.incident_for = incident_for
+
+    def _hit(self, ev: Evidence, first: int, last: int, groups: dict[str, str]) -> Hit:
+        clean = tuple(sorted((k, v) for k, v in groups.items() if v))
+        return Hit(ev.name, ev.strength, ev.kind, first, last, self.index.quote(first, last), clean)
+
+    def _text(self, ev: Evidence) -> Hit | None:
+        idx = self.index
+        anchor = _anchor(ev.pattern)
+        ascii_only = ev.pattern.isascii()
+        if not anchor or anchor in idx.compact or not ascii_only:
+            m = literal_regex(ev.pattern).search(idx.compact)
+            if m:
+                first, last = idx.lines_for(idx.compact_starts, m.start(), m.end())
+                if not ev.stream or idx.stream_at(first) == ev.stream:
+                    return self._hit(ev, first, last, {})
+        if ev.fuzzy:
+            return self._fuzzy(ev)
+        return None
+
+    def _fuzzy(self, ev: Evidence) -> Hit | None:
+        from rapidfuzz import fuzz
+
+        idx = self.index
+        needle = compact(ev.pattern)
+        res = fuzz.partial_ratio_alignment(needle, idx.compact, score_cutoff=ev.fuzzy)
+        if res is None or res.score < ev.fuzzy:
+            return None
+        first, last = idx.lines_for(idx.compact_starts, res.dest_start, res.dest_end)
+        return self._hit(ev, first, last, {})
+
+    def _regex(self, ev: Evidence) -> Hit | None:
+        idx = self.index
+        m = _regex(ev.pattern).search(idx.spaced)
+        if not m:
+            return None
+        first, last = idx.lines_for(idx.spaced_starts, m.start(), m.end())
+        if ev.stream and idx.stream_at(first) != ev.stream:
+            return None
+        return self._hit(ev, first, last, m.groupdict())
+
+    def _fqid(self, ev: Evidence) -> Hit | None:
+        want = compact(ev.pattern)
+        for fq in self.facts.fqids:
+            have = compact(fq.value)
+            if have == want or have.startswith(want + ",") or ("," in want and have.startswith(want)):
+                return self._hit(ev, fq.line, fq.line, {})
+        return None
+
+    def _msg_key(self, ev: Evidence) -> Hit | None:
+        for mk in self.facts.msg_keys:
+            if mk.value.lower() == ev.pattern.lower():
+                return self._hit(ev, mk.line, mk.line, {})
+        return None
+
+    def _http(self, ev: Evidence) -> Hit | None:
+        for code, line in self.facts.http_statuses:
+            if code in ev.statuses:
+                return self._hit(ev, line, line, {"http_status": str(code)})
+        return None
+
+    def _exception(self, ev: Evidence) -> Hit | None:
+        want = ev.pattern.lower()
+        for exc in self.facts.exceptions:
+            have = exc.value.lower()
+            if have == want or have.endswith("." + want):
+                return self._hit(ev, exc.line, exc.line, {})
+        return None
+
+    def _fact(self, ev: Evidence) -> Hit | None:
+        assert ev.fact is not None
+        ok, line = eval_fact(ev.fact, self.facts, self.locales)
+        if not ok:
+            return None
+        if line:
+            return self._hit(ev, line, line, {})
+        return Hit(ev.name, ev.strength, ev.kind, 0, 0, f"fact: {ev.pattern}")
+
+    def evidence(self, ev: Evidence, sig: Signature) -> Hit | None:
+        """Return the hit for one evidence entry, or None."""
+        if ev.kind == "text":
+            return self._text(ev)
+        if ev.kind == "regex":
+            return self._regex(ev)
+        if ev.kind == "fqid":
+            return self._fqid(ev)
+        if ev.kind == "msg_key":
+            return self._msg_key(ev)
+        if ev.kind == "http_status":
+            return self._http(ev)
+        if ev.kind == "exception":
+            return self._exception(ev)
+        if ev.kind == "fact":
+            return self._fact(ev)
+        if ev.kind == "incident" and self.incident_for is not None:
+            inc = self.incident_for(sig.id)
+            if inc is not None:
+                return Hit(ev.name, ev.strength, ev.kind, 0, 0, f"inside incident {inc.id}")
+        return None
+
+    def signature(self, sig: Signature) -> tuple[Hit, ...]:
+        """Return every evidence hit of one signature, in evidence order."""
+        hits = []
+        for ev in sig.evidence:
+            hit = self.evidence(ev, sig)
+            if hit is not None:
+                hits.append(hit)
+        return tuple(hits)

@@ -1,0 +1,318 @@
+"""Frozen data passed between the pipeline stages (bytes -> text -> Document -> Facts -> Report)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from dataclasses import dataclass, field
+
+
+class Strength(enum.StrEnum):
+    """How much one evidence hit says about its cause (message-catalog S/M/W/C legend)."""
+
+    STRONG = "strong"
+    MEDIUM = "medium"
+    WEAK = "weak"
+    CONTEXT = "context"
+    AGAINST = "against"
+
+
+class Fault(enum.StrEnum):
+    """Whose side a cause is on."""
+
+    SERVICE = "service"
+    NETWORK = "network"
+    CLIENT = "client"
+    PACKAGE = "package"
+    UNDETERMINED = "undetermined"
+
+
+class Status(enum.StrEnum):
+    """Maturity of a signature."""
+
+    EXPERIMENTAL = "experimental"
+    STABLE = "stable"
+    DEPRECATED = "deprecated"
+
+
+class Scope(enum.StrEnum):
+    """How far a remedy reaches."""
+
+    SESSION = "session"
+    USER = "user"
+    MACHINE = "machine"
+    NONE = "none"
+
+
+class Risk(enum.StrEnum):
+    """How safe a remedy is."""
+
+    SAFE = "safe"
+    CAUTION = "caution"
+    UNSAFE = "unsafe"
+
+
+# ---------------------------------------------------------------- knowledge base
+
+
+@dataclass(frozen=True)
+class FactTest:
+    """A predicate on extracted facts: `name op value` (op may be 'exists' / 'missing')."""
+
+    name: str
+    op: str
+    value: str = ""
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """One named clue of a signature; exactly one matcher kind is set."""
+
+    name: str
+    strength: Strength
+    kind: str  # text | regex | fqid | msg_key | http_status | exception | fact | incident
+    pattern: str = ""
+    fuzzy: int = 0
+    locale: str = ""
+    stream: str = ""
+    statuses: tuple[int, ...] = ()
+    fact: FactTest | None = None
+
+
+@dataclass(frozen=True)
+class Remedy:
+    """One step the user can take, graded by scope and risk."""
+
+    title: str
+    command: str
+    scope: Scope
+    risk: Risk
+    admin: bool
+    verify: str = ""
+    cost: str = ""
+
+
+@dataclass(frozen=True)
+class Example:
+    """An inline snippet the signature must (or must not) match."""
+
+    expect: str  # "match" | "no-match"
+    text: str
+
+
+@dataclass(frozen=True)
+class Explain:
+    """The prose shown for a diagnosis."""
+
+    summary: str
+    why: str = ""
+    note: str = ""
+    hint: str = ""
+    settle: str = ""
+    false_positives: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Signature:
+    """A validated cause signature loaded from signatures/<id>.toml."""
+
+    id: str
+    title: str
+    status: Status
+    category: str
+    fault: Fault
+    transient: bool
+    references: tuple[str, ...]
+    evidence: tuple[Evidence, ...]
+    requires_any: tuple[str, ...]
+    requires_all: tuple[str, ...]
+    excludes: tuple[str, ...]
+    consequence_of: tuple[str, ...]
+    co_occurs_with: tuple[str, ...]
+    explain: Explain
+    remedies: tuple[Remedy, ...]
+    examples: tuple[Example, ...]
+    source: str = ""
+    aliases: tuple[str, ...] = ()
+    valid_from: dt.date | None = None
+    valid_until: dt.date | None = None
+
+
+@dataclass(frozen=True)
+class KnowledgeBase:
+    """All signatures, best loaded once per run."""
+
+    signatures: tuple[Signature, ...]
+    version: str
+    sources: tuple[str, ...] = ()
+
+    def get(self, sig_id: str) -> Signature | None:
+        """Return the signature with this id or alias, or None."""
+        for sig in self.signatures:
+            if sig.id == sig_id or sig_id in sig.aliases:
+                return sig
+        return None
+
+
+# ---------------------------------------------------------------- input
+
+
+@dataclass(frozen=True)
+class Line:
+    """One cleaned line with its 1-based line number in the original input."""
+
+    no: int
+    text: str
+    raw: str
+    stream: str = ""  # error | warning | verbose | debug | prompt | ""
+
+
+@dataclass(frozen=True)
+class Document:
+    """The normalised input: cleaned lines plus how it was decoded."""
+
+    lines: tuple[Line, ...]
+    encoding: str = "utf-8"
+    source: str = "<stdin>"
+    total_lines: int = 0
+    notes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class TimeRange:
+    """When the failure happened, as an interval (an exact time has lo == hi)."""
+
+    lo: dt.datetime
+    hi: dt.datetime
+    origin: str  # --at | ci-timestamp | transcript | get-date | prose | clock
+    line: int = 0
+    text: str = ""
+
+    def overlaps(self, start: dt.datetime, end: dt.datetime) -> bool:
+        """Return True when this range meets [start, end]."""
+        return self.lo <= end and start <= self.hi
+
+
+@dataclass(frozen=True)
+class FactValue:
+    """One extracted fact with the line it came from (0 when it came from no line)."""
+
+    value: str
+    line: int = 0
+
+
+@dataclass(frozen=True)
+class ErrorRecord:
+    """A PowerShell error record found in the text."""
+
+    message: str
+    line: int
+    cmdlet: str = ""
+    category: str = ""
+    fqid: str = ""
+
+
+@dataclass(frozen=True)
+class Facts:
+    """Everything extracted from a Document, before any signature is consulted."""
+
+    values: dict[str, tuple[FactValue, ...]] = field(default_factory=dict)
+    records: tuple[ErrorRecord, ...] = ()
+    fqids: tuple[FactValue, ...] = ()
+    msg_keys: tuple[FactValue, ...] = ()
+    http_statuses: tuple[tuple[int, int], ...] = ()  # (status, line)
+    exceptions: tuple[FactValue, ...] = ()
+    urls: tuple[FactValue, ...] = ()
+    time: TimeRange | None = None
+
+    def first(self, name: str) -> str | None:
+        """Return the first value of a fact, or None."""
+        vals = self.values.get(name)
+        return vals[0].value if vals else None
+
+
+# ---------------------------------------------------------------- results
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One evidence that matched, with the original lines that prove it."""
+
+    evidence: str
+    strength: Strength
+    kind: str
+    line_start: int
+    line_end: int
+    text: str
+    groups: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True)
+class Incident:
+    """A dated gallery incident or service change."""
+
+    id: str
+    title: str
+    start: dt.datetime
+    end: dt.datetime | None
+    kind: str
+    impact: str
+    causes: tuple[str, ...]
+    certainty: str = ""
+    summary: str = ""
+    root_cause: str = ""
+    workaround: str = ""
+    symptoms: tuple[str, ...] = ()
+    sources: tuple[str, ...] = ()
+    end_assumed: dt.datetime | None = None
+    permanent: bool = False  # a lasting service change: context, never "retry later"
+
+    @property
+    def window_end(self) -> dt.datetime:
+        """Return the effective end of the window (assumed end when the real one is unknown)."""
+        if self.end is not None:
+            return self.end
+        if self.end_assumed is not None:
+            return self.end_assumed
+        return dt.datetime.max.replace(tzinfo=dt.UTC)
+
+
+@dataclass(frozen=True)
+class WhyNot:
+    """A cause that was considered and rejected or outranked, and why."""
+
+    cause: str
+    confidence: float
+    reason: str
+    hits: tuple[Hit, ...] = ()
+
+
+@dataclass(frozen=True)
+class Diagnosis:
+    """One explained cause with its confidence, evidence and remedies."""
+
+    signature: Signature
+    confidence: float
+    hits: tuple[Hit, ...]
+    fault: Fault
+    transient: bool
+    summary: str
+    incident: Incident | None = None
+    possible_incidents: tuple[Incident, ...] = ()
+    consequences: tuple[str, ...] = ()
+    variables: tuple[tuple[str, str], ...] = ()
+    notes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Report:
+    """The result of diagnosing one input."""
+
+    diagnoses: tuple[Diagnosis, ...]
+    runners_up: tuple[WhyNot, ...]
+    facts: Facts
+    document: Document
+    kb_version: str
+    verdict: str  # none | fix | retry
+    notes: tuple[str, ...] = ()
+    probe: dict[str, object] | None = None

@@ -1,0 +1,149 @@
+"""JSON output (DESIGN.md §4): stable shape, `schema_version`, nothing but JSON on stdout."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Sequence
+from typing import Any, TextIO
+
+from psgdiag.model import Diagnosis, Incident, Report
+from psgdiag.render import Options
+
+SCHEMA_VERSION = 1
+
+
+def _iso(when: dt.datetime | None) -> str | None:
+    if when is None:
+        return None
+    return when.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
+
+
+def incident_dict(inc: Incident, *, full: bool = True) -> dict[str, Any]:
+    """Serialise an incident; the short form is used for possible_incidents."""
+    out: dict[str, Any] = {
+        "id": inc.id,
+        "title": inc.title,
+        "start": _iso(inc.start),
+        "end": _iso(inc.end),
+        "kind": inc.kind,
+    }
+    if full:
+        out.update(
+            {
+                "end_assumed": _iso(inc.end_assumed),
+                "certainty": inc.certainty,
+                "impact": inc.impact,
+                "causes": list(inc.causes),
+                "summary": inc.summary,
+                "root_cause": inc.root_cause,
+                "workaround": inc.workaround,
+                "sources": list(inc.sources),
+            }
+        )
+    return out
+
+
+def diagnosis_dict(d: Diagnosis) -> dict[str, Any]:
+    """Serialise one diagnosis."""
+    sig = d.signature
+    return {
+        "cause": sig.id,
+        "title": sig.title,
+        "confidence": round(d.confidence, 3),
+        "fault": d.fault.value,
+        "transient": d.transient,
+        "category": sig.category,
+        "summary": d.summary,
+        "why": sig.explain.why,
+        "note": sig.explain.note,
+        "hint": sig.explain.hint,
+        "settle": sig.explain.settle,
+        "incident": incident_dict(d.incident) if d.incident else None,
+        "possible_incidents": [incident_dict(i, full=False) for i in d.possible_incidents],
+        "evidence": [
+            {
+                "line": h.line_start,
+                "line_end": h.line_end,
+                "text": h.text,
+                "name": h.evidence,
+                "strength": h.strength.value,
+                "kind": h.kind,
+            }
+            for h in d.hits
+        ],
+        "consequences": list(d.consequences),
+        "remedies": [
+            {
+                "title": r.title,
+                "command": r.command,
+                "scope": r.scope.value,
+                "risk": r.risk.value,
+                "admin": r.admin,
+                "verify": r.verify,
+                "cost": r.cost,
+            }
+            for r in sig.remedies
+        ],
+        "references": list(sig.references),
+        "notes": list(d.notes),
+    }
+
+
+def report_dict(report: Report) -> dict[str, Any]:
+    """Serialise a whole report."""
+    facts = report.facts
+    time = None
+    if facts.time is not None:
+        time = {
+            "start": _iso(facts.time.lo),
+            "end": _iso(facts.time.hi),
+            "origin": facts.time.origin,
+            "line": facts.time.line or None,
+        }
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "kb_version": report.kb_version,
+        "source": report.document.source,
+        "verdict": report.verdict,
+        "diagnoses": [diagnosis_dict(d) for d in report.diagnoses],
+        "runners_up": [
+            {"cause": w.cause, "confidence": round(w.confidence, 3), "reason": w.reason}
+            for w in report.runners_up
+        ],
+        "facts": {
+            "time": time,
+            "values": {k: [v.value for v in vals] for k, vals in sorted(facts.values.items())},
+            "fqids": [f.value for f in facts.fqids],
+            "msg_keys": sorted({m.value for m in facts.msg_keys}),
+            "http_statuses": sorted({s for s, _ in facts.http_statuses}),
+        },
+        "input": {
+            "encoding": report.document.encoding,
+            "lines": report.document.total_lines,
+        },
+        "notes": list(report.notes),
+        "probe": report.probe,
+    }
+
+
+def _redacted(value: Any) -> Any:
+    from psgdiag.redact import redact
+
+    if isinstance(value, str):
+        return redact(value)
+    if isinstance(value, list):
+        return [_redacted(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _redacted(v) for k, v in value.items()}
+    return value
+
+
+def render(reports: Sequence[Report], out: TextIO, options: Options | None = None) -> None:
+    """Write one JSON object (one input) or a JSON array of them (several inputs)."""
+    docs = [report_dict(r) for r in reports]
+    if options is not None and options.redact:
+        docs = [_redacted(d) for d in docs]
+    payload: Any = docs[0] if len(docs) == 1 else docs
+    json.dump(payload, out, indent=2, ensure_ascii=False)
+    out.write("\n")

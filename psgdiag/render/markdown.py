@@ -1,0 +1,82 @@
+"""Markdown: a reply a support engineer can paste into a ticket (secrets masked)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TextIO
+
+from psgdiag.model import Fault, Report
+from psgdiag.redact import redact
+from psgdiag.render import Options
+from psgdiag.render.terminal import SIDE
+from psgdiag.score import fill
+
+
+def _md(text: str) -> str:
+    return text.replace("|", "\\|")
+
+
+def render_report(report: Report, options: Options) -> str:
+    """Return the Markdown for one report."""
+    out: list[str] = []
+    if not report.diagnoses:
+        out.append("**No known cause recognised** in the output you sent.")
+        out.extend(f"\n> {n}" for n in report.notes)
+        out.append(
+            "\nCould you send the complete error, including the lines that start with "
+            "`+ CategoryInfo` and `+ FullyQualifiedErrorId`? Running the command again with "
+            "`-Verbose` helps too."
+        )
+    for i, d in enumerate(report.diagnoses):
+        sig = d.signature
+        variables = dict(d.variables)
+        head = "Most likely cause" if i == 0 else "Also possible"
+        action = "retry later" if d.transient or d.fault == Fault.SERVICE else "needs a fix"
+        out.append(f"### {head}: {sig.title} (`{sig.id}`, {d.confidence:.0%}, {action})\n")
+        out.append(d.summary + "\n")
+        out.append(f"- **Whose side:** {SIDE[d.fault]}")
+        if d.incident is not None:
+            inc = d.incident
+            end = inc.end.date().isoformat() if inc.end else "open"
+            out.append(
+                f"- **Known incident:** `{inc.id}` {inc.title} "
+                f"({inc.start.date().isoformat()} .. {end}). {inc.workaround}".rstrip()
+            )
+        if sig.explain.why:
+            out.append(f"- **Why:** {' '.join(sig.explain.why.split())}")
+        if sig.explain.hint:
+            out.append(f"- **First step:** {sig.explain.hint}")
+        out.append("\n**From your log:**\n\n```text")
+        lines = {ln.no: ln.text for ln in reversed(report.document.lines)}
+        for h in d.hits:
+            if h.line_start and h.line_start in lines:
+                out.append(f"{h.line_start:>5}: {lines[h.line_start]}")
+        out.append("```\n")
+        if sig.remedies:
+            out.append("**What to do:**\n")
+        for n, r in enumerate(sig.remedies, 1):
+            grade = f"{r.scope.value} scope, {r.risk.value}" + (", needs admin" if r.admin else "")
+            out.append(f"{n}. {fill(r.title, variables)} _({grade})_")
+            if r.command:
+                out.append("   ```powershell")
+                out.extend("   " + c for c in fill(r.command, variables).splitlines())
+                out.append("   ```")
+            if r.cost:
+                out.append(f"   Cost: {r.cost}")
+            if r.verify:
+                out.append(f"   Check with: `{fill(r.verify, variables)}`")
+        if sig.references:
+            out.append("\nReferences: " + ", ".join(f"<{u}>" for u in sig.references))
+        out.append("")
+    text = "\n".join(out).rstrip() + "\n"
+    return redact(text) if options.redact else text
+
+
+def render(reports: Sequence[Report], out: TextIO, options: Options) -> None:
+    """Write the Markdown reply for each report."""
+    for i, report in enumerate(reports):
+        if len(reports) > 1:
+            out.write(f"## {redact(report.document.source)}\n\n")
+        out.write(render_report(report, options))
+        if i < len(reports) - 1:
+            out.write("\n")
