@@ -21,13 +21,12 @@ _CATEGORY = re.compile(
     re.IGNORECASE,
 )
 # "Install-Module : message", "PackageManagement\Install-Package : message", PS 7 "Install-Package: m"
-_RECORD = re.compile(
-    r"^(?:[A-Za-z]+\\)?(?P<cmdlet>[A-Z][A-Za-z]+-[A-Za-z]+)\s?:\s+(?P<msg>\S.*)$"
-)
+_RECORD = re.compile(r"^(?:[A-Za-z]+\\)?(?P<cmdlet>[A-Z][A-Za-z]+-[A-Za-z]+)\s?:\s+(?P<msg>\S.*)$")
 _RECORD_END = re.compile(
     r"^(?:At |In |Au caract|En l[ií]nea|Em linha|In riga|Line \||发生|所在位置|発生場所|\+ |"
     r"CategoryInfo|FullyQualifiedErrorId|PS [A-Za-z]:|PS /)",
 )
+_WRAP_TAIL = re.compile(r"^(?:\d{4}-\d\d-\d\dT[\d:.]+Z\s)?   [^\s+]")
 _MSG_KEY = re.compile(r"\bMSG:([A-Za-z_]\w+)")
 _HTTP = (
     re.compile(r"\((?P<code>[1-5]\d\d)\)\s+[A-Z][A-Za-z]"),  # (503) Server Unavailable
@@ -67,18 +66,15 @@ def load_extractors() -> tuple[Extractor, ...]:
 
 
 def _continuation(lines: tuple[Line, ...], i: int) -> str:
-    """Join the console-wrapped tail of a CategoryInfo/FQID line (catalog §1 rule 6)."""
+    """Join the console-wrapped tail of a CategoryInfo/FQID line (catalog §1 rule 6).
+
+    Windows PowerShell wraps these fields at the console width, even mid-word, and indents the
+    continuation by exactly three spaces.
+    """
     text = ""
     j = i + 1
-    while j < len(lines):
-        raw = lines[j].raw
-        stripped = raw.strip()
-        # Wrapped record fields continue on lines indented by spaces that are not a new field.
-        if not stripped or not raw[:1].isspace() or stripped.startswith("+"):
-            break
-        if " " in stripped and not stripped.startswith("."):
-            break
-        text += stripped
+    while j < len(lines) and _WRAP_TAIL.match(lines[j].raw):
+        text += lines[j].raw.strip()
         j += 1
     return text
 

@@ -97,7 +97,9 @@ def open_input(name: str, stdin: BinaryIO | None) -> tuple[BinaryIO, str, int | 
     except FileNotFoundError:
         raise InputError(f"{name}: no such file", hint="check the path") from None
     except PermissionError:
-        raise InputError(f"{name}: permission denied", hint="check the file's permissions") from None
+        raise InputError(
+            f"{name}: permission denied", hint="check the file's permissions"
+        ) from None
     except OSError as exc:
         raise InputError(f"{name}: cannot read ({exc.strerror})", hint="check the path") from None
     return fh, name, size

@@ -36,16 +36,45 @@ from psgdiag.model import (
 
 MATCHER_KEYS = ("text", "regex", "fqid", "msg_key", "http_status", "exception", "fact", "incident")
 CATEGORIES = frozenset(
-    "network tls download-integrity repository-config permissions conflicts client-version "
-    "client-config service package prompt website".split()
+    [
+        "network",
+        "tls",
+        "download-integrity",
+        "repository-config",
+        "permissions",
+        "conflicts",
+        "client-version",
+        "client-config",
+        "service",
+        "package",
+        "prompt",
+        "website",
+    ]
 )
 TOP_KEYS = frozenset(
-    "id title status category fault transient references author created modified aliases "
-    "valid_from valid_until evidence match relations explain remedy example".split()
+    [
+        "id",
+        "title",
+        "status",
+        "category",
+        "fault",
+        "transient",
+        "references",
+        "author",
+        "created",
+        "modified",
+        "aliases",
+        "valid_from",
+        "valid_until",
+        "evidence",
+        "match",
+        "relations",
+        "explain",
+        "remedy",
+        "example",
+    ]
 )
-EVIDENCE_KEYS = frozenset(
-    {"name", "strength", "fuzzy", "locale", "stream", "note", *MATCHER_KEYS}
-)
+EVIDENCE_KEYS = frozenset({"name", "strength", "fuzzy", "locale", "stream", "note", *MATCHER_KEYS})
 FACT_OPS = ("==", "!=", "<=", ">=", "<", ">", "!~", "~")
 MAX_FILE_BYTES = 256 * 1024
 MAX_REGEX_CHARS = 4000
@@ -133,7 +162,8 @@ def _evidence(item: Any, where: str, probs: _Problems) -> Evidence | None:
         return None
     kind = kinds[0]
     value = item[kind]
-    pattern, statuses, fact = "", (), None
+    pattern, fact = "", None
+    statuses: tuple[int, ...] = ()
     if kind == "http_status":
         codes = value if isinstance(value, list) else [value]
         out: list[int] = []
@@ -232,7 +262,9 @@ def _date(value: Any, where: str, probs: _Problems) -> dt.date | None:
     return None
 
 
-def parse_signature(data: dict[str, Any], where: str, stem: str, probs: _Problems) -> Signature | None:
+def parse_signature(
+    data: dict[str, Any], where: str, stem: str, probs: _Problems
+) -> Signature | None:
     """Validate one parsed TOML document; add every problem to `probs`."""
     before = len(probs.items)
     for key in data:
@@ -273,7 +305,11 @@ def parse_signature(data: dict[str, Any], where: str, stem: str, probs: _Problem
     excludes = _str_list(match, "excludes", f"{where}: match", probs)
     if not req_any and not req_all:
         probs.add(f"{where}: match", "needs requires_any or requires_all")
-    for key, listed in (("requires_any", req_any), ("requires_all", req_all), ("excludes", excludes)):
+    for key, listed in (
+        ("requires_any", req_any),
+        ("requires_all", req_all),
+        ("excludes", excludes),
+    ):
         for n in listed:
             if n not in names:
                 probs.add(f"{where}: match.{key}", f"{n!r} is not an evidence name")

@@ -23,19 +23,25 @@ from psgdiag.kb import compile_regex
 from psgdiag.model import Document, Evidence, Facts, FactTest, Hit, Incident, Signature
 
 # Synonym groups for the PowerShellGet rewrite of PackageManagement texts (catalog §1 rule 4).
+_ONE = "(?:package|module|script)"
+_MANY = "(?:packages|modules|scripts)"
+_SRC_ONE = f"(?:{_ONE}(?:source|repository)|psrepository)"
+_SRC_MANY = f"(?:{_ONE}(?:sources|repositories)|psrepositories)"
 _SYNONYMS: tuple[tuple[str, str], ...] = (
-    ("packagesource", "(?:packagesource|psrepository|repository|source)"),
-    ("psrepository", "(?:packagesource|psrepository|repository|source)"),
+    ("packagesources", _SRC_MANY),
+    ("psrepositories", _SRC_MANY),
+    ("packagesource", _SRC_ONE),
+    ("psrepository", _SRC_ONE),
     ("repositories", "(?:repositories|sources)"),
-    ("repository", "(?:packagesource|psrepository|repository|source)"),
     ("sources", "(?:repositories|sources)"),
-    ("source", "(?:packagesource|psrepository|repository|source)"),
-    ("packages", "(?:packages|modules|scripts)"),
-    ("package", "(?:package|module|script)"),
-    ("modules", "(?:packages|modules|scripts)"),
-    ("module", "(?:package|module|script)"),
-    ("scripts", "(?:packages|modules|scripts)"),
-    ("script", "(?:package|module|script)"),
+    ("repository", "(?:repository|source)"),
+    ("source", "(?:repository|source)"),
+    ("packages", _MANY),
+    ("modules", _MANY),
+    ("scripts", _MANY),
+    ("package", _ONE),
+    ("module", _ONE),
+    ("script", _ONE),
 )
 _SYN_RX = re.compile("|".join(k for k, _ in _SYNONYMS))
 _SYN_MAP = dict(_SYNONYMS)
@@ -162,14 +168,16 @@ def _compare(left: str, op: str, right: str) -> bool:
         a, b = lv + (0,) * (width - len(lv)), rv + (0,) * (width - len(rv))
     else:
         a, b = left.lower(), right.lower()
-    return {
-        "==": a == b,
-        "!=": a != b,
-        "<": a < b,
-        "<=": a <= b,
-        ">": a > b,
-        ">=": a >= b,
-    }[op]
+    return bool(
+        {
+            "==": a == b,
+            "!=": a != b,
+            "<": a < b,
+            "<=": a <= b,
+            ">": a > b,
+            ">=": a >= b,
+        }[op]
+    )
 
 
 def eval_fact(test: FactTest, facts: Facts, locales: tuple[str, ...]) -> tuple[bool, int]:
@@ -262,7 +270,11 @@ class Matcher:
         want = compact(ev.pattern)
         for fq in self.facts.fqids:
             have = compact(fq.value)
-            if have == want or have.startswith(want + ",") or ("," in want and have.startswith(want)):
+            if (
+                have == want
+                or have.startswith(want + ",")
+                or ("," in want and have.startswith(want))
+            ):
                 return self._hit(ev, fq.line, fq.line, {})
         return None
 

@@ -8,7 +8,9 @@ import re
 _RULES: tuple[tuple[re.Pattern[str], str], ...] = (
     # -NuGetApiKey / -ApiKey / -Password / -Token parameters.
     (
-        re.compile(r"(?i)(-(?:NuGetApiKey|ApiKey|Password|Token|PAT|Secret)\s+)(['\"]?)[^\s'\"]+\2"),
+        re.compile(
+            r"(?i)(-(?:NuGetApiKey|ApiKey|Password|Token|PAT|Secret)\s+)(['\"]?)[^\s'\"]+\2"
+        ),
         r"\1\2***\2",
     ),
     # NuGet.org / PowerShell Gallery API keys.

@@ -72,10 +72,14 @@ def evaluate(sig: Signature, hits: tuple[Hit, ...], record_lines: frozenset[int]
         if ruled:
             reason = "ruled out by " + ", ".join(ruled)
     conf = confidence([h for h in hits if h.evidence not in sig.excludes])
-    bonus = RECORD_BONUS if any(
-        h.line_start in record_lines and h.strength in (Strength.STRONG, Strength.MEDIUM)
-        for h in hits
-    ) else 0.0
+    bonus = (
+        RECORD_BONUS
+        if any(
+            h.line_start in record_lines and h.strength in (Strength.STRONG, Strength.MEDIUM)
+            for h in hits
+        )
+        else 0.0
+    )
     return Candidate(sig, hits, conf, conf + bonus, reason)
 
 

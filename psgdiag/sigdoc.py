@@ -29,7 +29,11 @@ def help_page(sig: Signature) -> str:
     out += ["", "Evidence"]
     for ev in sig.evidence:
         loc = f" [{ev.locale}]" if ev.locale else ""
-        pat = ev.pattern or (",".join(map(str, ev.statuses[:3])) + "...") if ev.statuses else ev.pattern
+        pat = (
+            ev.pattern or (",".join(map(str, ev.statuses[:3])) + "...")
+            if ev.statuses
+            else ev.pattern
+        )
         out.append(f"  - {ev.name} ({ev.strength.value}, {ev.kind}{loc}): {pat or 'true'}")
     out += ["", "Remedies"]
     for i, r in enumerate(sig.remedies, 1):
@@ -56,5 +60,7 @@ def readme_table(kb: KnowledgeBase) -> str:
     """Return the Markdown table of signatures embedded in the README (checked by a test)."""
     rows = ["| id | side | retry helps | title |", "|---|---|---|---|"]
     for s in kb.signatures:
-        rows.append(f"| `{s.id}` | {s.fault.value} | {'yes' if s.transient else 'no'} | {s.title} |")
+        rows.append(
+            f"| `{s.id}` | {s.fault.value} | {'yes' if s.transient else 'no'} | {s.title} |"
+        )
     return "\n".join(rows) + "\n"

@@ -20,7 +20,9 @@ R = TypeVar("R")
 
 def is_debug() -> bool:
     """Return True when --debug was given (or PSGDIAG_DEBUG is set)."""
-    ctx = typer.get_current_context(silent=True)
+    import click
+
+    ctx = click.get_current_context(silent=True)
     root = ctx.find_root() if ctx is not None else None
     if root is not None and isinstance(root.obj, dict) and root.obj.get("debug"):
         return True

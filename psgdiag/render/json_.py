@@ -45,8 +45,11 @@ def incident_dict(inc: Incident, *, full: bool = True) -> dict[str, Any]:
 
 
 def diagnosis_dict(d: Diagnosis) -> dict[str, Any]:
-    """Serialise one diagnosis."""
+    """Serialise one diagnosis (placeholders in prose and remedies filled in)."""
+    from psgdiag.score import fill
+
     sig = d.signature
+    variables = dict(d.variables)
     return {
         "cause": sig.id,
         "title": sig.title,
@@ -58,7 +61,7 @@ def diagnosis_dict(d: Diagnosis) -> dict[str, Any]:
         "why": sig.explain.why,
         "note": sig.explain.note,
         "hint": sig.explain.hint,
-        "settle": sig.explain.settle,
+        "settle": fill(sig.explain.settle, variables),
         "incident": incident_dict(d.incident) if d.incident else None,
         "possible_incidents": [incident_dict(i, full=False) for i in d.possible_incidents],
         "evidence": [
@@ -75,12 +78,12 @@ def diagnosis_dict(d: Diagnosis) -> dict[str, Any]:
         "consequences": list(d.consequences),
         "remedies": [
             {
-                "title": r.title,
-                "command": r.command,
+                "title": fill(r.title, variables),
+                "command": fill(r.command, variables),
                 "scope": r.scope.value,
                 "risk": r.risk.value,
                 "admin": r.admin,
-                "verify": r.verify,
+                "verify": fill(r.verify, variables),
                 "cost": r.cost,
             }
             for r in sig.remedies

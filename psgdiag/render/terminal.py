@@ -48,6 +48,7 @@ def _console(out: TextIO, options: Options) -> Console:
 
 def _card(con: Console, d: Diagnosis, report: Report, rule: str, options: Options) -> None:
     sig = d.signature
+    dot = "·" if rule != "-" else "*"
     action = "retry later" if d.transient or d.fault == Fault.SERVICE else "fix needed"
     con.print(
         f"[bold red]{rule * 2} {escape(sig.id)}[/] {rule} {d.confidence:.0%} {rule} "
@@ -59,7 +60,7 @@ def _card(con: Console, d: Diagnosis, report: Report, rule: str, options: Option
         inc = d.incident
         end = inc.end.date().isoformat() if inc.end else "open"
         con.print(
-            f"[yellow]incident:[/] {escape(inc.id)} \"{escape(inc.title)}\" "
+            f'[yellow]incident:[/] {escape(inc.id)} "{escape(inc.title)}" '
             f"({inc.start.date().isoformat()} .. {end})"
         )
         if inc.summary:
@@ -67,22 +68,24 @@ def _card(con: Console, d: Diagnosis, report: Report, rule: str, options: Option
         if inc.workaround:
             con.print(f"  [dim]what to do:[/] {escape(inc.workaround)}")
     elif d.possible_incidents:
-        shown = d.possible_incidents[-3:]
+        latest = d.possible_incidents[-3:]
         spans = "; ".join(
             f"{i.id} ({i.start.date().isoformat()} .. "
             f"{(i.end or i.end_assumed or i.start).date().isoformat()})"
-            for i in shown
+            for i in latest
         )
         con.print(f"[dim]if this happened during a known incident:[/] {escape(spans)}")
     con.print("[dim]evidence:[/]")
     lines = {ln.no: ln.text for ln in reversed(report.document.lines) if ln.text}
+    shown: set[int] = set()
     for h in d.hits:
         if h.line_start:
             for no in range(h.line_start, min(h.line_end, h.line_start + 3) + 1):
-                if no in lines:
+                if no in lines and no not in shown:
+                    shown.add(no)
                     con.print(Text(f"  L{no:<5} ", style="cyan") + Text(lines[no]))
-        else:
-            con.print(Text("  ·      ", style="cyan") + Text(h.text))
+        elif h.text:
+            con.print(Text(f"  {dot}      ", style="cyan") + Text(h.text))
     if d.consequences:
         con.print(f"[dim]also explains:[/] {escape(', '.join(d.consequences))}")
     ex = sig.explain
@@ -140,6 +143,9 @@ def render(reports: Sequence[Report], out: TextIO, options: Options) -> None:
                 con.print(f"  [dim]{escape(w.cause)} ({w.confidence:.0%}): {escape(w.reason)}[/]")
         top = report.diagnoses[0] if report.diagnoses else None
         if top is not None and top.signature.explain.settle and report.runners_up:
-            con.print(f"[green]to settle it:[/] {escape(top.signature.explain.settle)}")
+            from psgdiag.score import fill
+
+            settle = fill(top.signature.explain.settle, dict(top.variables))
+            con.print(f"[green]to settle it:[/] {escape(settle)}")
         if n < len(reports) - 1:
             con.print()

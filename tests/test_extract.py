@@ -1,0 +1,90 @@
+"""Fact extraction from real-shaped error output."""
+
+from __future__ import annotations
+
+from psgdiag.extract import extract_facts
+from psgdiag.ingest import RawText
+from psgdiag.normalize import normalize
+
+WRAPPED = """\
+Install-PackageProvider : No match was found for the specified search criteria for the provider 'NuGet'. The package
+provider requires 'PackageManagement' and 'Provider' tags. Please check if the specified package has the tags.
+At C:\\Program Files\\WindowsPowerShell\\Modules\\PowerShellGet\\1.0.0.1\\PSModule.psm1:7405 char:21
++ ...     $null = PackageManagement\\Install-PackageProvider -Name $script:NuGetProviderName `
++               ~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~
+    + CategoryInfo          : InvalidArgument: (Microsoft.Power...PackageProvider:InstallPackageProvider) [Install-Pac
+   kageProvider], Exception
+    + FullyQualifiedErrorId : NoMatchFoundForProvider,Microsoft.PowerShell.PackageManagement.Cmdlets.InstallPackagePro
+   vider
+"""
+
+
+def _facts(text: str):  # type: ignore[no-untyped-def]
+    return extract_facts(normalize(RawText(text, "utf-8", "t")))
+
+
+def test_fqid_is_rejoined_across_console_wrap() -> None:
+    facts = _facts(WRAPPED)
+    assert [f.value for f in facts.fqids] == [
+        "NoMatchFoundForProvider,Microsoft.PowerShell.PackageManagement.Cmdlets.InstallPackageProvider"
+    ]
+    assert facts.fqids[0].line == 8
+
+
+def test_error_record_message_category_and_fqid() -> None:
+    facts = _facts(WRAPPED)
+    rec = facts.records[0]
+    assert rec.cmdlet == "Install-PackageProvider"
+    assert rec.message.endswith("if the specified package has the tags.")
+    assert rec.category == "InvalidArgument"
+    assert rec.fqid.startswith("NoMatchFoundForProvider,")
+
+
+def test_psget_version_from_stack_path() -> None:
+    assert _facts(WRAPPED).first("psget_version") == "1.0.0.1"
+
+
+def test_psget_version_from_inbox_line_fingerprint_without_folder() -> None:
+    facts = _facts("At C:\\x\\PSModule.psm1:1809 char:21\n")
+    assert facts.first("psget_version") == "1.0.0.1"
+
+
+def test_msg_keys_and_http_statuses() -> None:
+    facts = _facts(
+        "WARNING: MSG:UnableToDownload «https://go.microsoft.com/fwlink/?LinkID=627338&clcid=0x409» «»\n"
+        "The remote server returned an error: (503) Server Unavailable.\n"
+        "'Response status code does not indicate success: 500 (Internal Server Error).'\n"
+        "The remote server returned an error: (407) Proxy Authentication Required.\n"
+    )
+    assert [m.value for m in facts.msg_keys] == ["UnableToDownload"]
+    assert sorted({s for s, _ in facts.http_statuses}) == [407, 500, 503]
+    assert "go.microsoft.com" in [v.value for v in facts.values["host"]]
+
+
+def test_transcript_header_gives_edition_and_version() -> None:
+    facts = _facts(
+        "**********************\nWindows PowerShell transcript start\nStart time: 20250116091422\n"
+        "PSVersion: 5.1.19041.5247\nPSEdition: Desktop\n"
+    )
+    assert facts.first("ps_edition") == "Desktop"
+    assert facts.first("ps_version") == "5.1.19041.5247"
+    assert facts.time is not None and facts.time.origin == "transcript"
+
+
+def test_module_and_version_from_verbose_lines() -> None:
+    facts = _facts(
+        "VERBOSE: Downloading module 'RunspaceJobs' with version '1.7.4.4' from the repository "
+        "'https://www.powershellgallery.com/api/v2'.\n"
+    )
+    assert facts.first("module") == "RunspaceJobs"
+    assert facts.first("module_version") == "1.7.4.4"
+
+
+def test_security_protocol_output() -> None:
+    facts = _facts("PS C:\\> [Net.ServicePointManager]::SecurityProtocol\nSsl3, Tls\n")
+    assert facts.first("security_protocol") == "Ssl3, Tls"
+
+
+def test_exceptions_are_collected() -> None:
+    facts = _facts("Exception : System.Net.Http.HttpRequestException: 'boom'\n")
+    assert [e.value for e in facts.exceptions] == ["System.Net.Http.HttpRequestException"]

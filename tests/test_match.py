@@ -1,0 +1,138 @@
+"""Evidence matchers on the compact and spaced views, with original line numbers."""
+
+from __future__ import annotations
+
+from psgdiag.extract import extract_facts
+from psgdiag.ingest import RawText
+from psgdiag.match import Matcher, TextIndex, literal_regex
+from psgdiag.normalize import normalize
+from tests.sigfactory import make
+
+
+def _hits(text: str, body: str):  # type: ignore[no-untyped-def]
+    doc = normalize(RawText(text, "utf-8", "t"))
+    m = Matcher(TextIndex.build(doc), extract_facts(doc))
+    return {h.evidence: h for h in m.signature(make("x-sig", body))}
+
+
+TEXT_EV = """
+[[evidence]]
+name = "eocd"
+strength = "strong"
+text = "End of Central Directory record could not be found."
+[match]
+requires_any = ["eocd"]
+"""
+
+
+def test_literal_matches_across_a_mid_word_console_wrap() -> None:
+    hits = _hits(
+        "line one\nPackage 'x' failed because: End of Central Direc\ntory record could not be\nfound.\n",
+        TEXT_EV,
+    )
+    assert (hits["eocd"].line_start, hits["eocd"].line_end) == (2, 4)
+
+
+def test_literal_is_case_and_space_insensitive() -> None:
+    assert "eocd" in _hits("END OF  CENTRAL   DIRECTORY RECORD could not be found.", TEXT_EV)
+
+
+def test_literal_accepts_the_powershellget_rewrite() -> None:
+    rx = literal_regex("Unable to find package sources.")
+    assert rx.search("unabletofindmodulerepositories.")
+    assert rx.search("unabletofindpackagesources.")
+    assert not rx.search("unabletofindmodulesxyz")
+
+
+def test_non_ascii_letters_match_question_marks_and_mojibake() -> None:
+    rx = literal_regex("Référentiel non approuvé")
+    assert rx.search("r?f?rentielnonapprouv?")
+    assert rx.search("rã©fã©rentielnonapprouvã©")
+    assert rx.search("référentielnonapprouvé")
+    assert not rx.search("referentielnonapprouve")
+
+
+def test_fuzzy_literal_tolerates_a_typo_but_not_unrelated_text() -> None:
+    body = TEXT_EV.replace('text = "End', 'fuzzy = 90\ntext = "End')
+    assert "eocd" in _hits("End of Central Directroy record could not be found.", body)
+    assert "eocd" not in _hits("No match was found for the specified search criteria.", body)
+
+
+def test_regex_runs_on_joined_lines_and_yields_groups() -> None:
+    body = """
+[[evidence]]
+name = "wrapper"
+strength = "context"
+regex = '''Package '(?P<module>[^']+)' failed to be installed because'''
+[match]
+requires_any = ["wrapper"]
+"""
+    hits = _hits("x\nPackage 'Az.Accounts' failed to be\ninstalled because: boom\n", body)
+    assert hits["wrapper"].groups == (("module", "Az.Accounts"),)
+    assert (hits["wrapper"].line_start, hits["wrapper"].line_end) == (2, 3)
+
+
+def test_fqid_matches_prefix_component() -> None:
+    body = """
+[[evidence]]
+name = "fq"
+strength = "strong"
+fqid = "NoMatchFoundForCriteria"
+[match]
+requires_any = ["fq"]
+"""
+    log = "    + FullyQualifiedErrorId : NoMatchFoundForCriteria,Microsoft.PowerShell.PackageManagement.Cmdlets.InstallPackage\n"
+    assert _hits(log, body)["fq"].line_start == 1
+    assert "fq" not in _hits(
+        log.replace("NoMatchFoundForCriteria", "NoMatchFoundForCriteriaX"), body
+    )
+
+
+def test_msg_key_http_status_exception_and_fact() -> None:
+    body = """
+[[evidence]]
+name = "mk"
+strength = "medium"
+msg_key = "UnableToDownload"
+[[evidence]]
+name = "five"
+strength = "strong"
+http_status = "5xx"
+[[evidence]]
+name = "webex"
+strength = "weak"
+exception = "WebException"
+[[evidence]]
+name = "old_psget"
+strength = "medium"
+fact = "psget_version < 2.2.4"
+[[evidence]]
+name = "new_psget"
+strength = "against"
+fact = "psget_version >= 2.2.4"
+[match]
+requires_any = ["mk"]
+"""
+    log = (
+        "WARNING: MSG:UnableToDownload «https://go.microsoft.com/fwlink/?LinkID=627338» «»\n"
+        "System.Net.WebException: The remote server returned an error: (503) Server Unavailable.\n"
+        "At C:\\Program Files\\WindowsPowerShell\\Modules\\PowerShellGet\\1.0.0.1\\PSModule.psm1:1809 char:21\n"
+    )
+    hits = _hits(log, body)
+    assert set(hits) == {"mk", "five", "webex", "old_psget"}
+    assert hits["five"].groups == (("http_status", "503"),)
+    assert hits["old_psget"].line_start == 3
+
+
+def test_time_fact_compares_the_failure_window() -> None:
+    body = """
+[[evidence]]
+name = "after"
+strength = "medium"
+fact = "time >= 2020-04-01"
+[match]
+requires_any = ["after"]
+"""
+    assert "after" in _hits("2021-01-01T00:00:00.000Z hello\n", body)
+    assert "after" not in _hits("2019-01-01T00:00:00.000Z hello\n", body)
+    assert "after" not in _hits("no time here\n", body)

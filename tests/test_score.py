@@ -1,0 +1,119 @@
+"""Scoring: confidence, requires/excludes, causal chains, threshold, order, placeholders."""
+
+from __future__ import annotations
+
+from psgdiag import api
+from psgdiag.model import KnowledgeBase, Strength
+from psgdiag.score import confidence, fill
+from tests.sigfactory import make
+
+ROOT = make(
+    "root-cause",
+    """
+[[evidence]]
+name = "eocd"
+strength = "strong"
+text = "End of Central Directory record could not be found"
+[[evidence]]
+name = "name"
+strength = "context"
+regex = '''Package '(?P<module>[^']+)' failed'''
+[match]
+requires_any = ["eocd"]
+""",
+    summary="The package {module|?} is damaged.",
+    transient="true",
+    fault="undetermined",
+)
+CONSEQUENCE = make(
+    "consequence",
+    """
+[[evidence]]
+name = "dep"
+strength = "strong"
+regex = '''Dependent (?:Package|Module) '[^']+' failed to install'''
+[match]
+requires_any = ["dep"]
+[relations]
+consequence_of = ["root-cause"]
+""",
+)
+EXCLUDED = make(
+    "excluded",
+    """
+[[evidence]]
+name = "dep"
+strength = "strong"
+regex = '''Dependent (?:Package|Module) '[^']+' failed to install'''
+[[evidence]]
+name = "eocd"
+strength = "context"
+text = "End of Central Directory"
+[match]
+requires_any = ["dep"]
+excludes = ["eocd"]
+""",
+)
+WEAK = make(
+    "weak-only",
+    """
+[[evidence]]
+name = "w"
+strength = "weak"
+text = "failed to install"
+[match]
+requires_any = ["w"]
+""",
+)
+KB = KnowledgeBase((CONSEQUENCE, EXCLUDED, ROOT, WEAK), "test")
+LOG = (
+    "WARNING: Package 'AzureRM.Profile' failed to be installed because: End of Central Directory "
+    "record could not be found.\nWARNING: Dependent Package 'AzureRM.Profile' failed to install.\n"
+)
+
+
+def test_confidence_is_noisy_or_and_against_halves() -> None:
+    from psgdiag.model import Hit
+
+    def hit(name: str, s: Strength) -> Hit:
+        return Hit(name, s, "text", 1, 1, "")
+
+    assert confidence([hit("a", Strength.STRONG)]) == 0.9
+    assert confidence([hit("a", Strength.STRONG), hit("b", Strength.MEDIUM)]) == 0.96
+    assert confidence([hit("a", Strength.STRONG), hit("a", Strength.STRONG)]) == 0.9
+    assert confidence([hit("a", Strength.STRONG), hit("c", Strength.AGAINST)]) == 0.45
+
+
+def test_consequence_is_folded_into_its_root_cause() -> None:
+    report = api.diagnose_text(LOG, kb=KB, incidents=())
+    assert [d.signature.id for d in report.diagnoses] == ["root-cause"]
+    assert report.diagnoses[0].consequences == ("consequence",)
+    assert report.verdict == "retry"
+
+
+def test_excluded_and_weak_candidates_explain_why_not() -> None:
+    report = api.diagnose_text(LOG, kb=KB, incidents=())
+    reasons = {w.cause: w.reason for w in report.runners_up}
+    assert reasons["excluded"] == "ruled out by eocd"
+    assert reasons["weak-only"].startswith("evidence too weak")
+
+
+def test_summary_placeholders_are_filled_from_regex_groups() -> None:
+    report = api.diagnose_text(LOG, kb=KB, incidents=())
+    assert report.diagnoses[0].summary == "The package AzureRM.Profile is damaged."
+
+
+def test_fill_defaults() -> None:
+    assert fill("{module|the module} in {repository}", {}) == "the module in repository"
+    assert fill("{module|x}", {"module": "Pester"}) == "Pester"
+
+
+def test_nothing_recognised_gives_no_diagnosis() -> None:
+    report = api.diagnose_text("ERROR: pip's dependency resolver failed\n", kb=KB, incidents=())
+    assert report.diagnoses == () and report.verdict == "none"
+
+
+def test_output_is_deterministic() -> None:
+    a = api.diagnose_text(LOG, kb=KB, incidents=())
+    b = api.diagnose_text(LOG, kb=KB, incidents=())
+    assert a.diagnoses == b.diagnoses and a.runners_up == b.runners_up
