@@ -39,7 +39,7 @@ def test_seed_failures_are_corrupt_downloads_from_a_file(path: Path) -> None:
 
 @pytest.mark.parametrize("path", [SEED_JULY, SEED_UTF16])
 def test_seed_failure_from_stdin(path: Path) -> None:
-    code, doc = _json([], stdin=path.read_bytes())
+    _code, doc = _json([], stdin=path.read_bytes())
     assert doc["diagnoses"][0]["cause"] == "corrupt-package-download"
     assert doc["source"] == "<stdin>"
 
@@ -123,7 +123,7 @@ def test_broken_signature_folder_is_kb_invalid(tmp_path: Path) -> None:
 
 
 def test_at_date_without_incident_data_keeps_cause() -> None:
-    code, doc = _json(["--at", "2019-03-01", str(SEED_JULY)])
+    _code, doc = _json(["--at", "2019-03-01", str(SEED_JULY)])
     assert doc["facts"]["time"]["origin"] == "--at"
     assert doc["diagnoses"][0]["incident"] is None
 
