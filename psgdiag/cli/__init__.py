@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import os
 import sys
 
 import typer
 
 from psgdiag import __version__
 from psgdiag.cli import explain, signatures
+from psgdiag.cli import run_cli
 
 app = typer.Typer(
     name="psgdiag",
@@ -36,10 +38,13 @@ def root(
 ) -> None:
     """psgdiag: diagnose PowerShell Gallery install failures."""
     ctx.obj = {"debug": debug}
+    if debug:
+        os.environ["PSGDIAG_DEBUG"] = "1"
 
 
 explain.register(app)
 signatures.register(app)
+run_cli.register(app)
 # Further commands register here (one module each).
 
 

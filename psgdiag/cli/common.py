@@ -19,13 +19,7 @@ R = TypeVar("R")
 
 
 def is_debug() -> bool:
-    """Return True when --debug was given (or PSGDIAG_DEBUG is set)."""
-    import click
-
-    ctx = click.get_current_context(silent=True)
-    root = ctx.find_root() if ctx is not None else None
-    if root is not None and isinstance(root.obj, dict) and root.obj.get("debug"):
-        return True
+    """Return True when --debug was given (the root callback sets PSGDIAG_DEBUG) or set."""
     return bool(os.environ.get("PSGDIAG_DEBUG"))
 
 
