@@ -88,3 +88,52 @@ def test_security_protocol_output() -> None:
 def test_exceptions_are_collected() -> None:
     facts = _facts("Exception : System.Net.Http.HttpRequestException: 'boom'\n")
     assert [e.value for e in facts.exceptions] == ["System.Net.Http.HttpRequestException"]
+
+
+GET_ERROR = """\
+PS C:\\> Get-Error
+
+Exception             :
+    Type       : System.Net.Http.HttpRequestException
+    Message    : Response status code does not indicate success: 503 (Service Unavailable).
+    HResult    : -2146233088
+TargetObject          : Microsoft.PowerShell.PSResourceGet.UtilClasses.PSRepositoryInfo
+CategoryInfo          : InvalidResult: (Microsoft.PowerShel…ources.PSRepositoryInfo:PSRepositoryInfo) [Install-PSResource], HttpRequestException
+FullyQualifiedErrorId : HttpRequestCallFailure,Microsoft.PowerShell.PSResourceGet.Cmdlets.InstallPSResource
+InvocationInfo        :
+    MyCommand        : Install-PSResource
+"""
+
+CONCISE = """\
+Install-Package: C:\\program files\\powershell\\7\\Modules\\PowerShellGet\\PSModule.psm1:9709
+Line |
+9709 |  … talledPackages = PackageManagement\\Install-Package @PSBoundParameters
+     |                     ~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~
+     | No match was found for the specified search criteria and module name
+     | 'Contoso.Tools'. Try Get-PSRepository to see all available registered
+     | module repositories.
+"""
+
+
+def test_get_error_layout() -> None:
+    facts = _facts(GET_ERROR)
+    assert [f.value for f in facts.fqids] == [
+        "HttpRequestCallFailure,Microsoft.PowerShell.PSResourceGet.Cmdlets.InstallPSResource"
+    ]
+    assert {s for s, _ in facts.http_statuses} == {503}
+    assert "System.Net.Http.HttpRequestException" in [e.value for e in facts.exceptions]
+    assert facts.first("client") == "psresourceget"
+
+
+def test_ps7_conciseview_layout() -> None:
+    facts = _facts(CONCISE)
+    assert facts.first("ps_edition") == "Core"
+    assert facts.first("psget_version") == "2.2.4"
+    from psgdiag.ingest import RawText
+    from psgdiag.match import TextIndex
+    from psgdiag.normalize import normalize
+
+    index = TextIndex.build(normalize(RawText(CONCISE, "utf-8", "t")))
+    assert (
+        "nomatchwasfoundforthespecifiedsearchcriteriaandmodulename'contoso.tools'" in index.compact
+    )
