@@ -1,0 +1,277 @@
+"""`psgdiag probe`: check a NuGet v2 gallery live, step by step, as Install-Module reaches it."""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit
+
+from psgdiag.errors import ExitCode, UsageError
+
+DEFAULT_REPOSITORY = "https://www.powershellgallery.com/api/v2"
+# Small (about 100 KB), published by Microsoft (so it stays listed), released rarely, and
+# installed widely: a quick, cheap download that exercises the same path as any module.
+DEFAULT_MODULE = "Microsoft.PowerShell.SecretManagement"
+DEFAULT_BOOTSTRAP_URL = "https://go.microsoft.com/fwlink/?LinkID=627338&clcid=0x409"
+STEP_ORDER = ("connect", "tls", "tls-legacy", "feed", "download", "zip", "hash", "bootstrap")
+
+# Whose side a failing step's cause is on, from this probe's point of view: a probe that
+# reproduces a damaged download from here settles it as the gallery's (or the package's).
+SERVICE_SIDE = frozenset(
+    {
+        "gallery-service-error",
+        "gallery-certificate-invalid",
+        "corrupt-package-download",
+        "package-hash-mismatch",
+    }
+)
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
+_VERSION = re.compile(r"^[0-9A-Za-z][0-9A-Za-z.+-]{0,63}$")
+
+
+@dataclass(frozen=True)
+class ProbeOptions:
+    """What to probe and how."""
+
+    module: str = DEFAULT_MODULE
+    version: str | None = None
+    repository: str = DEFAULT_REPOSITORY
+    proxy: str | None = None
+    timeout: float = 30.0
+    bootstrap: bool = False
+    bootstrap_url: str = DEFAULT_BOOTSTRAP_URL
+    legacy_client: bool = False
+
+
+@dataclass(frozen=True)
+class Step:
+    """One checked step: pass, fail, skip or note, with its cause when it failed."""
+
+    name: str
+    status: str  # pass | fail | skip | note
+    detail: str
+    ms: int = 0
+    cause: str | None = None
+    finding: str | None = None
+    data: dict[str, object] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        """True unless the step failed."""
+        return self.status != "fail"
+
+
+@dataclass(frozen=True)
+class ProbeResult:
+    """The steps run, the verdict, and what was learnt about the package."""
+
+    options: ProbeOptions
+    steps: tuple[Step, ...]
+    verdict: str
+    version: str | None = None
+    findings: tuple[str, ...] = ()
+    retry_after: str | None = None
+    cdn_host: str | None = None
+    timed_out: bool = False
+
+    @property
+    def failed(self) -> Step | None:
+        """The step that decided the verdict, or None when all went well."""
+        return next((s for s in self.steps if s.status == "fail"), None)
+
+    @property
+    def side(self) -> str:
+        """'none', 'service' or 'client' (which includes the network between)."""
+        if self.verdict == "ok":
+            return "none"
+        return "service" if self.verdict in SERVICE_SIDE else "client"
+
+
+class Deadline:
+    """The overall time budget of one probe; every wait is capped by what is left."""
+
+    def __init__(self, seconds: float) -> None:
+        self.total = seconds
+        self.start = time.monotonic()
+
+    def remaining(self) -> float:
+        """Seconds left (never negative)."""
+        return max(0.0, self.total - (time.monotonic() - self.start))
+
+    def check(self) -> float:
+        """Return the seconds left, raising ProbeTimeout when none are."""
+        left = self.remaining()
+        if left <= 0.05:
+            raise ProbeTimeout(f"the overall --timeout of {self.total:g} s ran out")
+        return left
+
+
+class ProbeTimeout(Exception):
+    """The overall deadline passed."""
+
+
+class StepTimer:
+    """Measures one step in whole milliseconds."""
+
+    def __init__(self) -> None:
+        self.t0 = time.monotonic()
+
+    def ms(self) -> int:
+        """Milliseconds since the timer started."""
+        return int((time.monotonic() - self.t0) * 1000)
+
+
+def validate(opts: ProbeOptions) -> ProbeOptions:
+    """Reject bad options with a UsageError; return the options with the repository trimmed."""
+    if not _NAME.match(opts.module):
+        raise UsageError(
+            f"invalid module name {opts.module!r}",
+            hint="use the module's name as on the gallery, e.g. PSReadLine",
+        )
+    if opts.version is not None and not _VERSION.match(opts.version):
+        raise UsageError(f"invalid version {opts.version!r}", hint="e.g. --version 2.3.5")
+    urls = [("--repository", opts.repository), ("--proxy", opts.proxy or "")]
+    urls.append(("--bootstrap-url", opts.bootstrap_url if opts.bootstrap else ""))
+    for label, url in urls:
+        if not url and label != "--repository":
+            continue
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise UsageError(
+                f"{label} must be an http:// or https:// URL, not {url!r}",
+                hint="e.g. https://www.powershellgallery.com/api/v2",
+            )
+        try:
+            parts.port  # noqa: B018 - raises ValueError on a bad port
+        except ValueError:
+            raise UsageError(f"{label} has an invalid port: {url!r}") from None
+    if not 0 < opts.timeout <= 3600:
+        raise UsageError("--timeout must be between 0 and 3600 seconds", hint="e.g. --timeout 30")
+    return ProbeOptions(
+        module=opts.module,
+        version=opts.version,
+        repository=opts.repository.rstrip("/"),
+        proxy=opts.proxy,
+        timeout=opts.timeout,
+        bootstrap=opts.bootstrap,
+        bootstrap_url=opts.bootstrap_url,
+        legacy_client=opts.legacy_client,
+    )
+
+
+def run_probe(opts: ProbeOptions) -> ProbeResult:
+    """Probe the repository; never takes (much) longer than opts.timeout."""
+    opts = validate(opts)
+    deadline = Deadline(opts.timeout)
+    steps: list[Step] = []
+    facts: dict[str, object] = {}
+    # The work runs in a daemon thread so that a call no timeout covers (a hung DNS lookup)
+    # cannot hold the command past its deadline: the main thread stops waiting and reports.
+    worker = threading.Thread(
+        target=_work, args=(opts, deadline, steps, facts), name="psgdiag-probe", daemon=True
+    )
+    worker.start()
+    worker.join(opts.timeout + 1.0)
+    timed_out = worker.is_alive()
+    done = list(steps)
+    if timed_out:
+        done.append(
+            Step(
+                "deadline",
+                "fail",
+                f"the overall --timeout of {opts.timeout:g} s ran out before the probe finished",
+                int(opts.timeout * 1000),
+                cause="network-unreachable",
+            )
+        )
+    return _result(opts, done, facts, timed_out)
+
+
+def _work(
+    opts: ProbeOptions, deadline: Deadline, steps: list[Step], facts: dict[str, object]
+) -> None:
+    from psgdiag.probe_steps import run_steps
+
+    try:
+        run_steps(opts, deadline, steps, facts)
+    except ProbeTimeout as exc:
+        steps.append(Step("deadline", "fail", str(exc), cause="network-unreachable"))
+
+
+def _result(
+    opts: ProbeOptions, steps: list[Step], facts: dict[str, object], timed_out: bool
+) -> ProbeResult:
+    failed = next((s for s in steps if s.status == "fail"), None)
+    findings = tuple(s.finding for s in steps if s.finding)
+    if failed is not None and failed.cause:
+        verdict = failed.cause
+    elif opts.legacy_client and findings:
+        verdict = findings[0]
+    else:
+        verdict = "ok"
+    version = facts.get("version")
+    retry_after = facts.get("retry_after")
+    cdn = facts.get("cdn_host")
+    return ProbeResult(
+        options=opts,
+        steps=tuple(steps),
+        verdict=verdict,
+        version=version if isinstance(version, str) else opts.version,
+        findings=findings,
+        retry_after=retry_after if isinstance(retry_after, str) else None,
+        cdn_host=cdn if isinstance(cdn, str) else None,
+        timed_out=timed_out,
+    )
+
+
+def exit_code(result: ProbeResult) -> ExitCode:
+    """0 when all is well, 3 for a service-side or transient problem, 1 for client/network."""
+    if result.verdict == "ok":
+        return ExitCode.OK
+    return ExitCode.RETRY if result.side == "service" else ExitCode.FIX
+
+
+def to_dict(result: ProbeResult) -> dict[str, object]:
+    """The JSON form of a probe (schema_version 1)."""
+    failed = result.failed
+    return {
+        "schema_version": 1,
+        "verdict": result.verdict,
+        "side": result.side,
+        "summary": summary(result),
+        "repository": result.options.repository,
+        "module": result.options.module,
+        "version": result.version,
+        "requested_version": result.options.version,
+        "failed_step": failed.name if failed else None,
+        "findings": list(result.findings),
+        "retry_after": result.retry_after,
+        "cdn_host": result.cdn_host,
+        "timed_out": result.timed_out,
+        "steps": [
+            {
+                "name": s.name,
+                "ok": s.ok,
+                "status": s.status,
+                "detail": s.detail,
+                "ms": s.ms,
+                "cause": s.cause,
+                **({"finding": s.finding} if s.finding else {}),
+                **({"data": s.data} if s.data else {}),
+            }
+            for s in result.steps
+        ],
+    }
+
+
+def summary(result: ProbeResult) -> str:
+    """One sentence: what the probe found."""
+    what = result.options.module + (f" {result.version}" if result.version else "")
+    failed = result.failed
+    if result.verdict == "ok":
+        return f"{what} resolves, downloads and checks out intact from here."
+    if failed is None:
+        return f"{what} works from here, but an old client would fail: {result.verdict}."
+    return f"{failed.name} failed ({result.verdict}): {failed.detail}"

@@ -1,0 +1,97 @@
+"""Print a probe result: a readable report for people, JSON for programs."""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, TextIO
+
+from psgdiag.probe import ProbeResult, summary, to_dict
+
+if TYPE_CHECKING:
+    from rich.box import Box
+
+_MARK = {"pass": "ok", "fail": "FAIL", "skip": "skip", "note": "note"}
+_STYLE = {"pass": "green", "fail": "bold red", "skip": "dim", "note": "yellow"}
+_ADVICE = {
+    "ok": "Nothing wrong from here. If the install still fails on another machine, the cause is "
+    "on that machine or its network: run `psgdiag explain` on its output.",
+    "service": "The problem is on the gallery's side (or its CDN) and usually passes: retry later, "
+    "or pin the last version that installs.",
+    "client": "The problem is on this side (machine, proxy, network or the name asked for): "
+    "fix it here; retrying alone will not help.",
+}
+
+
+def render_json(result: ProbeResult, out: TextIO) -> None:
+    """Only JSON on stdout."""
+    json.dump(to_dict(result), out, indent=2, ensure_ascii=False)
+    out.write("\n")
+
+
+def render_rich(result: ProbeResult, out: TextIO, *, color: bool) -> None:
+    """A header, one table row per step, then the verdict and what to do."""
+    from rich.console import Console
+    from rich.markup import escape
+    from rich.table import Table
+
+    encoding = (getattr(out, "encoding", None) or "utf-8").lower()
+    ascii_only = "utf" not in encoding
+    con = Console(
+        file=out,
+        force_terminal=color,
+        no_color=not color,
+        highlight=False,
+        soft_wrap=False,
+        width=None if color else 120,
+        safe_box=True,
+    )
+    opts = result.options
+    what = opts.module + (f" {result.version}" if result.version else "")
+    con.print(f"[bold]probe[/] {escape(what)} at {escape(opts.repository)}")
+    if opts.proxy:
+        con.print(f"[dim]proxy:[/] {escape(_hide_password(opts.proxy))}")
+    table = Table(show_header=True, header_style="bold", box=None if ascii_only else _box())
+    table.add_column("step", no_wrap=True)
+    table.add_column("result", no_wrap=True)
+    table.add_column("ms", justify="right", no_wrap=True)
+    table.add_column("detail", overflow="fold")
+    for step in result.steps:
+        mark = _MARK.get(step.status, step.status)
+        if step.cause and step.status == "fail":
+            mark += f" ({step.cause})"
+        style = _STYLE.get(step.status, "")
+        ms = str(step.ms) if step.status != "skip" else ""
+        table.add_row(step.name, f"[{style}]{escape(mark)}[/]", ms, escape(step.detail))
+    con.print(table)
+    verdict_style = "bold green" if result.verdict == "ok" else "bold red"
+    con.print(f"[{verdict_style}]verdict: {escape(result.verdict)}[/] ({escape(result.side)} side)")
+    con.print(escape(summary(result)))
+    for finding in result.findings:
+        if finding != result.verdict:
+            con.print(
+                f"[yellow]finding:[/] {escape(finding)}: an old client (TLS 1.0/1.1 only) would "
+                "fail here; it is this server's normal state, not a fault (--legacy-client "
+                "makes it the verdict)"
+            )
+    if result.retry_after:
+        con.print(
+            f"[yellow]Retry-After:[/] {escape(result.retry_after)} (reported, not waited for)"
+        )
+    if result.cdn_host:
+        con.print(f"[dim]package served by:[/] {escape(result.cdn_host)}")
+    con.print(f"[green]hint:[/] {escape(_ADVICE[result.side])}")
+
+
+def _box() -> Box:
+    from rich import box
+
+    return box.SIMPLE
+
+
+def _hide_password(url: str) -> str:
+    from psgdiag.probe_http import split_credentials
+
+    clean, cred = split_credentials(url)
+    if cred is None:
+        return url
+    return clean.replace("://", f"://{cred[0]}:***@", 1)
