@@ -1,8 +1,9 @@
 """When did the failure happen? Parse --at values and find times written in a log or ticket.
 
-Sources, most trusted first: CI timestamps (UTC), a transcript header (local time, zone
-unknown), `Get-Date` output (local), dates written in prose (a whole local day). Local times
-become a range wide enough for any UTC offset (-12 h .. +14 h).
+Sources, most trusted first: CI timestamps (UTC), HTTP `Date:` headers in verbose/debug output
+(UTC), a transcript header (local time, zone unknown), `Get-Date` output (local), dates written in
+prose (a whole local day). Local times become a range wide enough for any UTC offset
+(-12 h .. +14 h), so a correlation never depends on guessing the user's time zone.
 """
 
 from __future__ import annotations
@@ -11,11 +12,13 @@ import datetime as dt
 import re
 
 from psgdiag.errors import UsageError
-from psgdiag.model import Document, TimeRange
+from psgdiag.model import Document, Line, TimeRange
 
 UTC = dt.UTC
-_LOCAL_BEFORE = dt.timedelta(hours=14)
-_LOCAL_AFTER = dt.timedelta(hours=12)
+_LOCAL_BEFORE = dt.timedelta(hours=14)  # UTC+14 is the earliest local clock
+_LOCAL_AFTER = dt.timedelta(hours=12)  # UTC-12 is the latest
+_MAX_TRANSCRIPT = dt.timedelta(days=2)  # a longer session says nothing precise about the failure
+_DAY = dt.timedelta(days=1, microseconds=-1)
 
 _MONTHS = {
     m: i + 1
@@ -38,12 +41,21 @@ _MONTHS = {
     for m in names
 }
 _MONTH_RX = "|".join(sorted(_MONTHS, key=len, reverse=True))
+_WEEKDAY_RX = r"(?:mon|tues?|wed(?:nes)?|thu(?:rs)?|fri|sat(?:ur)?|sun)(?:day)?"
 
-_CI_STAMP = re.compile(r"^\ufeff?(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.\d+)?Z")
-_TRANSCRIPT = re.compile(r"^Start time:\s*(\d{14})\s*$")
+# GitHub Actions, Azure Pipelines, Packer -timestamp-ui, Jenkins timestamper ("[...]").
+_CI_STAMP = re.compile(
+    r"^\ufeff?\[?(\d{4}-\d\d-\d\d)[T ](\d\d:\d\d:\d\d)(?:[.,]\d+)?(Z|[+-]\d\d:?\d\d)\]?"
+)
+_HTTP_DATE = re.compile(
+    rf"\bDate:\s*{_WEEKDAY_RX},\s+(\d{{1,2}})\s+({_MONTH_RX})\s+(\d{{4}})\s+"
+    r"(\d\d):(\d\d):(\d\d)\s+(?:GMT|UTC)\b",
+    re.IGNORECASE,
+)
+_TRANSCRIPT = re.compile(r"^(?:Command )?(Start|End) time:\s*(\d{14})\s*$", re.IGNORECASE)
 _GET_DATE = re.compile(
-    rf"\b(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday),\s+({_MONTH_RX})\s+"
-    r"(\d{1,2}),\s+(\d{4})\s+(\d{1,2}):(\d\d):(\d\d)\s*([AP]M)?",
+    rf"\b{_WEEKDAY_RX},\s+({_MONTH_RX})\s+(\d{{1,2}}),\s+(\d{{4}})\s+(\d{{1,2}}):(\d\d):(\d\d)"
+    r"\s*([AP]M)?",
     re.IGNORECASE,
 )
 _PROSE_MDY = re.compile(
@@ -52,35 +64,44 @@ _PROSE_MDY = re.compile(
 _PROSE_DMY = re.compile(
     rf"\b(\d{{1,2}})(?:st|nd|rd|th)?\.?\s+(?:of\s+)?({_MONTH_RX})\.?,?\s+(\d{{4}})\b", re.IGNORECASE
 )
-_PROSE_ISO = re.compile(r"(?<![\d.T:-])(\d{4})-(\d\d)-(\d\d)(?![\d:T.-])")
+_PROSE_ISO = re.compile(r"(?<![\w.:/-])(\d{4})-(\d\d)-(\d\d)(?![\w:.-])")
+_AT_TIME = re.compile(r"\d{4}-\d\d-\d\d[T ]\d\d:\d\d(?::\d\d(?:\.\d+)?)?\s*(?:Z|[+-]\d\d:?\d\d)?")
+# A prose date inside a URL, a path or a version string is not when the failure happened.
+_NOT_PROSE = re.compile(r"https?://\S+|[A-Za-z]:\\\S+|\b\d+(?:\.\d+){2,}\b")
 
 
 def parse_at(value: str) -> TimeRange:
     """Parse --at: a date alone is that whole day in UTC; a time without offset is UTC."""
     text = value.strip()
+    hint = "use ISO 8601, e.g. 2016-07-12 or 2016-07-12T14:30:00Z"
     try:
         if re.fullmatch(r"\d{4}-\d\d-\d\d", text):
             day = dt.datetime.fromisoformat(text).replace(tzinfo=UTC)
-            return TimeRange(day, day + dt.timedelta(days=1, microseconds=-1), "--at", 0, text)
-        when = dt.datetime.fromisoformat(text.replace("Z", "+00:00").replace(" ", "T"))
+            return _checked(TimeRange(day, day + _DAY, "--at", 0, text), value, hint)
+        if not _AT_TIME.fullmatch(text):
+            raise ValueError(text)
+        when = dt.datetime.fromisoformat(re.sub(r"\s*Z$", "+00:00", text).replace(" ", "T", 1))
     except ValueError:
-        raise UsageError(
-            f"--at {value!r} is not a date or time",
-            hint="use ISO 8601, e.g. 2016-07-12 or 2016-07-12T14:30:00Z",
-        ) from None
+        raise UsageError(f"--at {value!r} is not a date or time", hint=hint) from None
     when = when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
-    return TimeRange(when, when, "--at", 0, text)
+    return _checked(TimeRange(when, when, "--at", 0, text), value, hint)
 
 
-def _local(when: dt.datetime, origin: str, line: int, text: str) -> TimeRange:
-    base = when.replace(tzinfo=UTC)
-    return TimeRange(base - _LOCAL_BEFORE, base + _LOCAL_AFTER, origin, line, text)
+def _checked(tr: TimeRange, value: str, hint: str) -> TimeRange:
+    if not 1990 <= tr.lo.year <= 2100:
+        raise UsageError(f"--at {value!r} is outside the years 1990-2100", hint=hint)
+    return tr
 
 
-def _local_day(day: dt.datetime, origin: str, line: int, text: str) -> TimeRange:
-    base = day.replace(tzinfo=UTC)
-    end = base + dt.timedelta(days=1, microseconds=-1)
-    return TimeRange(base - _LOCAL_BEFORE, end + _LOCAL_AFTER, origin, line, text)
+def _local(lo: dt.datetime, hi: dt.datetime, origin: str, line: int, text: str) -> TimeRange:
+    """A wall-clock span of unknown zone -> the UTC range it could be."""
+    return TimeRange(
+        lo.replace(tzinfo=UTC) - _LOCAL_BEFORE,
+        hi.replace(tzinfo=UTC) + _LOCAL_AFTER,
+        origin,
+        line,
+        text,
+    )
 
 
 def _safe_date(y: int, m: int, d: int) -> dt.datetime | None:
@@ -92,63 +113,124 @@ def _safe_date(y: int, m: int, d: int) -> dt.datetime | None:
         return None
 
 
-def _ci_time(doc: Document) -> TimeRange | None:
+def _is_error_line(line: Line) -> bool:
+    return line.stream == "error" or "##[error]" in line.raw or "::error" in line.raw
+
+
+def ci_time(doc: Document) -> TimeRange | None:
+    """Return the CI timestamp of the first error line (else the last stamped line)."""
     first_error: TimeRange | None = None
     last: TimeRange | None = None
     for line in doc.lines:
         m = _CI_STAMP.match(line.raw.lstrip())
         if not m:
             continue
+        zone = m.group(3).replace("Z", "+00:00")
         try:
-            when = dt.datetime.fromisoformat(m.group(1)).replace(tzinfo=UTC)
+            when = dt.datetime.fromisoformat(f"{m.group(1)}T{m.group(2)}{zone}").astimezone(UTC)
         except ValueError:
             continue
         tr = TimeRange(when, when, "ci-timestamp", line.no, m.group(0))
         last = tr
-        if first_error is None and (line.stream in ("error", "warning") or "##[error]" in line.raw):
+        if first_error is None and _is_error_line(line):
             first_error = tr
     return first_error or last
 
 
-def _prose_time(doc: Document) -> TimeRange | None:
+def http_date(doc: Document) -> TimeRange | None:
+    """Return the span of HTTP `Date:` headers (always GMT) shown in verbose or debug output."""
+    found: list[tuple[dt.datetime, Line, str]] = []
     for line in doc.lines:
-        text = line.text
-        for rx, order in ((_PROSE_MDY, "mdy"), (_PROSE_DMY, "dmy"), (_PROSE_ISO, "iso")):
-            m = rx.search(text)
-            if not m:
+        m = _HTTP_DATE.search(line.text)
+        if not m:
+            continue
+        day = _safe_date(int(m.group(3)), _MONTHS[m.group(2).lower()], int(m.group(1)))
+        if day is None or int(m.group(4)) > 23:
+            continue
+        when = day.replace(hour=int(m.group(4)), minute=int(m.group(5)), second=int(m.group(6)))
+        found.append((when.replace(tzinfo=UTC), line, m.group(0)))
+    if not found:
+        return None
+    lo, hi = min(f[0] for f in found), max(f[0] for f in found)
+    return TimeRange(lo, hi, "http-date", found[0][1].no, found[0][2])
+
+
+def transcript_time(doc: Document) -> TimeRange | None:
+    """Return the transcript session span (local time, zone unknown) as a UTC range."""
+    start: tuple[dt.datetime, Line, str] | None = None
+    last: dt.datetime | None = None
+    for line in doc.lines:
+        m = _TRANSCRIPT.match(line.text.strip())
+        if not m:
+            continue
+        try:
+            when = dt.datetime.strptime(m.group(2), "%Y%m%d%H%M%S")
+        except ValueError:
+            continue
+        if start is None:
+            if m.group(1).lower() == "start":
+                start = (when, line, m.group(0))
+            continue
+        if start[0] <= when <= start[0] + _MAX_TRANSCRIPT:
+            last = max(last or when, when)
+    if start is None:
+        return None
+    return _local(start[0], last or start[0], "transcript", start[1].no, start[2])
+
+
+def get_date_time(doc: Document) -> TimeRange | None:
+    """Return the first `Get-Date` style timestamp (local time, zone unknown)."""
+    for line in doc.lines:
+        g = _GET_DATE.search(line.text)
+        if not g:
+            continue
+        hour = int(g.group(4))
+        ampm = (g.group(7) or "").upper()
+        if ampm:
+            if not 1 <= hour <= 12:
                 continue
+            hour = hour % 12 + (12 if ampm == "PM" else 0)
+        day = _safe_date(int(g.group(3)), _MONTHS[g.group(1).lower()], int(g.group(2)))
+        if day is None or hour > 23 or int(g.group(5)) > 59 or int(g.group(6)) > 59:
+            continue
+        when = day.replace(hour=hour, minute=int(g.group(5)), second=int(g.group(6)))
+        return _local(when, when, "get-date", line.no, g.group(0))
+    return None
+
+
+def _prose_day(text: str) -> tuple[dt.datetime, str] | None:
+    text = _NOT_PROSE.sub(" ", text)
+    best: tuple[int, dt.datetime, str] | None = None
+    for rx, order in ((_PROSE_MDY, "mdy"), (_PROSE_DMY, "dmy"), (_PROSE_ISO, "iso")):
+        for m in rx.finditer(text):
             if order == "mdy":
                 day = _safe_date(int(m.group(3)), _MONTHS[m.group(1).lower()], int(m.group(2)))
             elif order == "dmy":
                 day = _safe_date(int(m.group(3)), _MONTHS[m.group(2).lower()], int(m.group(1)))
             else:
                 day = _safe_date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
-            if day is not None:
-                return _local_day(day, "prose", line.no, m.group(0))
+            if day is None:
+                continue
+            if best is None or m.start() < best[0]:
+                best = (m.start(), day, m.group(0))
+            break
+    return (best[1], best[2]) if best else None
+
+
+def prose_time(doc: Document) -> TimeRange | None:
+    """Return the first date written in prose ("on December 14, 2016") as a whole local day."""
+    for line in doc.lines:
+        found = _prose_day(line.text)
+        if found is not None:
+            day, text = found
+            return _local(day, day + _DAY, "prose", line.no, text)
     return None
 
 
 def find_time(doc: Document) -> TimeRange | None:
     """Return the best-supported failure time written in the document, or None."""
-    ci = _ci_time(doc)
-    if ci is not None:
-        return ci
-    for line in doc.lines:
-        m = _TRANSCRIPT.match(line.text)
-        if m:
-            try:
-                when = dt.datetime.strptime(m.group(1), "%Y%m%d%H%M%S")
-            except ValueError:
-                continue
-            return _local(when, "transcript", line.no, m.group(0))
-    for line in doc.lines:
-        g = _GET_DATE.search(line.text)
-        if g:
-            hour = int(g.group(4)) % 12 if g.group(7) else int(g.group(4))
-            if (g.group(7) or "").upper() == "PM":
-                hour += 12
-            day = _safe_date(int(g.group(3)), _MONTHS[g.group(1).lower()], int(g.group(2)))
-            if day is not None and hour < 24:
-                when = day.replace(hour=hour, minute=int(g.group(5)), second=int(g.group(6)))
-                return _local(when, "get-date", line.no, g.group(0))
-    return _prose_time(doc)
+    for finder in (ci_time, http_date, transcript_time, get_date_time, prose_time):
+        found = finder(doc)
+        if found is not None:
+            return found
+    return None
