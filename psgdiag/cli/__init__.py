@@ -10,6 +10,7 @@ import typer
 from psgdiag import __version__
 from psgdiag.cli import explain, signatures
 from psgdiag.cli import run_cli
+from psgdiag.cli import signatures_new, triage_cli
 
 app = typer.Typer(
     name="psgdiag",
@@ -44,6 +45,8 @@ def root(
 
 explain.register(app)
 signatures.register(app)
+signatures_new.register(app)
+triage_cli.register(app)
 run_cli.register(app)
 # Further commands register here (one module each).
 

@@ -1,0 +1,135 @@
+"""`psgdiag triage PATH...`: sort a ticket queue by cause, side and incident in one report."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TextIO
+
+import typer
+
+from psgdiag.cli.common import handled, signature_dirs, use_color
+from psgdiag.errors import ExitCode, InputError, UsageError
+
+FORMATS = ("rich", "json", "csv", "markdown", "html")
+
+
+@contextmanager
+def _progress(enabled: bool) -> Iterator[Callable[[int, int], None] | None]:
+    """Yield a progress callback drawing a rich bar on stderr, or None when not on a terminal."""
+    if not enabled:
+        yield None
+        return
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+
+    bar = Progress(
+        "triage",
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=Console(file=sys.stderr),
+        transient=True,
+    )
+    task = bar.add_task("triage", total=None)
+
+    def advance(done: int, total: int) -> None:
+        bar.update(task, completed=done, total=total)
+
+    with bar:
+        yield advance
+
+
+@contextmanager
+def _sink(output: Path | None) -> Iterator[TextIO]:
+    if output is None:
+        yield sys.stdout
+        return
+    try:
+        fh = output.open("w", encoding="utf-8", newline="")
+    except OSError as exc:
+        raise InputError(
+            f"cannot write {output} ({exc.strerror})", hint="choose another --output path"
+        ) from None
+    with fh:
+        yield fh
+
+
+def register(app: typer.Typer) -> None:
+    """Add the triage command to the app."""
+
+    @app.command()
+    @handled
+    def triage(
+        paths: list[str] = typer.Argument(
+            ..., help="Log files, folders (read recursively), .zip archives and .eml messages."
+        ),
+        fmt: str = typer.Option(
+            "rich", "--format", "-f", help="rich, json, csv, markdown or html."
+        ),
+        output: Path = typer.Option(None, "--output", "-o", help="Write the report to this file."),
+        at: str = typer.Option(
+            None, "--at", help="When every ticket failed (ISO 8601), overriding the logs' times."
+        ),
+        signatures: list[Path] = typer.Option(
+            None,
+            "--signatures",
+            help="Extra signature folder (repeatable; also PSGDIAG_SIGNATURES).",
+        ),
+        jobs: int = typer.Option(
+            0, "--jobs", "-j", help="Worker processes (0: all cores for a big queue, else one)."
+        ),
+        redact: bool = typer.Option(
+            True,
+            "--redact/--no-redact",
+            help="Mask keys, tokens, passwords, e-mails and user names in the report (default on).",
+        ),
+        color: bool = typer.Option(
+            None, "--color/--no-color", help="Force colour on or off.", show_default=False
+        ),
+    ) -> None:
+        """Triage a queue of tickets: one row per ticket, summaries, and unexplained groups."""
+        from psgdiag import triage as triage_mod
+        from psgdiag import triage_report as rep
+        from psgdiag.timeparse import parse_at
+
+        if fmt not in FORMATS:
+            raise UsageError(f"unknown format {fmt!r}", hint="use one of: " + ", ".join(FORMATS))
+        if jobs < 0:
+            raise UsageError("--jobs must be 0 or more", hint="0 picks a number for you")
+        when = parse_at(at) if at else None
+        from psgdiag.triage_collect import collect
+
+        tickets = collect(paths)
+        if not tickets:
+            raise InputError(
+                "no tickets found under " + ", ".join(paths),
+                hint="pass log files, folders of logs, .zip archives or .eml messages",
+            )
+        show_bar = sys.stderr.isatty() and len(tickets) > 1
+        with _progress(show_bar) as progress:
+            result = triage_mod.run(
+                tickets, sig_dirs=signature_dirs(signatures), at=when, jobs=jobs, progress=progress
+            )
+        if redact:
+            result = triage_mod.redacted(result)
+        with _sink(output) as out:
+            if fmt == "json":
+                rep.render_json(result, out)
+            elif fmt == "csv":
+                rep.render_csv(result, out)
+            elif fmt == "markdown":
+                rep.render_markdown(result, out)
+            elif fmt == "html":
+                from psgdiag.triage_html import render_html
+
+                render_html(result, out)
+            else:
+                rep.render_rich(result, out, color=use_color(color, out))
+        if output is not None:
+            sys.stderr.write(
+                f"psgdiag: wrote {fmt} report on {len(result.items)} tickets to {output}\n"
+            )
+        raise typer.Exit(int(ExitCode.OK))
