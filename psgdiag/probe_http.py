@@ -32,10 +32,10 @@ class Fetched:
 
     @property
     def hosts(self) -> list[str]:
-        """The hosts visited, in order, without repeats."""
+        """The hosts (host:port when not the default) visited, in order, without repeats."""
         seen: list[str] = []
         for url in self.chain:
-            host = urlsplit(url).hostname or ""
+            host = host_label(url)
             if host not in seen:
                 seen.append(host)
         return seen
@@ -61,6 +61,13 @@ def split_credentials(url: str) -> tuple[str, tuple[str, str] | None]:
         netloc += f":{p.port}"
     clean = urlunsplit((p.scheme, netloc, p.path, p.query, p.fragment))
     return clean, (unquote(p.username), unquote(p.password or ""))
+
+
+def host_label(url: str) -> str:
+    """host, or host:port when the port is not the scheme's default (no credentials)."""
+    p = urlsplit(url)
+    host = p.hostname or ""
+    return f"{host}:{p.port}" if p.port and p.port != (443 if p.scheme == "https" else 80) else host
 
 
 def origin_of(url: str) -> tuple[str, str, int]:

@@ -12,7 +12,15 @@ from pathlib import Path
 
 from psgdiag.probe import Deadline, Step, StepTimer
 from psgdiag.probe_feed import Entry, same_version
-from psgdiag.probe_http import Session, classify, fetch, retry_after, status_cause
+from psgdiag.probe_http import (
+    Session,
+    classify,
+    fetch,
+    host_label,
+    origin_of,
+    retry_after,
+    status_cause,
+)
 
 MAX_DOWNLOAD = 1024 * 1024 * 1024
 EOCD = b"PK\x05\x06"
@@ -40,9 +48,8 @@ def step_download(
         fetched = fetch(session, url, deadline)
         resp = fetched.response
         hosts = fetched.hosts
-        final = hosts[-1] if hosts else ""
-        if len(hosts) > 1 or final != session.origin[1]:
-            facts["cdn_host"] = final
+        if origin_of(fetched.chain[-1]) != session.origin:
+            facts["cdn_host"] = host_label(fetched.chain[-1])
         route = " -> ".join(hosts)
         with closing(resp):
             cause = status_cause(resp.status_code, listing=False)
