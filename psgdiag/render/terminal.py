@@ -93,6 +93,8 @@ def _card(con: Console, d: Diagnosis, report: Report, rule: str, options: Option
         con.print(f"[dim]why:[/] {escape(' '.join(ex.why.split()))}")
     if ex.note:
         con.print(f"[dim]note:[/] {escape(ex.note)}")
+    for extra in d.notes:
+        con.print(f"[yellow]note:[/] {escape(extra)}")
     if ex.hint:
         con.print(f"[green]hint:[/] {escape(ex.hint)}")
     variables = dict(d.variables)
