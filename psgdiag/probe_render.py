@@ -17,8 +17,8 @@ _ADVICE = {
     "on that machine or its network: run `psgdiag explain` on its output.",
     "service": "The problem is on the gallery's side (or its CDN) and usually passes: retry later, "
     "or pin the last version that installs.",
-    "client": "The problem is on this side (machine, proxy, network or the name asked for): "
-    "fix it here; retrying alone will not help.",
+    "client": "The problem is on this side (this machine, its proxy, firewall or DNS, or the "
+    "name and version asked for): fix it here.",
 }
 
 
@@ -41,7 +41,7 @@ def render_rich(result: ProbeResult, out: TextIO, *, color: bool) -> None:
         force_terminal=color,
         no_color=not color,
         highlight=False,
-        soft_wrap=False,
+        soft_wrap=True,  # sentences stay whole in pipes and files; only the table wraps
         width=None if color else 120,
         safe_box=True,
     )

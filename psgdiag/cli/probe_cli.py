@@ -11,20 +11,26 @@ from psgdiag.errors import UsageError
 
 
 def register(app: typer.Typer) -> None:
-    """Add the probe command to the app."""
-    from psgdiag.probe import DEFAULT_BOOTSTRAP_URL, DEFAULT_MODULE, DEFAULT_REPOSITORY
+    """Add the probe command to the app (psgdiag.probe is imported only when it runs)."""
 
     @app.command()
     @handled
     def probe(
         module: str = typer.Argument(
-            DEFAULT_MODULE, help="Module to resolve and download (a small one by default)."
+            None,
+            help="Module to resolve and download (default: Microsoft.PowerShell.SecretManagement, "
+            "small and stable).",
+            show_default=False,
         ),
         version: str = typer.Option(
             None, "--version", help="Exact version (default: the latest stable one)."
         ),
         repository: str = typer.Option(
-            DEFAULT_REPOSITORY, "--repository", help="NuGet v2 feed URL (user:pass@ allowed)."
+            None,
+            "--repository",
+            help="NuGet v2 feed URL, user:pass@ allowed (default: the PowerShell Gallery, "
+            "https://www.powershellgallery.com/api/v2).",
+            show_default=False,
         ),
         proxy: str = typer.Option(
             None, "--proxy", help="Proxy URL (default: HTTPS_PROXY/HTTP_PROXY, minus NO_PROXY)."
@@ -35,7 +41,11 @@ def register(app: typer.Typer) -> None:
             False, "--bootstrap", help="Also check the NuGet provider bootstrap endpoint."
         ),
         bootstrap_url: str = typer.Option(
-            DEFAULT_BOOTSTRAP_URL, "--bootstrap-url", help="Bootstrap URL to check (a mirror)."
+            None,
+            "--bootstrap-url",
+            help="Bootstrap URL to check with --bootstrap (default: the go.microsoft.com fwlink "
+            "Windows PowerShell uses).",
+            show_default=False,
         ),
         legacy_client: bool = typer.Option(
             False,
@@ -47,19 +57,26 @@ def register(app: typer.Typer) -> None:
         ),
     ) -> None:
         """Check the gallery live: connection, TLS, feed, download, zip and hash, step by step."""
-        from psgdiag.probe import ProbeOptions, exit_code, run_probe
+        from psgdiag.probe import (
+            DEFAULT_BOOTSTRAP_URL,
+            DEFAULT_MODULE,
+            DEFAULT_REPOSITORY,
+            ProbeOptions,
+            exit_code,
+            run_probe,
+        )
         from psgdiag.probe_render import render_json, render_rich
 
         if fmt not in ("rich", "json"):
             raise UsageError(f"unknown format {fmt!r}", hint="use rich or json")
         opts = ProbeOptions(
-            module=module,
+            module=module or DEFAULT_MODULE,
             version=version,
-            repository=repository,
+            repository=repository or DEFAULT_REPOSITORY,
             proxy=proxy,
             timeout=timeout,
             bootstrap=bootstrap,
-            bootstrap_url=bootstrap_url,
+            bootstrap_url=bootstrap_url or DEFAULT_BOOTSTRAP_URL,
             legacy_client=legacy_client,
         )
         result = run_probe(opts)
