@@ -15,7 +15,7 @@ from psgdiag.model import Incident
 from psgdiag.triage import TriageItem
 
 WIDTH, HEIGHT = 960, 360
-LEFT, RIGHT, TOP, BOTTOM = 48, 96, 34, 48
+LEFT, RIGHT, TOP, BOTTOM = 48, 96, 44, 48
 PALETTE = (
     "#4e79a7",
     "#f28e2b",
@@ -41,7 +41,9 @@ def colors(labels: Sequence[str]) -> dict[str, str]:
         if label.startswith("("):
             out[label] = GREY if label == "(unrecognised)" else "#cfd3d7"
         else:
-            out[label] = PALETTE[n % len(PALETTE)]
+            # Past the fixed palette, golden-angle hues keep neighbouring causes apart.
+            hue = (n * 137.508) % 360
+            out[label] = PALETTE[n] if n < len(PALETTE) else f"hsl({hue:.0f},55%,48%)"
             n += 1
     return out
 
@@ -89,8 +91,13 @@ def svg(
     labels: Sequence[str],
     incidents: Sequence[Incident],
     label_of: dict[int, str],
+    named: Sequence[str] = (),
 ) -> str:
-    """Return the chart as an <svg> element (labels: cause labels in legend order)."""
+    """Return the chart as an <svg> element (labels: cause labels in legend order).
+
+    Every incident window overlapping the chart is drawn; only those in `named` (the incidents
+    tickets were attributed to) are labelled, staggered so the labels do not overlap.
+    """
     palette = colors(labels)
     dated = [(it.time, label_of[i]) for i, it in enumerate(items) if it.time is not None]
     undated = Counter(label_of[i] for i, it in enumerate(items) if it.time is None)
@@ -121,6 +128,7 @@ def svg(
     def y_of(count: float) -> float:
         return TOP + plot_h - count / peak * plot_h
 
+    rows: list[float] = []  # where the last label of each label row ends
     if dated:
         for inc in incidents:
             a, b = max(inc.start, start), min(inc.window_end, end)
@@ -134,10 +142,12 @@ def svg(
                 f'y="{TOP}" width="{width:.1f}" height="{plot_h}">'
                 f"<title>{escape(tip)}</title></rect>"
             )
-            parts.append(
-                f'<text class="incident-label" x="{x0 + 2:.1f}" y="{TOP - 4}">'
-                f"{escape(inc.id)}</text>"
-            )
+            if inc.id in named:
+                row = _free_row(rows, x0, len(inc.id) * 5.6)
+                parts.append(
+                    f'<text class="incident-label" x="{x0 + 2:.1f}" y="{TOP - 4 - 10 * row}">'
+                    f"{escape(inc.id)}</text>"
+                )
     for b_start, counts in sorted(buckets.items()):
         x0, x1 = x_of(b_start), x_of(_next(b_start, unit))
         bar_w = max((x1 - x0) * 0.8, 1.5)
@@ -159,6 +169,20 @@ def svg(
     parts.extend(_undated(undated, labels, palette, y_of))
     parts.append("</svg>")
     return "\n".join(parts)
+
+
+def _free_row(rows: list[float], x: float, width: float) -> int:
+    """Return the first label row (at most three) whose last label ends before x; claim it."""
+    for i, end in enumerate(rows):
+        if x > end + 4:
+            rows[i] = x + width
+            return i
+    if len(rows) < 3:
+        rows.append(x + width)
+        return len(rows) - 1
+    i = rows.index(min(rows))
+    rows[i] = x + width
+    return i
 
 
 def _axes(
@@ -191,9 +215,10 @@ def _axes(
     ticks = 6
     for k in range(ticks + 1):
         when = start + (end - start) * k / ticks
+        anchor = "start" if k == 0 else "end" if k == ticks else "middle"
         out.append(
             f'<text class="tick date" x="{x_of(when):.1f}" y="{TOP + plot_h + 18}" '
-            f'text-anchor="middle">{_label(_floor(when, unit), unit)}</text>'
+            f'text-anchor="{anchor}">{_label(_floor(when, unit), unit)}</text>'
         )
     out.append(f'<text class="tick" x="{LEFT}" y="{HEIGHT - 8}">tickets per {unit} (UTC)</text>')
     return out
@@ -207,7 +232,7 @@ def _undated(
 ) -> list[str]:
     """Draw the tickets without a time as one stacked bar beside the axis."""
     total = sum(undated.values())
-    x = WIDTH - RIGHT + 30
+    x = WIDTH - RIGHT + 44
     out = [f'<g class="undated" data-count="{total}">']
     base = 0
     for label in labels:

@@ -29,6 +29,7 @@ svg .tick{font-size:11px;fill:#3c4043}svg .incident{fill:#f9ab00;fill-opacity:.1
 stroke:#e37400;stroke-opacity:.5}
 svg .incident-label{font-size:10px;fill:#b06000}
 pre{background:#f6f8fa;padding:6px 8px;margin:4px 0;white-space:pre-wrap;word-break:break-word}
+.legend-item{display:inline-block;white-space:nowrap;margin-right:10px}
 details summary{cursor:pointer}.muted{color:#6b7075}
 """
 CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
@@ -119,7 +120,7 @@ def render_html(result: TriageResult, out: TextIO) -> None:
     palette = colors(order)
     legend = "".join(
         f'<span class="legend-item"><span class="swatch" style="background:{palette[label]}">'
-        f"</span>{escape(label)} &nbsp;</span>"
+        f"</span>{escape(label)}</span> "
         for label in order
     )
     parts = [
@@ -132,7 +133,13 @@ def render_html(result: TriageResult, out: TextIO) -> None:
         f'<div class="muted">knowledge base {escape(result.kb_version)}</div>',
         *_summary_tables(s, palette),
         '<section id="timeline"><h2>Tickets by cause over time</h2>',
-        svg(result.items, order, result.incidents, label_of),
+        svg(
+            result.items,
+            order,
+            result.incidents,
+            label_of,
+            [r["incident"] for r in s["by_incident"]],
+        ),
         f'<div class="legend">{legend}</div>',
         '<p class="muted">Shaded bands are known PowerShell Gallery incident windows. A '
         "ticket's time comes from its log, else from its file date.</p></section>",
