@@ -20,6 +20,14 @@ from psgdiag.model import Incident, TimeRange
 
 UTC = dt.UTC
 INSTALL_IMPACT = frozenset({"Y", "P"})
+IMPACTS = frozenset({"Y", "P", "N"})
+KEYS = frozenset(
+    {
+        "id", "title", "start", "end", "end_assumed", "end_reason", "certainty", "kind",
+        "impact", "causes", "summary", "root_cause", "workaround", "symptoms", "sources",
+        "permanent",
+    }
+)  # fmt: skip
 
 
 def _when(value: Any, where: str, problems: list[str], *, end: bool = False) -> dt.datetime | None:
@@ -42,11 +50,17 @@ def parse_incident(item: dict[str, Any], where: str, problems: list[str]) -> Inc
             problems.append(f"{where}: missing required key `{key}`")
     if len(problems) > before:
         return None
+    problems.extend(f"{where}: unknown key `{k}`" for k in sorted(set(item) - KEYS))
+    if item["impact"] not in IMPACTS:
+        problems.append(f"{where}.impact: must be Y, P or N, got {item['impact']!r}")
     start = _when(item["start"], f"{where}.start", problems)
     end = _when(item.get("end"), f"{where}.end", problems, end=True)
     assumed = _when(item.get("end_assumed"), f"{where}.end_assumed", problems, end=True)
     if start is None:
         return None
+    last = end or assumed
+    if last is not None and last < start:
+        problems.append(f"{where}: the window ends before it starts")
 
     def strs(key: str) -> tuple[str, ...]:
         val = item.get(key, [])
@@ -106,6 +120,14 @@ def bundled() -> tuple[Incident, ...]:
     """Return the incident history shipped with the package."""
     text = resources.files("psgdiag.data").joinpath("incidents.toml").read_text("utf-8")
     return parse_incidents_toml(text, "psgdiag/data/incidents.toml")
+
+
+@lru_cache(maxsize=1)
+def end_reasons() -> dict[str, str]:
+    """Return why each bundled incident's assumed end was chosen (id -> reason)."""
+    text = resources.files("psgdiag.data").joinpath("incidents.toml").read_text("utf-8")
+    raw = tomllib.loads(text).get("incident", [])
+    return {str(i["id"]): " ".join(str(i["end_reason"]).split()) for i in raw if "end_reason" in i}
 
 
 def load_all(extra: Iterable[Incident] = ()) -> tuple[Incident, ...]:

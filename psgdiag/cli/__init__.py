@@ -9,6 +9,7 @@ import typer
 
 from psgdiag import __version__
 from psgdiag.cli import explain, signatures
+from psgdiag.cli import incidents_cli
 from psgdiag.cli import run_cli
 from psgdiag.cli import signatures_new, triage_cli
 
@@ -45,6 +46,7 @@ def root(
 
 explain.register(app)
 signatures.register(app)
+incidents_cli.register(app)
 signatures_new.register(app)
 triage_cli.register(app)
 run_cli.register(app)
