@@ -26,6 +26,7 @@ def incident_dict(inc: Incident, *, full: bool = True) -> dict[str, Any]:
         "title": inc.title,
         "start": _iso(inc.start),
         "end": _iso(inc.end),
+        "end_assumed": _iso(inc.end_assumed),
         "kind": inc.kind,
     }
     if full:
