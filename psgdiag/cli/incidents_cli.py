@@ -86,11 +86,14 @@ def _table(incidents: Sequence[Incident], title: str) -> None:
 
     table = Table(title=title, show_lines=False)
     for col in ("id", "window", "impact", "causes", "title"):
-        table.add_column(col, overflow="fold")
+        table.add_column(col, overflow="fold", no_wrap=col == "id")
     for inc in incidents:
         causes = ", ".join(inc.causes) or "-"
         table.add_row(inc.id, window_text(inc), inc.impact, causes, inc.title)
-    Console(soft_wrap=False).print(table)
+    console = Console(soft_wrap=False)
+    if not console.is_terminal:
+        console = Console(soft_wrap=False, width=max(console.width, 200))
+    console.print(table)
 
 
 def _dump(rows: list[dict[str, Any]]) -> None:
