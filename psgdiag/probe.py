@@ -241,7 +241,7 @@ def to_dict(result: ProbeResult) -> dict[str, object]:
         "verdict": result.verdict,
         "side": result.side,
         "summary": summary(result),
-        "repository": result.options.repository,
+        "repository": masked(result.options.repository),
         "module": result.options.module,
         "version": result.version,
         "requested_version": result.options.version,
@@ -264,6 +264,15 @@ def to_dict(result: ProbeResult) -> dict[str, object]:
             for s in result.steps
         ],
     }
+
+
+def masked(url: str) -> str:
+    """The URL with any password replaced by ***, for output."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    user, _, host = parts.netloc.rpartition("@")
+    return url.replace(parts.netloc, f"{user.split(':', 1)[0]}:***@{host}", 1)
 
 
 def summary(result: ProbeResult) -> str:

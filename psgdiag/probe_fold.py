@@ -14,6 +14,7 @@ from psgdiag.probe import (
     DEFAULT_REPOSITORY,
     ProbeOptions,
     ProbeResult,
+    masked,
     run_probe,
     to_dict,
 )
@@ -95,7 +96,7 @@ def fold_probe(report: Report, *, timeout: float = 30.0, proxy: str | None = Non
 def fold_note(report: Report, result: ProbeResult) -> str:
     """One sentence: is the problem the log shows still there now, seen from here?"""
     what = result.options.module + (f" {result.version}" if result.version else "")
-    where = result.options.repository
+    where = masked(result.options.repository)
     cause = report.diagnoses[0].signature.id if report.diagnoses else None
     failed = result.failed
     if result.verdict == "ok" or failed is None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, TextIO
 
-from psgdiag.probe import ProbeResult, summary, to_dict
+from psgdiag.probe import ProbeResult, masked, summary, to_dict
 
 if TYPE_CHECKING:
     from rich.box import Box
@@ -13,7 +13,7 @@ if TYPE_CHECKING:
 _MARK = {"pass": "ok", "fail": "FAIL", "skip": "skip", "note": "note"}
 _STYLE = {"pass": "green", "fail": "bold red", "skip": "dim", "note": "yellow"}
 _ADVICE = {
-    "ok": "Nothing wrong from here. If the install still fails on another machine, the cause is "
+    "none": "Nothing wrong from here. If the install still fails on another machine, the cause is "
     "on that machine or its network: run `psgdiag explain` on its output.",
     "service": "The problem is on the gallery's side (or its CDN) and usually passes: retry later, "
     "or pin the last version that installs.",
@@ -47,9 +47,9 @@ def render_rich(result: ProbeResult, out: TextIO, *, color: bool) -> None:
     )
     opts = result.options
     what = opts.module + (f" {result.version}" if result.version else "")
-    con.print(f"[bold]probe[/] {escape(what)} at {escape(opts.repository)}")
+    con.print(f"[bold]probe[/] {escape(what)} at {escape(masked(opts.repository))}")
     if opts.proxy:
-        con.print(f"[dim]proxy:[/] {escape(_hide_password(opts.proxy))}")
+        con.print(f"[dim]proxy:[/] {escape(masked(opts.proxy))}")
     table = Table(show_header=True, header_style="bold", box=None if ascii_only else _box())
     table.add_column("step", no_wrap=True)
     table.add_column("result", no_wrap=True)
@@ -64,7 +64,8 @@ def render_rich(result: ProbeResult, out: TextIO, *, color: bool) -> None:
         table.add_row(step.name, f"[{style}]{escape(mark)}[/]", ms, escape(step.detail))
     con.print(table)
     verdict_style = "bold green" if result.verdict == "ok" else "bold red"
-    con.print(f"[{verdict_style}]verdict: {escape(result.verdict)}[/] ({escape(result.side)} side)")
+    side = f" ({result.side} side)" if result.verdict != "ok" else ""
+    con.print(f"[{verdict_style}]verdict: {escape(result.verdict)}[/]{side}")
     con.print(escape(summary(result)))
     for finding in result.findings:
         if finding != result.verdict:
@@ -86,12 +87,3 @@ def _box() -> Box:
     from rich import box
 
     return box.SIMPLE
-
-
-def _hide_password(url: str) -> str:
-    from psgdiag.probe_http import split_credentials
-
-    clean, cred = split_credentials(url)
-    if cred is None:
-        return url
-    return clean.replace("://", f"://{cred[0]}:***@", 1)

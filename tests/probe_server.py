@@ -162,14 +162,16 @@ class GalleryHandler(_Quiet):
 
     def _bootstrap(self, path: str) -> None:
         if path == "/bootstrap/fwlink":
-            return self._send(302, b"", {"Location": "/bootstrap/providers.masterList.feed.swidtag"})
+            return self._send(
+                302, b"", {"Location": "/bootstrap/providers.masterList.feed.swidtag"}
+            )
         if path.endswith("nuget-2.8.5.208.package.swidtag"):
             return self._send(200, b"<SoftwareIdentity/>")
         body = (
-            '<SoftwareIdentity xmlns="http://standards.iso.org/iso/19770/-2/2015/schema.xsd">'
-            '<Link href="nuget-2.8.5.208.package.swidtag" rel="package"/>'
-            '<Link href="psl.feed.swidtag" rel="feed"/></SoftwareIdentity>'
-        ).encode()
+            b'<SoftwareIdentity xmlns="http://standards.iso.org/iso/19770/-2/2015/schema.xsd">'
+            b'<Link href="nuget-2.8.5.208.package.swidtag" rel="package"/>'
+            b'<Link href="psl.feed.swidtag" rel="feed"/></SoftwareIdentity>'
+        )
         self._send(200, body)
 
 
@@ -206,7 +208,9 @@ class _Server(ThreadingHTTPServer):
 
 
 @contextmanager
-def serve(handler: type[BaseHTTPRequestHandler], tls: ssl.SSLContext | None = None) -> Iterator[str]:
+def serve(
+    handler: type[BaseHTTPRequestHandler], tls: ssl.SSLContext | None = None
+) -> Iterator[str]:
     """Run a server on 127.0.0.1 in a thread; yield its base URL."""
     server = _Server(("127.0.0.1", 0), handler)
     server.tls = tls
@@ -267,7 +271,9 @@ def make_certs(folder: Path) -> Certs:
     def name(cn: str) -> x509.Name:
         return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, cn)])
 
-    def cert(subject: str, k: Any, issuer: str, signer: Any, days: tuple[int, int], ca: bool) -> Any:
+    def cert(
+        subject: str, k: Any, issuer: str, signer: Any, days: tuple[int, int], ca: bool
+    ) -> Any:
         b = (
             x509.CertificateBuilder()
             .subject_name(name(subject))
@@ -305,7 +311,10 @@ def make_certs(folder: Path) -> Certs:
     old = cert("127.0.0.1", old_key, "psgdiag test CA", ca_key, (-90, -1), False)
     own = cert("127.0.0.1", self_key, "127.0.0.1", self_key, (-1, 90), False)
     return Certs(
-        ca_path, write("good", good, good_key), write("old", old, old_key), write("own", own, self_key)
+        ca_path,
+        write("good", good, good_key),
+        write("old", old, old_key),
+        write("own", own, self_key),
     )
 
 

@@ -1,0 +1,328 @@
+"""`psgdiag probe` and `explain --probe` against real NuGet v2 servers on 127.0.0.1."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+from psgdiag.cli import app
+from psgdiag.probe import Deadline, ProbeTimeout
+from psgdiag.probe_feed import parse_feed, pick
+from tests.probe_server import (
+    MODULE,
+    Certs,
+    Proxy407Handler,
+    gallery,
+    make_certs,
+    serve,
+    server_context,
+)
+
+ROOT = Path(__file__).resolve().parent.parent
+SEED_LOG = Path("/work/shared/corpus/a-003.log")
+PROXY_VARS = ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY")
+PROBE = (sys.executable, "-m", "psgdiag", "probe")
+runner = CliRunner()
+
+
+@pytest.fixture(autouse=True)
+def _no_proxy_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The machine's own proxy settings must not route test traffic anywhere."""
+    for var in PROXY_VARS:
+        monkeypatch.delenv(var, raising=False)
+        monkeypatch.delenv(var.lower(), raising=False)
+
+
+@pytest.fixture(scope="module")
+def certs(tmp_path_factory: pytest.TempPathFactory) -> Certs:
+    """A test CA plus good, expired and self-signed server certificates."""
+    return make_certs(tmp_path_factory.mktemp("certs"))
+
+
+@pytest.fixture
+def trust(certs: Certs, monkeypatch: pytest.MonkeyPatch) -> Certs:
+    """Trust the test CA (OpenSSL reads SSL_CERT_FILE when a context loads its defaults)."""
+    monkeypatch.setenv("SSL_CERT_FILE", str(certs.ca))
+    return certs
+
+
+def probe(*args: str, env: dict[str, str] | None = None) -> tuple[int, dict[str, Any]]:
+    """Run `psgdiag probe ... -f json` in-process; return the exit code and the parsed JSON."""
+    res = runner.invoke(app, ["probe", *args, "-f", "json", "--timeout", "20"], env=env)
+    assert res.stdout.lstrip().startswith("{"), res.stdout + str(res.exception)
+    return res.exit_code, json.loads(res.stdout)
+
+
+def rich(*args: str) -> tuple[int, str]:
+    """Run `psgdiag probe ...` with the rich report."""
+    res = runner.invoke(app, ["probe", *args, "--no-color", "--timeout", "20"])
+    return res.exit_code, res.stdout
+
+
+def steps(doc: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """The steps by name."""
+    return {s["name"]: s for s in doc["steps"]}
+
+
+@pytest.fixture
+def healthy() -> Iterator[Any]:
+    """A healthy gallery whose downloads redirect to a CDN on another port."""
+    with gallery("healthy") as g:
+        yield g
+
+
+def test_healthy_http_gallery_is_ok_and_reports_the_cdn(healthy: Any) -> None:
+    code, doc = probe(MODULE, "--repository", healthy.base)
+    assert (code, doc["verdict"], doc["side"]) == (0, "ok", "none")
+    by = steps(doc)
+    assert by["tls"]["status"] == "skip" and "http://" in by["tls"]["detail"]
+    assert by["feed"]["data"]["package_hash_algorithm"] == "SHA512"
+    assert doc["version"] == "1.2.0"  # the latest stable, as Install-Module picks
+    cdn = healthy.cdn_base.split("//", 1)[1]
+    assert doc["cdn_host"] == cdn
+    download = by["download"]["data"]
+    assert download["received"] == download["content_length"] == download["package_size"]
+    assert by["zip"]["data"]["nuspec"] == f"{MODULE}.nuspec"
+    assert by["hash"]["status"] == "pass"
+    assert all(isinstance(s["ms"], int) for s in doc["steps"])
+
+
+def test_healthy_rich_report_is_readable(healthy: Any) -> None:
+    code, out = rich(MODULE, "--repository", healthy.base, "--version", "1.0.0")
+    assert code == 0
+    assert f"probe {MODULE} 1.0.0 at {healthy.base}" in out
+    for name in ("connect", "feed", "download", "zip", "hash"):
+        assert name in out
+    assert "verdict: ok" in out
+    assert "package served by:" in out
+
+
+def test_credentials_go_to_the_repository_only(healthy: Any) -> None:
+    repo = healthy.base.replace("http://", "http://alice:s3cret@")
+    code, doc = probe(MODULE, "--repository", repo)
+    assert code == 0
+    assert healthy.seen_auth["gallery"] and all(
+        a.startswith("Basic ") for a in healthy.seen_auth["gallery"]
+    )
+    assert healthy.seen_auth["cdn"] == [""]  # the cross-origin redirect lost the credentials
+    assert "s3cret" not in json.dumps(doc)
+    assert "alice:***@" in doc["repository"]
+
+
+@pytest.mark.parametrize("mode", ["truncated", "cut"])
+def test_short_package_is_a_corrupt_download(mode: str) -> None:
+    with gallery(mode) as g:
+        code, doc = probe(MODULE, "--repository", g.base)
+        _, out = rich(MODULE, "--repository", g.base)
+    assert (doc["verdict"], doc["failed_step"], code) == ("corrupt-package-download", "download", 3)
+    by = steps(doc)
+    assert "End of Central Directory" in by["zip"]["detail"]
+    assert by["hash"]["status"] == "fail"  # its hash differs too
+    assert "verdict: corrupt-package-download (service side)" in out
+    assert "FAIL (corrupt-package-download)" in out
+
+
+def test_intact_package_with_another_hash_is_a_hash_mismatch() -> None:
+    with gallery("badhash") as g:
+        code, doc = probe(MODULE, "--repository", g.base)
+        _, out = rich(MODULE, "--repository", g.base)
+    assert (doc["verdict"], doc["failed_step"], code) == ("package-hash-mismatch", "hash", 3)
+    assert steps(doc)["zip"]["status"] == "pass"
+    assert doc["steps"][-1]["data"]["expected"] != doc["steps"][-1]["data"]["actual"]
+    assert "verdict: package-hash-mismatch" in out
+
+
+def test_503_reports_retry_after_without_waiting() -> None:
+    with gallery("503") as g:
+        code, doc = probe(MODULE, "--repository", g.base)
+        _, out = rich(MODULE, "--repository", g.base)
+    assert (doc["verdict"], code, doc["retry_after"]) == ("gallery-service-error", 3, "120")
+    assert "503" in steps(doc)["feed"]["detail"]
+    assert "Retry-After: 120 (reported, not waited for)" in out
+    assert steps(doc)["download"]["status"] == "skip"
+
+
+def test_404_and_unknown_version_are_module_not_found() -> None:
+    with gallery("healthy") as g:
+        code, doc = probe("NoSuchModule", "--repository", g.base)
+        assert (doc["verdict"], code) == ("module-not-found", 1)
+        code, doc = probe(MODULE, "--repository", g.base, "--version", "9.9.9")
+        assert (doc["verdict"], code) == ("module-not-found", 1)
+        assert "latest listed: 1.0.0, 1.2.0" in steps(doc)["feed"]["detail"]
+        _, out = rich("NoSuchModule", "--repository", g.base)
+    assert "verdict: module-not-found (client side)" in out
+
+
+def test_redirect_loop_is_a_service_error() -> None:
+    with gallery("loop") as g:
+        code, doc = probe(MODULE, "--repository", g.base)
+        _, out = rich(MODULE, "--repository", g.base)
+    assert (doc["verdict"], doc["failed_step"], code) == ("gallery-service-error", "download", 3)
+    assert "redirect loop" in steps(doc)["download"]["detail"]
+    assert "redirect loop" in out
+
+
+def test_proxy_407_on_plain_http_via_option(healthy: Any) -> None:
+    with serve(Proxy407Handler) as proxy:
+        code, doc = probe(MODULE, "--repository", healthy.base, "--proxy", proxy)
+        _, out = rich(MODULE, "--repository", healthy.base, "--proxy", proxy)
+    assert (doc["verdict"], code) == ("proxy-auth-required", 1)
+    assert "407" in steps(doc)["feed"]["detail"]
+    assert "verdict: proxy-auth-required" in out
+    assert healthy.seen_auth["gallery"] == []  # nothing got past the proxy
+
+
+def test_proxy_407_on_tunnel_from_environment_and_no_proxy_bypass(trust: Certs) -> None:
+    with gallery("healthy", tls=server_context(trust.good)) as g, serve(Proxy407Handler) as proxy:
+        code, doc = probe(MODULE, "--repository", g.base, env={"HTTPS_PROXY": proxy})
+        assert (doc["verdict"], doc["failed_step"], code) == ("proxy-auth-required", "connect", 1)
+        env = {"HTTPS_PROXY": proxy, "NO_PROXY": "127.0.0.1"}
+        code, doc = probe(MODULE, "--repository", g.base, env=env)
+        assert (doc["verdict"], code) == ("ok", 0)
+
+
+def test_stalled_body_ends_within_the_timeout_budget() -> None:
+    with gallery("stall") as g:
+        started = time.monotonic()
+        proc = subprocess.run(
+            [*PROBE, MODULE, "--repository", g.base, "--timeout", "4", "-f", "json"],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            env=_clean_env(),
+        )
+        elapsed = time.monotonic() - started
+    doc = json.loads(proc.stdout)
+    assert (doc["verdict"], proc.returncode) == ("network-unreachable", 1)
+    assert doc["failed_step"] in ("download", "deadline")
+    assert elapsed < 60  # a wide margin over the 4 s budget: it did not wait for the server
+
+
+def test_https_healthy_reports_tls_and_the_legacy_finding(trust: Certs) -> None:
+    with gallery("healthy", tls=server_context(trust.good)) as g:
+        code, doc = probe(MODULE, "--repository", g.base)
+        _, out = rich(MODULE, "--repository", g.base)
+        legacy_code, legacy = probe(MODULE, "--repository", g.base, "--legacy-client")
+    assert (doc["verdict"], code) == ("ok", 0)
+    tls = steps(doc)["tls"]
+    assert tls["data"]["version"] in ("TLSv1.2", "TLSv1.3")
+    assert "psgdiag test CA" in tls["detail"]
+    assert steps(doc)["tls-legacy"]["finding"] == "tls12-required"
+    assert doc["findings"] == ["tls12-required"]
+    assert "finding: tls12-required" in out
+    assert (legacy["verdict"], legacy_code) == ("tls12-required", 1)
+
+
+@pytest.mark.parametrize(("which", "words"), [("expired", "expired"), ("selfsigned", "self")])
+def test_bad_certificates_are_certificate_invalid(trust: Certs, which: str, words: str) -> None:
+    with gallery("healthy", tls=server_context(getattr(trust, which))) as g:
+        code, doc = probe(MODULE, "--repository", g.base)
+        _, out = rich(MODULE, "--repository", g.base)
+    assert (doc["verdict"], doc["failed_step"], code) == ("gallery-certificate-invalid", "tls", 3)
+    assert words in steps(doc)["tls"]["detail"]
+    assert "verdict: gallery-certificate-invalid" in out
+
+
+def test_tls10_only_server_is_seen_by_the_legacy_step(trust: Certs) -> None:
+    with gallery("healthy", tls=server_context(trust.good, tls10_only=True)) as g:
+        code, doc = probe(MODULE, "--repository", g.base)
+        _, out = rich(MODULE, "--repository", g.base)
+    by = steps(doc)
+    assert (doc["verdict"], doc["failed_step"], code) == ("gallery-service-error", "tls", 3)
+    assert "TLS 1.2" in by["tls"]["detail"]
+    assert by["tls-legacy"]["status"] == "pass" and "TLSv1" in by["tls-legacy"]["detail"]
+    assert "still accepts TLSv1" in out
+
+
+def test_bootstrap_endpoint_chain(healthy: Any) -> None:
+    root = healthy.base.removesuffix("/api/v2")
+    code, doc = probe(
+        MODULE,
+        "--repository",
+        healthy.base,
+        "--bootstrap",
+        "--bootstrap-url",
+        root + "/bootstrap/fwlink",
+    )
+    assert (doc["verdict"], code) == ("ok", 0)
+    detail = steps(doc)["bootstrap"]["detail"]
+    assert "provider list with 2 links" in detail
+    assert "nuget-2.8.5.208.package.swidtag" in detail and detail.endswith(": 200")
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--repository", "ftp://example.org/feed"],
+        ["--timeout", "0"],
+        ["-f", "yaml"],
+        ["bad name!"],
+        ["--proxy", "not a url"],
+    ],
+)
+def test_bad_usage_is_one_line_and_exit_2(args: list[str]) -> None:
+    res = runner.invoke(app, ["probe", *args])
+    assert res.exit_code == 2
+    assert "Traceback" not in res.output
+    assert res.stdout == ""
+
+
+def test_explain_probe_fine_now_and_still_corrupt(tmp_path: Path) -> None:
+    for mode, expect in (("healthy", "probe: fine now"), ("truncated", "probe: still failing now")):
+        with gallery(mode) as g:
+            g.packages[("RunspaceJobs", "1.7.4.4")] = g.packages[(MODULE, "1.2.0")]
+            log = tmp_path / f"{mode}.log"
+            text = SEED_LOG.read_text(encoding="utf-8")
+            log.write_text(text.replace("https://www.powershellgallery.com/api/v2", g.base))
+            cmd = [sys.executable, "-m", "psgdiag", "explain", "--probe", str(log)]
+            as_json = subprocess.run(
+                [*cmd, "-f", "json"], capture_output=True, text=True, timeout=120, env=_clean_env()
+            )
+            as_rich = subprocess.run(
+                cmd, capture_output=True, text=True, timeout=120, env=_clean_env()
+            )
+        doc = json.loads(as_json.stdout)
+        top = doc["diagnoses"][0]
+        assert doc["probe"]["repository"] == g.base and doc["probe"]["module"] == "RunspaceJobs"
+        assert doc["probe"]["version"] == "1.7.4.4"
+        assert any(n.startswith(expect) for n in top["notes"]), top["notes"]
+        assert expect in as_rich.stdout
+        if mode == "truncated":
+            assert doc["probe"]["verdict"] == "corrupt-package-download"
+            assert top["fault"] == "package" and top["transient"] is False
+        else:
+            assert doc["probe"]["verdict"] == "ok"
+
+
+def test_feed_parsing_and_version_choice() -> None:
+    with pytest.raises(ValueError, match="not XML"):
+        parse_feed(b"<html><body>Sign in to the proxy")
+    with pytest.raises(ValueError, match="not an Atom feed"):
+        parse_feed(b"<html/>")
+    with gallery("healthy") as g:
+        entries, nxt = parse_feed(g.feed(MODULE))
+    assert nxt is None and [e.version for e in entries] == ["1.0.0", "1.2.0"]
+    assert pick(entries, None) == entries[1]
+    assert pick(entries, "1.0") == entries[0]
+    assert pick(entries, "2.0") is None
+
+
+def test_deadline_runs_out() -> None:
+    deadline = Deadline(0.0)
+    with pytest.raises(ProbeTimeout, match="--timeout"):
+        deadline.check()
+
+
+def _clean_env() -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k.upper() not in PROXY_VARS}
+    env["PYTHONPATH"] = str(ROOT)
+    return env
