@@ -1,0 +1,199 @@
+"""When did the failure happen: --at values and times written in logs, transcripts and tickets."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from psgdiag.errors import UsageError
+from psgdiag.ingest import RawText
+from psgdiag.model import Document
+from psgdiag.normalize import normalize
+from psgdiag.timeparse import find_time, parse_at
+
+UTC = dt.UTC
+
+
+def doc(text: str) -> Document:
+    return normalize(RawText(text=text, encoding="text", source="<test>"))
+
+
+def t(s: str) -> dt.datetime:
+    return dt.datetime.fromisoformat(s).replace(tzinfo=UTC)
+
+
+# ------------------------------------------------------------------ --at
+
+
+def test_at_date_alone_is_the_whole_utc_day() -> None:
+    tr = parse_at("2016-07-12")
+    assert tr.lo == t("2016-07-12T00:00:00")
+    assert tr.hi == t("2016-07-12T23:59:59.999999")
+    assert tr.origin == "--at"
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("2016-07-12T14:30:00Z", "2016-07-12T14:30:00"),
+        ("2016-07-12 14:30", "2016-07-12T14:30:00"),  # no offset: UTC
+        ("2016-07-12T14:30:00+02:00", "2016-07-12T12:30:00"),
+        ("2016-07-12T14:30:00.250Z", "2016-07-12T14:30:00.250"),
+    ],
+)
+def test_at_with_a_time_is_an_instant_in_utc(value: str, expected: str) -> None:
+    tr = parse_at(value)
+    assert tr.lo == tr.hi == t(expected)
+
+
+@pytest.mark.parametrize("value", ["yesterday", "2016-13-01", "12/07/2016", "", "1970-01-01"])
+def test_bad_at_values_are_usage_errors_with_a_hint(value: str) -> None:
+    with pytest.raises(UsageError) as err:
+        parse_at(value)
+    assert "2016-07-12" in err.value.hint
+
+
+# ------------------------------------------------------------------ CI timestamps
+
+
+def test_ci_timestamp_of_the_first_error_line_wins() -> None:
+    d = doc(
+        "2022-06-14T19:41:02.5530112Z ##[section]Starting: Install\n"
+        "2022-06-14T19:42:47.2248817Z WARNING: Unable to resolve package source\n"
+        "2022-06-14T19:42:47.6003395Z ##[error]Install-Package : No match was found\n"
+        "2022-06-14T19:50:00.0000000Z ##[section]Finishing: Install\n"
+    )
+    tr = find_time(d)
+    assert tr is not None and tr.origin == "ci-timestamp"
+    assert tr.lo == tr.hi == t("2022-06-14T19:42:47")
+    assert tr.line == 3
+
+
+def test_ci_timestamps_without_an_error_use_the_last_stamp() -> None:
+    d = doc(
+        "2020-10-07T09:22:31Z: ==> azure-arm: Provisioning with powershell script\n"
+        "2020-10-07T09:26:41Z:     azure-arm: VERBOSE: Retry downloading 'x' for '1' more times\n"
+    )
+    tr = find_time(d)
+    assert tr is not None and tr.lo == t("2020-10-07T09:26:41") and tr.line == 2
+
+
+def test_jenkins_style_bracketed_stamp_with_offset_is_converted_to_utc() -> None:
+    tr = find_time(doc("[2024-05-10T15:02:41.551+02:00] Install-Module : failed\n"))
+    assert tr is not None and tr.lo == t("2024-05-10T13:02:41")
+
+
+# ------------------------------------------------------------------ HTTP Date header
+
+
+def test_http_date_headers_in_debug_output_are_utc() -> None:
+    d = doc(
+        "DEBUG: Response headers: Date: Wed, 29 Jan 2026 16:07:12 GMT\n"
+        "DEBUG: Response headers: Date: Wed, 29 Jan 2026 16:07:40 GMT\n"
+        "Install-PSResource: Response status code does not indicate success: 500\n"
+    )
+    tr = find_time(d)
+    assert tr is not None and tr.origin == "http-date"
+    assert (tr.lo, tr.hi) == (t("2026-01-29T16:07:12"), t("2026-01-29T16:07:40"))
+
+
+# ------------------------------------------------------------------ transcripts
+
+
+TRANSCRIPT = """**********************
+Windows PowerShell transcript start
+Start time: 20250611143012
+Username: BUILD01\\svc
+**********************
+WARNING: Unable to download from URI 'https://onegetcdn.azureedge.net/x' to ''.
+**********************
+Windows PowerShell transcript end
+End time: 20250611150412
+**********************
+"""
+
+
+def test_transcript_local_time_becomes_a_range_covering_every_zone() -> None:
+    tr = find_time(doc(TRANSCRIPT))
+    assert tr is not None and tr.origin == "transcript" and tr.line == 3
+    # 14:30 local at UTC+14 is 00:30 UTC; 15:04 local at UTC-12 is 03:04 UTC next day
+    assert tr.lo == t("2025-06-11T00:30:12")
+    assert tr.hi == t("2025-06-12T03:04:12")
+
+
+def test_transcript_end_time_far_away_does_not_stretch_the_range() -> None:
+    text = TRANSCRIPT.replace("End time: 20250611150412", "End time: 20250701150412")
+    tr = find_time(doc(text))
+    assert tr is not None and tr.hi == t("2025-06-12T02:30:12")
+
+
+def test_invalid_transcript_stamp_is_ignored() -> None:
+    assert find_time(doc("Start time: 20251341143012\nInstall-Module failed\n")) is None
+
+
+# ------------------------------------------------------------------ Get-Date
+
+
+@pytest.mark.parametrize(
+    ("line", "local"),
+    [
+        ("Tuesday, July 12, 2016 2:31:05 PM", "2016-07-12T14:31:05"),
+        ("Tuesday, July 12, 2016 12:05:00 AM", "2016-07-12T00:05:00"),
+        ("Tuesday, July 12, 2016 14:31:05", "2016-07-12T14:31:05"),
+    ],
+)
+def test_get_date_output_is_local_time(line: str, local: str) -> None:
+    tr = find_time(doc(f"PS C:\\> Get-Date\n\n{line}\n\nInstall-Module : failed\n"))
+    assert tr is not None and tr.origin == "get-date"
+    assert tr.lo == t(local) - dt.timedelta(hours=14)
+    assert tr.hi == t(local) + dt.timedelta(hours=12)
+
+
+def test_get_date_with_impossible_clock_falls_back_to_the_day() -> None:
+    tr = find_time(doc("Tuesday, July 12, 2016 13:31:05 PM\n"))
+    assert tr is not None and tr.origin == "prose" and tr.text == "July 12, 2016"
+
+
+# ------------------------------------------------------------------ ticket prose
+
+
+@pytest.mark.parametrize(
+    ("sentence", "day"),
+    [
+        ("We used Contact Owners on December 14, 2016 and got no reply.", "2016-12-14"),
+        ("On 18 February 2025 we used Report Abuse on a package page.", "2025-02-18"),
+        ("It failed on Dec. 14th 2016 again.", "2016-12-14"),
+        ("It failed on the 3rd of March, 2021.", "2021-03-03"),
+        ("Since 2022-06-14 nothing installs.", "2022-06-14"),
+    ],
+)
+def test_prose_dates_are_a_whole_local_day(sentence: str, day: str) -> None:
+    tr = find_time(doc(f"Hello,\n\n{sentence}\n\nThanks\n"))
+    assert tr is not None and tr.origin == "prose"
+    assert tr.lo == t(f"{day}T00:00:00") - dt.timedelta(hours=14)
+    assert tr.hi == t(f"{day}T23:59:59.999999") + dt.timedelta(hours=12)
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "See https://devblogs.microsoft.com/powershell/2016-07-12-notes for details",
+        "Installed C:\\Builds\\2016-07-12\\module.zip",
+        "PowerShellGet version 2016.07.12 is loaded",
+        "February 30, 2025 is not a day",
+    ],
+)
+def test_dates_in_urls_paths_versions_or_impossible_days_are_not_failure_times(line: str) -> None:
+    assert find_time(doc(line + "\n")) is None
+
+
+def test_the_earliest_date_on_a_line_is_taken() -> None:
+    tr = find_time(doc("On 14 December 2016, after the December 20, 2016 update\n"))
+    assert tr is not None and tr.text == "14 December 2016"
+
+
+def test_ci_stamp_beats_prose_and_transcript() -> None:
+    text = "2022-06-14T19:42:47Z ##[error]Install failed on December 14, 2016\n"
+    tr = find_time(doc(text))
+    assert tr is not None and tr.origin == "ci-timestamp"
