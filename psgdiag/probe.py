@@ -175,6 +175,9 @@ def run_probe(opts: ProbeOptions) -> ProbeResult:
     worker.start()
     worker.join(opts.timeout + 1.0)
     timed_out = worker.is_alive()
+    error = facts.get("error")
+    if not timed_out and isinstance(error, BaseException):
+        raise error  # a bug or a set-up problem, never a silent "ok"
     done = list(steps)
     if timed_out:
         done.append(
@@ -198,6 +201,8 @@ def _work(
         run_steps(opts, deadline, steps, facts)
     except ProbeTimeout as exc:
         steps.append(Step("deadline", "fail", str(exc), cause="network-unreachable"))
+    except Exception as exc:  # handed to the main thread, which raises it
+        facts["error"] = exc
 
 
 def _result(

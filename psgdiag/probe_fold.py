@@ -6,7 +6,7 @@ import re
 from dataclasses import replace
 from urllib.parse import urlsplit
 
-from psgdiag.errors import PsgdiagError
+from psgdiag.errors import PsgdiagError, UsageError
 from psgdiag.model import Fault, Report
 from psgdiag.probe import (
     DEFAULT_BOOTSTRAP_URL,
@@ -17,6 +17,7 @@ from psgdiag.probe import (
     masked,
     run_probe,
     to_dict,
+    validate,
 )
 
 # Where a NuGet v2 request URL stops naming the feed and starts naming an operation.
@@ -70,14 +71,13 @@ def fold_probe(report: Report, *, timeout: float = 30.0, proxy: str | None = Non
     """Probe what the log names now; set report.probe and note the outcome on the top diagnosis."""
     opts = options_for(report, timeout=timeout, proxy=proxy)
     try:
+        validate(opts)
+    except UsageError:
+        opts = replace(opts, version=None)  # a version string the probe cannot use
+    try:
         result = run_probe(opts)
     except PsgdiagError as exc:
-        opts = replace(opts, version=None)  # a version string the probe cannot use
-        try:
-            result = run_probe(opts)
-        except PsgdiagError:
-            note = f"probe not run: {exc.message}"
-            return replace(report, notes=(*report.notes, note))
+        return replace(report, notes=(*report.notes, f"probe not run: {exc.message}"))
     probe = to_dict(result)
     note = fold_note(report, result)
     if not report.diagnoses:

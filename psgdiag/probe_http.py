@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlsplit, urlunsplit
 
 from psgdiag import __version__
+from psgdiag.errors import NetworkError
 from psgdiag.probe import Deadline, ProbeTimeout
 
 if TYPE_CHECKING:
@@ -82,13 +83,19 @@ def open_session(repository: str, proxy: str | None, ctx: ssl.SSLContext) -> Ite
     import httpx
 
     clean, auth = split_credentials(repository)
-    client = httpx.Client(
-        verify=ctx,
-        proxy=proxy,
-        trust_env=True,
-        follow_redirects=False,
-        headers={"User-Agent": USER_AGENT, "Accept-Encoding": "identity"},
-    )
+    try:
+        client = httpx.Client(
+            verify=ctx,
+            proxy=proxy,
+            trust_env=True,
+            follow_redirects=False,
+            headers={"User-Agent": USER_AGENT, "Accept-Encoding": "identity"},
+        )
+    except ImportError as exc:  # a socks:// proxy from the environment without socksio
+        raise NetworkError(
+            f"the proxy in use needs a package that is not installed ({exc})",
+            hint="pip install 'httpx[socks]', or pass --proxy http://host:port",
+        ) from None
     try:
         yield Session(client, origin_of(clean), auth)
     finally:

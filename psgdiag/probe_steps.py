@@ -41,8 +41,9 @@ def run_steps(
     repo, _ = split_credentials(opts.repository)
     target = target_for(repo, opts.proxy)
     ctx = client_context()
-    if target.proxy and urlsplit(target.proxy).scheme == "https":
-        note = "through an https:// proxy: checked by the feed request instead"
+    proxy_scheme = urlsplit(target.proxy).scheme if target.proxy else "http"
+    if proxy_scheme != "http":
+        note = f"through a {proxy_scheme}:// proxy: checked by the feed request instead"
         steps.extend(Step(n, "skip", note) for n in ("connect", "tls", "tls-legacy"))
     else:
         steps.append(step_connect(target, deadline))
