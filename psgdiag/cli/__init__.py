@@ -11,6 +11,7 @@ from psgdiag import __version__
 from psgdiag.cli import explain, signatures
 from psgdiag.cli import incidents_cli
 from psgdiag.cli import run_cli
+from psgdiag.cli import probe_cli
 from psgdiag.cli import signatures_new, triage_cli
 
 app = typer.Typer(
@@ -49,6 +50,7 @@ signatures.register(app)
 incidents_cli.register(app)
 signatures_new.register(app)
 triage_cli.register(app)
+probe_cli.register(app)
 run_cli.register(app)
 # Further commands register here (one module each).
 

@@ -1,0 +1,179 @@
+"""GitHub Actions: workflow-command annotations plus a Markdown job summary.
+
+A diagnosed failure is an `::error`; further diagnoses are `::warning`s; notes and "nothing
+recognised" are `::notice`s. GitHub keeps at most 10 error and 10 warning annotations per step,
+so the 10th of a kind says how many more there are. The annotation builders here are shared with
+the Azure Pipelines renderer, which differs only in syntax and escaping.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import PurePosixPath, PureWindowsPath
+from typing import TextIO
+
+from psgdiag.model import Diagnosis, Fault, Report
+from psgdiag.redact import redact
+from psgdiag.render import Options
+
+ANNOTATION_CAP = 10  # per level and step, on GitHub and Azure Pipelines alike
+EVIDENCE_LINES = 6
+LINE_WIDTH = 200
+
+
+@dataclass(frozen=True)
+class Annotation:
+    """One platform-neutral annotation: level, title, message and an optional log location."""
+
+    level: str  # error | warning | notice
+    title: str
+    message: str
+    file: str = ""
+    line: int = 0
+    code: str = ""
+
+
+def action_of(d: Diagnosis) -> str:
+    """Return what the reader should do: 'retry later' or 'fix needed'."""
+    return "retry later" if d.transient or d.fault == Fault.SERVICE else "fix needed"
+
+
+def _clip(text: str, width: int = LINE_WIDTH) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= width else text[: width - 3] + "..."
+
+
+def evidence_lines(report: Report, d: Diagnosis) -> list[tuple[int, str]]:
+    """Return the distinct evidence lines of a diagnosis, in log order, clipped for display."""
+    by_no = {ln.no: ln.text for ln in reversed(report.document.lines)}
+    seen: dict[int, str] = {}
+    for h in d.hits:
+        if h.line_start and h.line_start not in seen:
+            seen[h.line_start] = by_no.get(h.line_start, h.text)
+    return [(no, _clip(text)) for no, text in sorted(seen.items())][:EVIDENCE_LINES]
+
+
+def log_file(report: Report) -> str:
+    """Return the input's path when it names a file in the workspace, else ''."""
+    src = report.document.source
+    if not src or src.startswith("<") or src == "-" or any(c.isspace() for c in src):
+        return ""
+    if PurePosixPath(src).is_absolute() or PureWindowsPath(src).is_absolute():
+        return ""
+    return src.replace("\\", "/")
+
+
+def _body(report: Report, d: Diagnosis) -> str:
+    lines = [d.summary, f"Side: {d.fault.value}; {action_of(d)}."]
+    if d.incident is not None:
+        lines.append(f"Known incident: {d.incident.id} ({d.incident.title}).")
+    if d.signature.explain.hint:
+        lines.append(f"First step: {_clip(d.signature.explain.hint, 400)}")
+    ev = evidence_lines(report, d)
+    if ev:
+        lines.append("Evidence:")
+        lines.extend(f"  line {no}: {text}" for no, text in ev)
+    return "\n".join(lines)
+
+
+def build_annotations(reports: Sequence[Report], options: Options) -> list[Annotation]:
+    """Build every annotation (uncapped), secrets masked when options.redact is set."""
+    clean: Callable[[str], str] = redact if options.redact else (lambda s: s)
+    out: list[Annotation] = []
+    for report in reports:
+        where = log_file(report)
+        if not report.diagnoses:
+            msg = f"No known cause recognised in {report.document.source}."
+            out.append(Annotation("notice", "psgdiag", clean(msg), where))
+        for i, d in enumerate(report.diagnoses):
+            ev = evidence_lines(report, d)
+            title = f"{d.signature.title} [{d.signature.id}, {d.confidence:.0%}]"
+            if i > 0:
+                title = "Also possible: " + title
+            level = "error" if i == 0 else "warning"
+            line = ev[0][0] if ev and where else 0
+            msg = clean(_body(report, d))
+            out.append(Annotation(level, clean(title), msg, where, line, d.signature.id))
+        out.extend(Annotation("notice", "psgdiag", clean(n), where) for n in report.notes)
+    return out
+
+
+def capped(items: Sequence[Annotation], limit: int = ANNOTATION_CAP) -> list[Annotation]:
+    """Keep at most `limit` errors and warnings; the last kept one says how many were left out."""
+    kept: list[Annotation] = []
+    for level in ("error", "warning"):
+        same = [a for a in items if a.level == level]
+        if len(same) > limit:
+            more = len(same) - limit + 1
+            same = [
+                *same[: limit - 1],
+                Annotation(
+                    level,
+                    "psgdiag",
+                    f"{more} more {level}s: see the job summary or run psgdiag explain",
+                ),
+            ]
+        kept.extend(same)
+    kept.extend(a for a in items if a.level not in ("error", "warning"))
+    return kept
+
+
+def escape_data(text: str) -> str:
+    """Escape a workflow-command message (GitHub runner rules)."""
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def escape_property(text: str) -> str:
+    """Escape a workflow-command property value (message rules plus ':' and ',')."""
+    return escape_data(text).replace(":", "%3A").replace(",", "%2C")
+
+
+def command(a: Annotation) -> str:
+    """Return one `::level key=value,...::message` line."""
+    props = [f"title={escape_property(a.title)}"]
+    if a.file:
+        props.insert(0, f"file={escape_property(a.file)}")
+        if a.line:
+            props.insert(1, f"line={a.line}")
+    return f"::{a.level} {','.join(props)}::{escape_data(a.message)}"
+
+
+def _summary(reports: Sequence[Report], options: Options) -> str:
+    from psgdiag.render.markdown import render_report
+
+    parts = ["## psgdiag\n"]
+    for report in reports:
+        if len(reports) > 1:
+            parts.append(f"### {redact(report.document.source)}\n")
+        parts.append(render_report(report, options))
+        if report.runners_up:
+            parts.append("**Considered and set aside:**\n")
+            parts.extend(
+                f"- `{w.cause}` ({w.confidence:.0%}): {w.reason}" for w in report.runners_up
+            )
+            parts.append("")
+    text = "\n".join(parts).rstrip() + "\n\n"
+    return redact(text) if options.redact else text
+
+
+def render(
+    reports: Sequence[Report],
+    out: TextIO,
+    options: Options,
+    *,
+    environ: Mapping[str, str] = os.environ,
+) -> None:
+    """Write annotations to `out`; append a Markdown summary to $GITHUB_STEP_SUMMARY when set."""
+    for a in capped(build_annotations(reports, options)):
+        out.write(command(a) + "\n")
+    path = environ.get("GITHUB_STEP_SUMMARY", "")
+    if not path:
+        return
+    try:
+        with open(path, "a", encoding="utf-8", newline="\n") as fh:
+            fh.write(_summary(reports, options))
+    except OSError as exc:
+        out.write(command(Annotation("warning", "psgdiag", f"job summary not written: {exc}")))
+        out.write("\n")
