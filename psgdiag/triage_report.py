@@ -199,26 +199,29 @@ def render_markdown(result: TriageResult, out: TextIO) -> None:
 def render_rich(result: TriageResult, out: TextIO, *, color: bool = False) -> None:
     """Write a table per ticket and summary tables by cause, side and incident."""
     from rich.console import Console
+    from rich.markup import escape
     from rich.table import Table
 
-    console = Console(file=out, no_color=not color, highlight=False, soft_wrap=False)
+    isatty = getattr(out, "isatty", None)
+    width = None if isatty is not None and isatty() else 200  # a pipe or file: no mid-path folds
+    console = Console(file=out, no_color=not color, highlight=False, soft_wrap=False, width=width)
     tickets = Table(title=f"psgdiag triage: {len(result.items)} tickets", show_lines=False)
     for col in ("ticket", "cause", "confidence", "side", "incident"):
         tickets.add_column(col, overflow="fold")
     for it in result.items:
         conf = f"{it.confidence:.0%}" if it.cause else ""
         label = cause_label(it) + (f" [{it.cluster}]" if it.cluster else "")
-        tickets.add_row(it.path, label, conf, it.side or "", it.incident or "")
+        tickets.add_row(escape(it.path), escape(label), conf, it.side or "", it.incident or "")
     console.print(tickets)
     s = summary(result)
     by_cause = Table(title="By cause")
     by_cause.add_column("cause")
     by_cause.add_column("tickets", justify="right")
     for row in s["by_cause"]:
-        by_cause.add_row(row["cause"], str(row["count"]))
+        by_cause.add_row(escape(row["cause"]), str(row["count"]))
     for key in ("unrecognised", "binary", "unreadable"):
         if s[key]:
-            by_cause.add_row(f"({key})", str(s[key]))
+            by_cause.add_row(escape(f"({key})"), str(s[key]))
     console.print(by_cause)
     for title, data in (("By side", s["by_side"]), ("By verdict", s["by_verdict"])):
         table = Table(title=title)
@@ -232,7 +235,7 @@ def render_rich(result: TriageResult, out: TextIO, *, color: bool = False) -> No
         for col in ("incident", "title", "tickets"):
             table.add_column(col, justify="right" if col == "tickets" else "left")
         for row in s["by_incident"]:
-            table.add_row(row["incident"], row["title"], str(row["count"]))
+            table.add_row(row["incident"], escape(row["title"]), str(row["count"]))
         console.print(table)
     for c in result.clusters:
         console.print(f"\n{c.id}: {len(c.members)} unexplained ticket(s) failing like this:")

@@ -1,0 +1,307 @@
+"""psgdiag triage: a mixed queue (folders, zip, eml, UTF-16, junk) gives one row per ticket."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import json
+import zipfile
+from email.message import EmailMessage
+from importlib import resources
+from pathlib import Path
+
+import jsonschema
+import pytest
+from typer.testing import CliRunner
+
+from psgdiag.cli import app
+from psgdiag.triage import looks_binary, redacted, triage_paths
+from psgdiag.triage_cluster import cluster, mask
+from psgdiag.triage_collect import MAX_RATIO, collect
+
+FIXTURES = Path(__file__).resolve().parent / "fixtures" / "triage"
+GALLERY_KEY = "oy2ujzde8gxd6ncf10epf91dhodzdoc9is0j8ht9lgmxg9"
+ADO_PAT = "jfljooa7lqsaj2xuid5zzzzg6zdmen4khvdgajgxbenyjqwx6hh7"
+
+UNKNOWN = """PS C:\\Users\\{user}> Install-PSResource -Name {module} -Version {version}
+Install-PSResource: Package '{module}' could not be installed: the feed 'ContosoFeed' returned page {page} twice (ContinuationToken '{guid}').
+"""
+OTHER_UNKNOWN = """PS /home/{user}> Save-PSResource -Name {module} -Path /srv/mods
+Save-PSResource: Quota exceeded for share '\\\\files.fabrikam.com\\{user}' ({page} MB used).
+"""
+
+
+def _unknown(template: str, **kw: str) -> bytes:
+    return template.format(**kw).encode()
+
+
+def _eml(attachment: bytes, *, date: str = "Tue, 14 Jun 2022 20:05:00 +0000") -> bytes:
+    msg = EmailMessage()
+    msg["From"] = "NORTHWIND IT <jdoe@northwind.example>"
+    msg["To"] = "support@contoso.com"
+    msg["Subject"] = "Install of MicrosoftPowerBIMgmt fails in our pipeline"
+    msg["Date"] = date
+    msg.set_content("Hi,\nour release pipeline fails since this evening, log attached.\nJane\n")
+    msg.add_attachment(attachment, maintype="text", subtype="plain", filename="pipeline.log")
+    return bytes(msg)
+
+
+def build_queue(root: Path) -> dict[str, str]:
+    """Write a mixed ticket folder; return {expected path suffix: status}."""
+    a003 = (FIXTURES / "a-003.log").read_bytes()
+    b017 = (FIXTURES / "b-017.log").read_bytes()
+    (root / "2025" / "jan").mkdir(parents=True)
+    (root / "2025" / "jan" / "t1001.log").write_bytes(a003)
+    text = a003.decode("utf-8-sig")
+    (root / "2025" / "t1002-utf16.log").write_bytes(b"\xff\xfe" + text.encode("utf-16-le"))
+    (root / "t1003-nobom16.log").write_bytes(
+        (FIXTURES / "a-013.log").read_text().encode("utf-16-le")
+    )
+    (root / "t1004.eml").write_bytes(_eml(b017))
+    (root / "t1005.bin").write_bytes(bytes(range(256)) * 64)
+    (root / "t1006.log").write_bytes(
+        _unknown(
+            UNKNOWN,
+            user="jdoe",
+            module="Contoso.Tools",
+            version="1.2.3",
+            page="3",
+            guid="5f0c3a2e-8d41-4b7e-9a6f-2c1d0e9b8a7f",
+        )
+    )
+    (root / "t1007.log").write_bytes(
+        _unknown(
+            UNKNOWN,
+            user="asmith",
+            module="Fabrikam.Net",
+            version="4.0.1",
+            page="17",
+            guid="0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d",
+        )
+    )
+    (root / "t1008.log").write_bytes(
+        _unknown(OTHER_UNKNOWN, user="jdoe", module="Contoso.Db", page="512")
+    )
+    (root / ".hidden.log").write_bytes(a003)
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr(zipfile.ZipInfo("queue/t2001.log", date_time=(2025, 1, 16, 9, 0, 0)), a003)
+        zf.writestr(zipfile.ZipInfo("queue/t2002.log", date_time=(1980, 1, 1, 0, 0, 0)), b"hello\n")
+        bomb = zipfile.ZipInfo("queue/bomb.log", date_time=(2025, 1, 16, 9, 0, 0))
+        bomb.compress_type = zipfile.ZIP_DEFLATED
+        zf.writestr(bomb, b"\0" * (4 * 1024 * 1024))
+        inner = io.BytesIO()
+        with zipfile.ZipFile(inner, "w") as izf:
+            izf.writestr("t3001.eml", _eml(b017))
+        zf.writestr("nested.zip", inner.getvalue())
+    (root / "2025" / "tickets.zip").write_bytes(buf.getvalue())
+    return {
+        "jan/t1001.log": "diagnosed",
+        "t1002-utf16.log": "diagnosed",
+        "t1003-nobom16.log": "diagnosed",
+        "t1004.eml": "diagnosed",
+        "t1005.bin": "binary",
+        "t1006.log": "unrecognised",
+        "t1007.log": "unrecognised",
+        "t1008.log": "unrecognised",
+        "tickets.zip!queue/t2001.log": "diagnosed",
+        "tickets.zip!queue/t2002.log": "unrecognised",
+        "tickets.zip!queue/bomb.log": "unreadable",
+        "tickets.zip!nested.zip!t3001.eml": "diagnosed",
+    }
+
+
+@pytest.fixture(scope="module")
+def queue(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, str]]:
+    root = tmp_path_factory.mktemp("queue")
+    return root, build_queue(root)
+
+
+def _by_suffix(items, expected):  # type: ignore[no-untyped-def]
+    rows = {}
+    for suffix in expected:
+        found = [it for it in items if it.path.replace("\\", "/").endswith(suffix)]
+        assert len(found) == 1, (suffix, [it.path for it in items])
+        rows[suffix] = found[0]
+    return rows
+
+
+def test_mixed_queue_one_row_each(queue: tuple[Path, dict[str, str]]) -> None:
+    root, expected = queue
+    result = triage_paths([str(root)], jobs=1)
+    assert len(result.items) == len(expected)  # the hidden file is skipped
+    rows = _by_suffix(result.items, expected)
+    for suffix, status in expected.items():
+        assert rows[suffix].status == status, (suffix, rows[suffix])
+    same = rows["jan/t1001.log"]
+    assert same.cause == "corrupt-package-download"
+    assert rows["t1002-utf16.log"].cause == same.cause
+    assert rows["t1002-utf16.log"].encoding.startswith("utf-16")
+    assert rows["t1003-nobom16.log"].cause is not None
+    assert rows["tickets.zip!queue/t2001.log"].cause == same.cause
+    eml = rows["t1004.eml"]
+    assert eml.incident == "INC-2022-06-14-down" and eml.time_source == "log"
+    assert eml.evidence and all(n > 0 for n, _ in eml.evidence)
+    assert "zip bomb" in rows["tickets.zip!queue/bomb.log"].note
+    assert rows["t1005.bin"].note.startswith("binary")
+
+
+def test_ticket_times_come_from_log_then_file_date(queue: tuple[Path, dict[str, str]]) -> None:
+    root, expected = queue
+    rows = _by_suffix(triage_paths([str(root)], jobs=1).items, expected)
+    assert rows["t1006.log"].time_source == "file"
+    member = rows["tickets.zip!queue/t2001.log"]
+    assert member.time_source == "log"
+    dos_epoch = rows["tickets.zip!queue/t2002.log"]
+    assert dos_epoch.time is None and dos_epoch.time_source == ""
+
+
+def test_unexplained_tickets_are_grouped(queue: tuple[Path, dict[str, str]]) -> None:
+    root, expected = queue
+    result = triage_paths([str(root)], jobs=1)
+    rows = _by_suffix(result.items, expected)
+    assert rows["t1006.log"].cluster == rows["t1007.log"].cluster is not None
+    assert rows["t1008.log"].cluster not in (None, rows["t1006.log"].cluster)
+    group = next(c for c in result.clusters if c.id == rows["t1006.log"].cluster)
+    assert len(group.members) == 2
+    template = "\n".join(group.template)
+    assert "Contoso.Tools" not in template and "Fabrikam.Net" not in template
+    assert "<QUOTED>" in template and "returned page" in template
+
+
+def test_mask_and_cluster_units() -> None:
+    masked = mask(
+        "2025-01-16T08:14:44Z Package 'Az.Accounts' 2.12.1 from https://www.powershellgallery.com/api/v2 "
+        "to C:\\Users\\jdoe\\Documents id 5f0c3a2e-8d41-4b7e-9a6f-2c1d0e9b8a7f after 30 s"
+    )
+    assert masked == ("<TIME> Package <QUOTED> <VER> from <URL> to <PATH> id <GUID> after <NUM> s")
+    groups = cluster([(0, ("a <NUM> b",)), (1, ("a <NUM> b",)), (2, ("something else entirely",))])
+    assert [g.members for g in groups] == [(0, 1), (2,)]
+
+
+def test_binary_detection() -> None:
+    assert looks_binary(bytes(range(256)) * 8)
+    assert looks_binary(b"\x89PNG\r\n\x1a\n" + bytes(2000))
+    assert not looks_binary("WARNING: Unable to resolve package source\r\n".encode("utf-16-le"))
+    assert not looks_binary("Umlaute: Paket für Modul äöü\n".encode())
+
+
+def test_zip_bomb_ratio_is_refused_without_reading(tmp_path: Path) -> None:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("big.log", b"A" * (MAX_RATIO * 20_000))
+    (tmp_path / "b.zip").write_bytes(buf.getvalue())
+    tickets = collect([str(tmp_path / "b.zip")])
+    assert len(tickets) == 1 and "zip bomb" in tickets[0].problem
+
+
+def test_parallel_run_gives_the_same_rows(queue: tuple[Path, dict[str, str]]) -> None:
+    root, _ = queue
+    one = triage_paths([str(root)], jobs=1)
+    two = triage_paths([str(root)], jobs=2)
+    assert two.items == one.items
+    assert two.clusters == one.clusters
+
+
+def test_json_report_matches_schema_and_exits_zero(queue: tuple[Path, dict[str, str]]) -> None:
+    root, expected = queue
+    res = CliRunner().invoke(app, ["triage", str(root), "-f", "json"])
+    assert res.exit_code == 0, res.output
+    doc = json.loads(res.stdout)
+    schema_text = resources.files("psgdiag.schemas").joinpath("triage.schema.json").read_text()
+    schema = json.loads(schema_text)
+    jsonschema.Draft202012Validator.check_schema(schema)
+    jsonschema.validate(doc, schema)
+    assert len(doc["items"]) == len(expected)
+    assert doc["summary"]["tickets"] == len(expected)
+    assert doc["summary"]["binary"] == 1 and doc["summary"]["unreadable"] == 1
+    assert {c["id"] for c in doc["clusters"]} == {
+        it["cluster"] for it in doc["items"] if it["cluster"]
+    }
+
+
+def test_csv_and_markdown_have_a_row_per_ticket(queue: tuple[Path, dict[str, str]]) -> None:
+    root, expected = queue
+    runner = CliRunner()
+    res = runner.invoke(app, ["triage", str(root), "-f", "csv"])
+    assert res.exit_code == 0
+    rows = list(csv.DictReader(io.StringIO(res.stdout)))
+    assert len(rows) == len(expected)
+    assert {r["status"] for r in rows} == set(expected.values())
+    res = runner.invoke(app, ["triage", str(root), "-f", "markdown"])
+    assert res.exit_code == 0
+    assert "| ticket | cause | confidence | side | incident | evidence |" in res.stdout
+    assert sum(1 for line in res.stdout.splitlines() if "t1" in line and line.startswith("| ")) >= 8
+    assert "## Unexplained failures, grouped" in res.stdout
+
+
+def test_rich_report_lists_tickets_and_summaries(queue: tuple[Path, dict[str, str]]) -> None:
+    root, _ = queue
+    res = CliRunner().invoke(app, ["triage", str(root)])
+    assert res.exit_code == 0
+    for title in ("psgdiag triage: 12 tickets", "By cause", "By side", "By incident"):
+        assert title in res.stdout
+    assert "INC-2022-06-14-down" in res.stdout
+
+
+def test_secrets_masked_in_every_format_and_originals_untouched(tmp_path: Path) -> None:
+    log = tmp_path / "t9001.log"
+    original = (
+        f"PS C:\\Users\\jdoe> Publish-Module -Name Contoso.Tools -NuGetApiKey {GALLERY_KEY}\n"
+        "Install-Module : Unable to resolve package source "
+        f"'https://jdoe:{ADO_PAT}@pkgs.dev.azure.com/fabrikam/_packaging/feed/nuget/v2'. "
+        "Contact jdoe@contoso.com\n"
+        "    + FullyQualifiedErrorId : SourceNotFound,Microsoft.PowerShell.PackageManagement\n"
+    ).encode()
+    log.write_bytes(original)
+    before = log.stat().st_mtime_ns
+    runner = CliRunner()
+    for fmt in ("json", "csv", "markdown", "html", "rich"):
+        out = tmp_path / f"report.{fmt}"
+        res = runner.invoke(app, ["triage", str(tmp_path / "t9001.log"), "-f", fmt, "-o", str(out)])
+        assert res.exit_code == 0, res.output
+        text = out.read_text(encoding="utf-8")
+        assert GALLERY_KEY not in text and ADO_PAT not in text and "jdoe" not in text, fmt
+        assert "t9001.log" in text
+    res = runner.invoke(app, ["triage", str(log), "-f", "json", "--no-redact"])
+    assert ADO_PAT in res.stdout and "jdoe@contoso.com" in res.stdout
+    assert log.read_bytes() == original and log.stat().st_mtime_ns == before
+
+
+def test_redacted_copies_every_text_field() -> None:
+    from psgdiag.triage import TriageItem, TriageResult
+
+    item = TriageItem(
+        path="C:\\Users\\jdoe\\t.log",
+        status="unrecognised",
+        evidence=((3, f"-NuGetApiKey {GALLERY_KEY}"),),
+        key_lines=("mail jdoe@contoso.com",),
+        note="NORTHWIND\\jdoe",
+    )
+    out = redacted(TriageResult((item,), (), "kb", ()))
+    blob = repr(out)
+    assert GALLERY_KEY not in blob and "jdoe" not in blob
+    assert item.key_lines == ("mail jdoe@contoso.com",)  # the input result is not modified
+
+
+def test_bad_input_is_one_line_error(tmp_path: Path) -> None:
+    runner = CliRunner()
+    res = runner.invoke(app, ["triage", str(tmp_path)])
+    assert res.exit_code == 4
+    assert "no tickets found" in res.stderr and "Traceback" not in res.output
+    res = runner.invoke(app, ["triage", str(tmp_path), "-f", "pdf"])
+    assert res.exit_code == 2 and "unknown format" in res.stderr
+    res = runner.invoke(app, ["triage", str(tmp_path / "missing.log"), "-f", "json"])
+    assert res.exit_code == 0
+    assert json.loads(res.stdout)["items"][0]["note"] == "no such file or folder"
+
+
+def test_at_overrides_log_times(queue: tuple[Path, dict[str, str]]) -> None:
+    from psgdiag.timeparse import parse_at
+
+    root, expected = queue
+    result = triage_paths([str(root / "t1006.log")], at=parse_at("2022-06-14T20:00:00Z"))
+    item = result.items[0]
+    assert item.time_source == "at"
+    assert item.time == dt.datetime(2022, 6, 14, 20, tzinfo=dt.UTC)
