@@ -326,3 +326,34 @@ def _clean_env() -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k.upper() not in PROXY_VARS}
     env["PYTHONPATH"] = str(ROOT)
     return env
+
+
+def test_fold_finds_the_repository_behind_request_urls(tmp_path: Path) -> None:
+    from psgdiag.cli.explain import diagnose_inputs
+    from psgdiag.probe_fold import options_for, repository_from
+
+    log = tmp_path / "x.log"
+    text = SEED_LOG.read_text(encoding="utf-8")
+    log.write_text(
+        text.replace("https://www.powershellgallery.com/api/v2", "https://feed.example/nuget/v2")
+    )
+    report = diagnose_inputs([str(log)], at=None, sig_dirs=[])[0]
+    assert repository_from(report) == "https://feed.example/nuget/v2"
+    opts = options_for(report, timeout=5)
+    assert (opts.module, opts.version, opts.bootstrap) == ("RunspaceJobs", "1.7.4.4", False)
+
+
+def test_explain_without_probe_does_not_import_httpx() -> None:
+    code = (
+        "import sys\n"
+        "from typer.testing import CliRunner\n"
+        "from psgdiag.cli import app\n"
+        f"r = CliRunner().invoke(app, ['explain', '-f', 'json', {str(SEED_LOG)!r}])\n"
+        "assert r.stdout.startswith('{'), r.stdout\n"
+        "print(sorted(m for m in sys.modules if m.startswith(('httpx', 'psgdiag.probe'))))\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, env=_clean_env()
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "[]"
