@@ -28,8 +28,8 @@ def render_rich(res: CheckResult, out: TextIO) -> None:
     rows = [r for r in res.stats if r["support"] or r["predicted"]]
     if rows:
         table = Table(title=f"measured on {res.cases} cases", show_lines=False)
-        for col in ("signature", "cases", "found", "predicted", "precision", "recall"):
-            table.add_column(col, justify="left" if col == "signature" else "right")
+        for col in ("signature", "cases", "found", "pred", "prec", "recall"):
+            table.add_column(col, justify="left" if col == "signature" else "right", no_wrap=True)
         for row in rows:
             table.add_row(
                 str(row["id"]),
