@@ -91,6 +91,7 @@ class Entry:
     status: str = ""
     sections: dict[str, str] = field(default_factory=dict)
     body: list[str] = field(default_factory=list)
+    free: list[str] = field(default_factory=list)  # text before the first __Section__
 
 
 @dataclass(frozen=True)
@@ -107,19 +108,29 @@ def _rules() -> tuple[dict[str, Any], ...]:
     return tuple(tomllib.loads(raw).get("rule", []))
 
 
-def classify(text: str) -> tuple[str, tuple[str, ...]]:
-    """Return (kind, causes) for an entry's title + summary, from the keyword table."""
+def classify_full(text: str) -> tuple[str, tuple[str, ...], str]:
+    """Return (kind, causes, impact) for an entry's title + summary, from the keyword table."""
     low = text.lower()
-    kind = ""
+    kind = impact = ""
     causes: list[str] = []
     for rule in _rules():
         if not any(p.lower() in low for p in rule.get("any", [])):
             continue
         kind = kind or str(rule.get("kind", ""))
+        impact = impact or str(rule.get("impact", ""))
         causes.extend(c for c in rule.get("causes", []) if c not in causes)
         if rule.get("stop"):
             break
-    return kind or "incident", tuple(causes)
+    kind = kind or "incident"
+    if not impact:
+        impact = ("Y" if kind == "outage" else "P") if causes else "N"
+    return kind, tuple(causes), impact
+
+
+def classify(text: str) -> tuple[str, tuple[str, ...]]:
+    """Return (kind, causes) for an entry's title + summary, from the keyword table."""
+    kind, causes, _impact = classify_full(text)
+    return kind, causes
 
 
 def _split(text: str, warnings: list[str]) -> list[Entry]:
@@ -157,6 +168,8 @@ def _split(text: str, warnings: list[str]) -> list[Entry]:
             continue
         if section and not in_fence and raw.strip():
             current.sections[section] = (current.sections[section] + " " + raw.strip()).strip()
+        elif not section and not _FENCE.match(raw):
+            current.free.append(raw.strip())
         current.body.append(raw)
     return entries
 
@@ -206,7 +219,7 @@ def _slug(title: str) -> str:
 def _matches(parsed: Incident, known: Incident) -> bool:
     day = dt.timedelta(days=1)
     same_day = abs(parsed.start.date() - known.start.date()) <= day
-    inside = known.start - day <= parsed.start <= known.window_end + day
+    inside = not known.permanent and known.start - day <= parsed.start - day <= known.window_end
     if parsed.causes or known.causes:
         return (same_day or inside) and bool(set(parsed.causes) & set(known.causes))
     return same_day and parsed.kind == known.kind
@@ -216,8 +229,9 @@ def _to_incident(e: Entry, source: str, now: dt.datetime | None) -> Incident:
     start, end, certainty = _window(e)
     if not e.title:
         e.title = next((ln.strip() for ln in e.body if ln.strip()), e.heading)[:100]
-    kind, causes = classify(
-        " ".join([e.title, e.sections.get("summary", ""), e.sections.get("root_cause", "")])
+    free = " ".join(line for line in e.free if line)
+    kind, causes, impact = classify_full(
+        " ".join([e.title, free, e.sections.get("summary", ""), e.sections.get("root_cause", "")])
     )
     if kind == "incident" and not e.sections and re.search(r"\bdown\b", e.title, re.IGNORECASE):
         kind = "outage"
@@ -227,9 +241,7 @@ def _to_incident(e: Entry, source: str, now: dt.datetime | None) -> Incident:
             assumed = sd.day_start(start.date()) + dt.timedelta(days=2, microseconds=-1)
         else:
             assumed = max(now, start) if now is not None else start + _OPEN_DAYS
-    summary = e.sections.get("summary") or " ".join(
-        line.strip() for line in e.body if line.strip() and not _FENCE.match(line)
-    )
+    summary = e.sections.get("summary") or free
     workaround = " ".join(
         v for k, v in e.sections.items() if k in ("resolution", "next_steps") and v
     )
@@ -239,7 +251,7 @@ def _to_incident(e: Entry, source: str, now: dt.datetime | None) -> Incident:
         start=start,
         end=end,
         kind=kind,
-        impact=("Y" if kind == "outage" else "P") if causes else "N",
+        impact=impact,
         causes=causes,
         certainty=certainty if end is not None else certainty + "/?",
         summary=summary[:600],
