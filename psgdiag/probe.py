@@ -281,11 +281,19 @@ def masked(url: str) -> str:
 
 
 def summary(result: ProbeResult) -> str:
-    """One sentence: what the probe found."""
+    """One or two sentences: what the probe found."""
     what = result.options.module + (f" {result.version}" if result.version else "")
     failed = result.failed
     if result.verdict == "ok":
         return f"{what} resolves, downloads and checks out intact from here."
     if failed is None:
         return f"{what} works from here, but an old client would fail: {result.verdict}."
-    return f"{failed.name} failed ({result.verdict}): {failed.detail}"
+    text = f"{failed.name} failed ({result.verdict}): {failed.detail}"
+    hashed = next((s for s in result.steps if s.name == "hash"), None)
+    if failed.name in ("download", "zip") and hashed is not None and hashed.status == "pass":
+        # The feed hashed these very bytes: the damage predates the upload's hashing.
+        text += (
+            ". The feed's own hash matches these bytes, so the package is stored broken "
+            "(a bad upload), not damaged on the way"
+        )
+    return text

@@ -9,11 +9,11 @@ import ssl
 import threading
 import urllib.request
 import warnings
-from collections.abc import Mapping
 from dataclasses import dataclass
 from urllib.parse import unquote, urlsplit
 
 from psgdiag.probe import Deadline, ProbeTimeout, Step, StepTimer
+from psgdiag.probe_cert import CertInfo, from_peercert, peek
 
 # OpenSSL reasons meaning "no TLS version in common" (the server is older or newer than us).
 _VERSION_REASONS = (
@@ -198,15 +198,7 @@ def step_tls(target: Target, deadline: Deadline) -> Step:
             cert = tls.getpeercert() or {}
     except ssl.SSLCertVerificationError as exc:
         sock.close()
-        why = exc.verify_message or exc.reason or str(exc)
-        return Step(
-            "tls",
-            "fail",
-            f"certificate rejected: {why}",
-            timer.ms(),
-            "gallery-certificate-invalid",
-            data={"verify_code": exc.verify_code},
-        )
+        return _rejected(exc, target, deadline, timer)
     except ssl.SSLError as exc:
         sock.close()
         return _handshake_failure(exc, timer)
@@ -219,14 +211,41 @@ def step_tls(target: Target, deadline: Deadline) -> Step:
             timer.ms(),
             "network-unreachable",
         )
-    subject, issuer, not_after, days = _cert_facts(cert)
-    detail = f"{version} ({cipher}); certificate for {subject} from {issuer}"
-    detail += f", valid until {not_after}"
-    if days is not None and days < 14:
-        detail += f" (expires in {days} days)"
-    data: dict[str, object] = {"version": version, "cipher": cipher, "subject": subject}
-    data.update({"issuer": issuer, "not_after": not_after, "days_left": days})
+    info = from_peercert(cert)
+    detail = f"{version} ({cipher}); " + info.describe(dt.datetime.now(dt.UTC))
+    data: dict[str, object] = {"version": version, "cipher": cipher}
+    data.update(_cert_data(info))
     return Step("tls", "pass", detail, timer.ms(), data=data)
+
+
+def _rejected(
+    exc: ssl.SSLCertVerificationError, target: Target, deadline: Deadline, timer: StepTimer
+) -> Step:
+    """A failed verification, with what the certificate says (read on a second, unverified try)."""
+    why = exc.verify_message or exc.reason or str(exc)
+    data: dict[str, object] = {"verify_code": exc.verify_code, "verify_message": why}
+    detail = f"certificate rejected: {why}"
+    try:
+        sock, _ = open_socket(target, deadline)
+    except (OSError, TunnelError, ProbeTimeout):
+        sock = None
+    info = peek(sock, target.host) if sock is not None else None
+    if info is not None:
+        detail += "; " + info.describe(dt.datetime.now(dt.UTC))
+        data.update(_cert_data(info))
+    return Step("tls", "fail", detail, timer.ms(), "gallery-certificate-invalid", data=data)
+
+
+def _cert_data(info: CertInfo) -> dict[str, object]:
+    def iso(when: dt.datetime | None) -> str | None:
+        return when.isoformat() if when else None
+
+    return {
+        "subject": info.subject,
+        "issuer": info.issuer,
+        "not_before": iso(info.not_before),
+        "not_after": iso(info.not_after),
+    }
 
 
 def _handshake_failure(exc: ssl.SSLError, timer: StepTimer) -> Step:
@@ -239,25 +258,6 @@ def _handshake_failure(exc: ssl.SSLError, timer: StepTimer) -> Step:
         return Step("tls", "fail", detail, timer.ms(), "gallery-service-error")
     detail = f"TLS handshake failed ({reason or exc}): a TLS-inspecting proxy or firewall?"
     return Step("tls", "fail", detail, timer.ms(), "network-unreachable")
-
-
-def _cert_facts(cert: Mapping[str, object]) -> tuple[str, str, str, int | None]:
-    def name(key: str) -> str:
-        rdns = cert.get(key)
-        found: dict[str, str] = {}
-        if isinstance(rdns, tuple):
-            for rdn in rdns:
-                for pair in rdn:
-                    found[str(pair[0])] = str(pair[1])
-        return found.get("commonName") or found.get("organizationName") or "?"
-
-    raw = cert.get("notAfter")
-    not_after, days = "?", None
-    if isinstance(raw, str):
-        when = dt.datetime.fromtimestamp(ssl.cert_time_to_seconds(raw), dt.UTC)
-        not_after = when.strftime("%Y-%m-%d %H:%M UTC")
-        days = (when - dt.datetime.now(dt.UTC)).days
-    return name("subject"), name("issuer"), not_after, days
 
 
 def legacy_context() -> ssl.SSLContext:

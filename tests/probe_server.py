@@ -36,6 +36,14 @@ def make_package(module: str, version: str) -> bytes:
     return buf.getvalue()
 
 
+def _flip_payload_byte(data: bytes) -> bytes:
+    with zipfile.ZipFile(io.BytesIO(data)) as zf:
+        info = zf.getinfo("payload.bin")
+    start = info.header_offset + 30 + len(info.filename) + len(info.extra)
+    at = start + info.compress_size // 2
+    return data[:at] + bytes([data[at] ^ 0xFF]) + data[at + 1 :]
+
+
 def b64sha512(data: bytes) -> str:
     """The feed's PackageHash form."""
     return base64.b64encode(hashlib.sha512(data).digest()).decode()
@@ -232,6 +240,8 @@ def gallery(
     """A gallery (and a CDN on another port it redirects downloads to)."""
     g = Gallery(mode=mode)
     g.packages = {(MODULE, v): make_package(MODULE, v) for v in VERSIONS}
+    if mode == "badupload":  # damaged before the feed hashed it: hash matches, zip does not
+        g.packages = {k: _flip_payload_byte(v) for k, v in g.packages.items()}
     handler = type("H", (GalleryHandler,), {"gallery": g})
     cdn_handler = type("C", (CdnHandler,), {"gallery": g})
     with serve(handler, tls) as base, serve(cdn_handler) as cdn_base:

@@ -141,6 +141,16 @@ def test_intact_package_with_another_hash_is_a_hash_mismatch() -> None:
     assert "verdict: package-hash-mismatch" in out
 
 
+def test_package_broken_before_hashing_fails_the_zip_check() -> None:
+    with gallery("badupload") as g:
+        code, doc = probe(MODULE, "--repository", g.base)
+    by = steps(doc)
+    assert (doc["verdict"], doc["failed_step"], code) == ("corrupt-package-download", "zip", 3)
+    assert "payload.bin cannot be unpacked" in by["zip"]["detail"]
+    assert by["hash"]["status"] == "pass"  # the feed hashed the damaged bytes
+    assert "stored broken (a bad upload)" in doc["summary"]
+
+
 def test_503_reports_retry_after_without_waiting() -> None:
     with gallery("503") as g:
         code, doc = probe(MODULE, "--repository", g.base)
@@ -228,7 +238,11 @@ def test_bad_certificates_are_certificate_invalid(trust: Certs, which: str, word
         code, doc = probe(MODULE, "--repository", g.base)
         _, out = rich(MODULE, "--repository", g.base)
     assert (doc["verdict"], doc["failed_step"], code) == ("gallery-certificate-invalid", "tls", 3)
-    assert words in steps(doc)["tls"]["detail"]
+    tls = steps(doc)["tls"]
+    assert words in tls["detail"]
+    assert tls["data"]["subject"] == "127.0.0.1" and tls["data"]["not_after"]
+    if which == "expired":
+        assert "days ago" in tls["detail"]
     assert "verdict: gallery-certificate-invalid" in out
 
 
@@ -357,3 +371,18 @@ def test_explain_without_probe_does_not_import_httpx() -> None:
     )
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == "[]"
+
+
+def test_certificate_fields_read_from_der(certs: Certs) -> None:
+    from cryptography import x509
+    from cryptography.hazmat.primitives.serialization import Encoding
+
+    from psgdiag.probe_cert import from_der
+
+    for pem in (certs.ca, certs.expired[0], certs.selfsigned[0]):
+        cert = x509.load_pem_x509_certificate(pem.read_bytes())
+        info = from_der(cert.public_bytes(Encoding.DER))
+        assert info is not None
+        assert info.not_after == cert.not_valid_after_utc.replace(microsecond=0)
+        assert info.subject == cert.subject.rfc4514_string().removeprefix("CN=")
+    assert from_der(b"\x30\x03\x02\x01") is None
