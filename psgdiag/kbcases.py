@@ -19,7 +19,7 @@ from psgdiag.errors import PsgdiagError
 from psgdiag.model import KnowledgeBase, TimeRange
 
 if TYPE_CHECKING:
-    from psgdiag.kbcheck import CheckResult
+    from psgdiag.kbreport import CheckResult
 
 
 @dataclass

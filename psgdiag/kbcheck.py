@@ -12,50 +12,18 @@ import json
 import re
 import tomllib
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TextIO
 
 from psgdiag import kb as kb_mod
-from psgdiag.errors import UsageError
+from psgdiag.errors import KbError, UsageError
+from psgdiag.kbreport import CheckResult, to_json
 from psgdiag.model import KnowledgeBase, Report, Risk, Signature, Status
 
 MAX_PROGRAM_SIZE = 3000  # RE2 program size: a bound on memory and per-character work
 MIN_LITERAL = 12  # compact characters; shorter literals match unrelated text
 _TAXONOMY_ROW = re.compile(r"^\|\s*([a-z0-9]+(?:-[a-z0-9]+)+)\s*\|")
 _PROBLEM_KEY = re.compile(r"^(?P<file>.+?\.toml): (?P<rest>.*)$")
-SCHEMA_VERSION = 1
-
-
-@dataclass(frozen=True)
-class Problem:
-    """One finding: which check, how bad, where (file and key), and what."""
-
-    check: str
-    severity: str  # error | warning
-    where: str
-    message: str
-
-
-@dataclass
-class CheckResult:
-    """Everything `signatures check` found."""
-
-    problems: list[Problem] = field(default_factory=list)
-    signatures: int = 0
-    cases: int = 0
-    kb_version: str = ""
-    taxonomy: str = ""
-    stats: list[dict[str, object]] = field(default_factory=list)
-
-    @property
-    def ok(self) -> bool:
-        """True when no check reported an error."""
-        return not any(p.severity == "error" for p in self.problems)
-
-    def add(self, check: str, severity: str, where: str, message: str) -> None:
-        """Record one problem."""
-        self.problems.append(Problem(check, severity, where, message))
 
 
 def taxonomy_path() -> Path | None:
@@ -180,6 +148,16 @@ def check_static(sigs: list[Signature], tax: list[str] | None, res: CheckResult)
                 _check_regex(ev.pattern, f"{key}.regex", res)
             elif ev.kind == "fact" and ev.fact is not None and ev.fact.op in ("~", "!~"):
                 _check_regex(ev.fact.value, f"{key}.fact", res)
+            elif ev.kind == "text" and not ev.pattern.isascii():
+                ascii_part = re.sub(r"[^A-Za-z0-9]", "", ev.pattern)
+                if len(ascii_part) < MIN_LITERAL:
+                    res.add(
+                        "literal-length",
+                        "error",
+                        f"{key}.text",
+                        "a literal that is mostly non-ASCII also matches any run of '?' "
+                        "(how ASCII pipes show those letters); use `regex` instead",
+                    )
             elif ev.kind == "text" and len(re.sub(r"\s+", "", ev.pattern)) < MIN_LITERAL:
                 res.add(
                     "literal-length",
@@ -312,7 +290,7 @@ def check(dirs: list[Path], cases: Path | None) -> CheckResult:
     res.signatures = len(sigs)
     try:
         res.kb_version = kb_mod.load(dirs, use_cache=False).version
-    except kb_mod.KbError:
+    except KbError:
         res.kb_version = "invalid"
     check_examples(kb, res)
     if cases is not None:
@@ -346,19 +324,3 @@ def run_check(dirs: list[Path], cases: Path | None, fmt: str, out: TextIO) -> bo
 
         render_rich(res, out)
     return res.ok
-
-
-def to_json(res: CheckResult) -> dict[str, object]:
-    """The stable JSON object printed by `signatures check --format json`."""
-    errors = sum(1 for p in res.problems if p.severity == "error")
-    return {
-        "schema_version": SCHEMA_VERSION,
-        "ok": res.ok,
-        "kb_version": res.kb_version,
-        "signatures": res.signatures,
-        "cases": res.cases,
-        "taxonomy": res.taxonomy or None,
-        "summary": {"errors": errors, "warnings": len(res.problems) - errors},
-        "problems": [asdict(p) for p in res.problems],
-        "stats": res.stats,
-    }

@@ -1,15 +1,62 @@
-"""Human-readable output of `psgdiag signatures check` (rich text; plain when piped)."""
+"""Results of `psgdiag signatures check`: the problem records, the JSON object and rich text."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, TextIO
+from dataclasses import asdict, dataclass, field
+from typing import TextIO
 
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-if TYPE_CHECKING:
-    from psgdiag.kbcheck import CheckResult
+SCHEMA_VERSION = 1
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One finding: which check, how bad, where (file and key), and what."""
+
+    check: str
+    severity: str  # error | warning
+    where: str
+    message: str
+
+
+@dataclass
+class CheckResult:
+    """Everything `signatures check` found."""
+
+    problems: list[Problem] = field(default_factory=list)
+    signatures: int = 0
+    cases: int = 0
+    kb_version: str = ""
+    taxonomy: str = ""
+    stats: list[dict[str, object]] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        """True when no check reported an error."""
+        return not any(p.severity == "error" for p in self.problems)
+
+    def add(self, check: str, severity: str, where: str, message: str) -> None:
+        """Record one problem."""
+        self.problems.append(Problem(check, severity, where, message))
+
+
+def to_json(res: CheckResult) -> dict[str, object]:
+    """The stable JSON object printed by `signatures check --format json`."""
+    errors = sum(1 for p in res.problems if p.severity == "error")
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "ok": res.ok,
+        "kb_version": res.kb_version,
+        "signatures": res.signatures,
+        "cases": res.cases,
+        "taxonomy": res.taxonomy or None,
+        "summary": {"errors": errors, "warnings": len(res.problems) - errors},
+        "problems": [asdict(p) for p in res.problems],
+        "stats": res.stats,
+    }
 
 
 def _pct(value: object) -> str:
