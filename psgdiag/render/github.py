@@ -9,6 +9,7 @@ the Azure Pipelines renderer, which differs only in syntax and escaping.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import PurePosixPath, PureWindowsPath
@@ -21,6 +22,7 @@ from psgdiag.render import Options
 ANNOTATION_CAP = 10  # per level and step, on GitHub and Azure Pipelines alike
 EVIDENCE_LINES = 6
 LINE_WIDTH = 200
+RUNNERS_UP = 5  # listed in the job summary only: rejected causes are not annotations
 
 
 @dataclass(frozen=True)
@@ -40,8 +42,12 @@ def action_of(d: Diagnosis) -> str:
     return "retry later" if d.transient or d.fault == Fault.SERVICE else "fix needed"
 
 
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
 def _clip(text: str, width: int = LINE_WIDTH) -> str:
-    text = " ".join(text.split())
+    # Controls (NUL, BEL ...) would corrupt a log viewer or an XML file: show them as \xNN.
+    text = _CONTROL.sub(lambda m: f"\\x{ord(m.group(0)):02x}", " ".join(text.split()))
     return text if len(text) <= width else text[: width - 3] + "..."
 
 
@@ -151,7 +157,8 @@ def _summary(reports: Sequence[Report], options: Options) -> str:
         if report.runners_up:
             parts.append("**Considered and set aside:**\n")
             parts.extend(
-                f"- `{w.cause}` ({w.confidence:.0%}): {w.reason}" for w in report.runners_up
+                f"- `{w.cause}` ({w.confidence:.0%}): {_clip(w.reason, 300)}"
+                for w in report.runners_up[:RUNNERS_UP]
             )
             parts.append("")
     text = "\n".join(parts).rstrip() + "\n\n"
