@@ -24,6 +24,17 @@ class RedirectLoop(Exception):
     """More redirects than any client follows."""
 
 
+class TooLarge(Exception):
+    """An answer far larger than it can be."""
+
+
+def transport_errors() -> tuple[type[BaseException], ...]:
+    """What a request can raise that says something about the route or the server (not a bug)."""
+    import httpx
+
+    return (httpx.HTTPError, httpx.InvalidURL, RedirectLoop, TooLarge, ProbeTimeout, OSError)
+
+
 @dataclass
 class Fetched:
     """A response being streamed, with the redirect chain that led to it."""
@@ -131,7 +142,7 @@ def read_capped(fetched: Fetched, cap: int, deadline: Deadline) -> bytes:
         parts.append(chunk)
         size += len(chunk)
         if size > cap:
-            raise ValueError(f"the answer is larger than {cap // 1024} KB")
+            raise TooLarge(f"the answer is larger than {cap // 1024} KB")
     return b"".join(parts)
 
 
@@ -143,6 +154,8 @@ def classify(exc: BaseException) -> tuple[str, str]:
         return "network-unreachable", str(exc)
     if isinstance(exc, RedirectLoop):
         return "gallery-service-error", f"redirect loop: {exc}"
+    if isinstance(exc, TooLarge | httpx.InvalidURL | httpx.UnsupportedProtocol):
+        return "gallery-service-error", f"the server's answer cannot be used: {exc}"
     if isinstance(exc, httpx.ProxyError):
         text = str(exc)
         if text.startswith("407"):

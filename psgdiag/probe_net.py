@@ -116,10 +116,8 @@ def open_socket(target: Target, deadline: Deadline) -> tuple[socket.socket, str]
 
 def _tunnel(sock: socket.socket, target: Target, deadline: Deadline) -> None:
     p = urlsplit(target.proxy or "")
-    lines = [
-        f"CONNECT {target.host}:{target.port} HTTP/1.1",
-        f"Host: {target.host}:{target.port}",
-    ]
+    host = f"[{target.host}]" if ":" in target.host else target.host  # an IPv6 literal
+    lines = [f"CONNECT {host}:{target.port} HTTP/1.1", f"Host: {host}:{target.port}"]
     if p.username:
         cred = f"{unquote(p.username)}:{unquote(p.password or '')}".encode()
         lines.append("Proxy-Authorization: Basic " + base64.b64encode(cred).decode())

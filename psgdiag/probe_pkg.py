@@ -20,6 +20,7 @@ from psgdiag.probe_http import (
     origin_of,
     retry_after,
     status_cause,
+    transport_errors,
 )
 
 MAX_DOWNLOAD = 1024 * 1024 * 1024
@@ -72,7 +73,7 @@ def step_download(
                     if received > cap:
                         break
             status = resp.status_code
-    except Exception as exc:
+    except transport_errors() as exc:
         cause, why = classify(exc)
         detail = f"download of {url} failed after {received} bytes: {why}"
         if received and _cut_short(exc):

@@ -20,6 +20,7 @@ from psgdiag.probe_http import (
     read_capped,
     split_credentials,
     status_cause,
+    transport_errors,
 )
 from psgdiag.probe_net import (
     client_context,
@@ -72,7 +73,7 @@ def _guard(name: str, run: Callable[[], Step]) -> Step:
         return run()
     except ProbeTimeout:
         raise
-    except Exception as exc:
+    except transport_errors() as exc:
         cause, why = classify(exc)
         return Step(name, "fail", why, timer.ms(), cause)
 
