@@ -128,6 +128,24 @@ def svg(
     def y_of(count: float) -> float:
         return TOP + plot_h - count / peak * plot_h
 
+    # Bars first, incident windows over them (translucent), so a short window stays visible.
+    for b_start, counts in sorted(buckets.items()):
+        x0, x1 = x_of(b_start), x_of(_next(b_start, unit))
+        bar_w = max((x1 - x0) * 0.8, 1.5)
+        base = 0
+        for label in labels:
+            n = counts.get(label, 0)
+            if not n:
+                continue
+            y_top, y_base = y_of(base + n), y_of(base)
+            tip = f"{_label(b_start, unit)}: {n} x {label}"
+            parts.append(
+                f'<rect class="bar" data-cause="{escape(label)}" data-count="{n}" '
+                f'x="{x0 + (x1 - x0) * 0.1:.1f}" y="{y_top:.1f}" width="{bar_w:.1f}" '
+                f'height="{y_base - y_top:.1f}" fill="{palette[label]}">'
+                f"<title>{escape(tip)}</title></rect>"
+            )
+            base += n
     rows: list[float] = []  # where the last label of each label row ends
     if dated:
         for inc in incidents:
@@ -148,23 +166,6 @@ def svg(
                     f'<text class="incident-label" x="{x0 + 2:.1f}" y="{TOP - 4 - 10 * row}">'
                     f"{escape(inc.id)}</text>"
                 )
-    for b_start, counts in sorted(buckets.items()):
-        x0, x1 = x_of(b_start), x_of(_next(b_start, unit))
-        bar_w = max((x1 - x0) * 0.8, 1.5)
-        base = 0
-        for label in labels:
-            n = counts.get(label, 0)
-            if not n:
-                continue
-            y_top, y_base = y_of(base + n), y_of(base)
-            tip = f"{_label(b_start, unit)}: {n} x {label}"
-            parts.append(
-                f'<rect class="bar" data-cause="{escape(label)}" data-count="{n}" '
-                f'x="{x0 + (x1 - x0) * 0.1:.1f}" y="{y_top:.1f}" width="{bar_w:.1f}" '
-                f'height="{y_base - y_top:.1f}" fill="{palette[label]}">'
-                f"<title>{escape(tip)}</title></rect>"
-            )
-            base += n
     parts.extend(_axes(start, end, unit, peak, dated != [], x_of, y_of))
     parts.extend(_undated(undated, labels, palette, y_of))
     parts.append("</svg>")
@@ -212,13 +213,15 @@ def _axes(
             "no ticket has a time</text>"
         )
         return out
-    ticks = 6
-    for k in range(ticks + 1):
-        when = start + (end - start) * k / ticks
-        anchor = "start" if k == 0 else "end" if k == ticks else "middle"
+    starts = [start]
+    while _next(starts[-1], unit) < end:
+        starts.append(_next(starts[-1], unit))
+    step = -(-len(starts) // 7)
+    for b_start in starts[::step]:
+        middle = x_of(b_start) + (x_of(_next(b_start, unit)) - x_of(b_start)) / 2
         out.append(
-            f'<text class="tick date" x="{x_of(when):.1f}" y="{TOP + plot_h + 18}" '
-            f'text-anchor="{anchor}">{_label(_floor(when, unit), unit)}</text>'
+            f'<text class="tick date" x="{middle:.1f}" y="{TOP + plot_h + 18}" '
+            f'text-anchor="middle">{_label(b_start, unit)}</text>'
         )
     out.append(f'<text class="tick" x="{LEFT}" y="{HEIGHT - 8}">tickets per {unit} (UTC)</text>')
     return out

@@ -19,14 +19,14 @@ background:#fff}
 h1{font-size:22px;margin:0 0 4px}h2{font-size:17px;margin:28px 0 8px}
 table{border-collapse:collapse;margin:4px 0 12px}
 th,td{border:1px solid #d7dbdf;padding:3px 8px;text-align:left;vertical-align:top}
-th{background:#f3f5f7}td.n{text-align:right}
+th{background:#f3f5f7}td.n{text-align:right}td.ev{min-width:24em}
 .cards{display:flex;gap:12px;flex-wrap:wrap}
 .card{border:1px solid #d7dbdf;border-radius:6px;padding:8px 14px;min-width:110px}
 .card b{display:block;font-size:22px}
 .swatch{display:inline-block;width:11px;height:11px;margin-right:5px;border-radius:2px}
 svg .plot{fill:#fafbfc;stroke:#e3e6e9}svg .axis{stroke:#5f6368}
-svg .tick{font-size:11px;fill:#3c4043}svg .incident{fill:#f9ab00;fill-opacity:.18;
-stroke:#e37400;stroke-opacity:.5}
+svg .tick{font-size:11px;fill:#3c4043}svg .incident{fill:#f9ab00;fill-opacity:.25;
+stroke:#e37400;stroke-opacity:.6}
 svg .incident-label{font-size:10px;fill:#b06000}
 pre{background:#f6f8fa;padding:6px 8px;margin:4px 0;white-space:pre-wrap;word-break:break-word}
 .legend-item{display:inline-block;white-space:nowrap;margin-right:10px}
@@ -91,7 +91,7 @@ def _tickets(result: TriageResult, palette: dict[str, str]) -> list[str]:
             f'<tr class="ticket" data-status="{it.status}"><td>{escape(it.path)}</td>'
             f'<td>{sw}{escape(label)}{cluster}</td><td class="n">{conf}</td>'
             f"<td>{escape(it.side or '')}</td><td>{escape(it.incident or '')}</td>"
-            f"<td>{when_cell}</td><td>{body}</td></tr>"
+            f'<td>{when_cell}</td><td class="ev">{body}</td></tr>'
         )
     out.append("</table></section>")
     return out

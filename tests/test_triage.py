@@ -300,8 +300,139 @@ def test_bad_input_is_one_line_error(tmp_path: Path) -> None:
 def test_at_overrides_log_times(queue: tuple[Path, dict[str, str]]) -> None:
     from psgdiag.timeparse import parse_at
 
-    root, expected = queue
+    root, _ = queue
     result = triage_paths([str(root / "t1006.log")], at=parse_at("2022-06-14T20:00:00Z"))
     item = result.items[0]
     assert item.time_source == "at"
     assert item.time == dt.datetime(2022, 6, 14, 20, tzinfo=dt.UTC)
+
+
+# ---------------------------------------------------------------- HTML in a real browser
+
+
+def _browser() -> str:
+    import os
+    import shutil
+
+    for name in ("chromium", "chromium-browser", "google-chrome", "chrome"):
+        found = shutil.which(name)
+        if found:
+            return found
+    if os.environ.get("CI", "").lower() == "true":
+        pytest.fail("CI=true but no chromium is installed: the HTML report cannot be checked")
+    pytest.skip("no chromium installed (CI installs it; `apt-get install chromium` to run this)")
+
+
+def _chromium(browser: str, profile: Path, *args: str) -> bytes:
+    import subprocess
+
+    cmd = [
+        browser,
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--no-first-run",
+        f"--user-data-dir={profile}",
+        *args,
+    ]
+    done = subprocess.run(cmd, capture_output=True, timeout=180, check=False)
+    assert done.returncode == 0, done.stderr.decode(errors="replace")[-2000:]
+    return done.stdout
+
+
+def _png_pixels(data: bytes) -> tuple[int, int, list[bytes]]:
+    """Decode an 8-bit RGB/RGBA non-interlaced PNG (what Chromium writes) into rows."""
+    import struct
+    import zlib
+
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    pos, idat, width, height, channels = 8, b"", 0, 0, 4
+    while pos < len(data):
+        (length,) = struct.unpack(">I", data[pos : pos + 4])
+        kind, body = data[pos + 4 : pos + 8], data[pos + 8 : pos + 8 + length]
+        if kind == b"IHDR":
+            width, height, depth, color, _, _, interlace = struct.unpack(">IIBBBBB", body)
+            assert depth == 8 and color in (2, 6) and interlace == 0
+            channels = 3 if color == 2 else 4
+        elif kind == b"IDAT":
+            idat += body
+        pos += 12 + length
+    raw, stride, rows, prev = (
+        zlib.decompress(idat),
+        width * channels,
+        [],
+        bytearray(width * channels),
+    )
+    for y in range(height):
+        f, line = (
+            raw[y * (stride + 1)],
+            bytearray(raw[y * (stride + 1) + 1 : (y + 1) * (stride + 1)]),
+        )
+        for i in range(stride):
+            a = line[i - channels] if i >= channels else 0
+            b, c = prev[i], prev[i - channels] if i >= channels else 0
+            if f == 1:
+                line[i] = (line[i] + a) & 0xFF
+            elif f == 2:
+                line[i] = (line[i] + b) & 0xFF
+            elif f == 3:
+                line[i] = (line[i] + (a + b) // 2) & 0xFF
+            elif f == 4:
+                p = a + b - c
+                pa, pb, pc = abs(p - a), abs(p - b), abs(p - c)
+                pred = a if pa <= pb and pa <= pc else b if pb <= pc else c
+                line[i] = (line[i] + pred) & 0xFF
+        rows.append(bytes(b for i, b in enumerate(line) if i % channels < 3))
+        prev = line
+    return width, height, rows
+
+
+def _count(rows: list[bytes], rgb: tuple[int, int, int], tol: int) -> int:
+    n = 0
+    for row in rows:
+        for i in range(0, len(row), 3):
+            if all(abs(row[i + k] - rgb[k]) <= tol for k in range(3)):
+                n += 1
+    return n
+
+
+def test_html_report_renders_in_headless_chromium(tmp_path: Path) -> None:
+    import os
+
+    browser = _browser()
+    queue = tmp_path / "june"
+    queue.mkdir()
+    b017 = (FIXTURES / "b-017.log").read_bytes()
+    (queue / "t4001.log").write_bytes(b017)
+    (queue / "t4002.eml").write_bytes(_eml(b017, date="Wed, 15 Jun 2022 08:00:00 +0000"))
+    unknown = queue / "t4003.log"
+    unknown.write_bytes(_unknown(OTHER_UNKNOWN, user="jdoe", module="Contoso.Db", page="512"))
+    stamp = dt.datetime(2022, 6, 18, 12, tzinfo=dt.UTC).timestamp()
+    os.utime(unknown, (stamp, stamp))
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        no_time = (FIXTURES / "a-013.log").read_bytes()  # a log that states no time of its own
+        zf.writestr(zipfile.ZipInfo("t4004.log", date_time=(1980, 1, 1, 0, 0, 0)), no_time)
+    (queue / "undated.zip").write_bytes(buf.getvalue())
+    report = tmp_path / "report.html"
+    res = CliRunner().invoke(app, ["triage", str(queue), "-f", "html", "-o", str(report)])
+    assert res.exit_code == 0, res.output
+    html = report.read_text(encoding="utf-8")
+    assert "<script" not in html and 'http-equiv="Content-Security-Policy"' in html
+    url = report.as_uri()
+    dom = _chromium(browser, tmp_path / "profile", "--dump-dom", url).decode()
+    assert '<svg id="chart"' in dom
+    assert dom.count('class="bar"') >= 2
+    assert 'class="incident" data-incident="INC-2022-06-14-down"' in dom
+    assert 'class="undated" data-count="1"' in dom
+    assert dom.count('<tr class="ticket"') == 4
+    assert "tickets per day (UTC)" in dom
+    shot = tmp_path / "shot.png"
+    _chromium(browser, tmp_path / "profile", "--window-size=1100,2600", f"--screenshot={shot}", url)
+    _, _, rows = _png_pixels(shot.read_bytes())
+    # The first cause's bars are drawn in the palette's first colour (#4e79a7); the incident
+    # window is an amber wash (#f9ab00 at 25 %) over them: 0.75 * bar + 0.25 * amber.
+    assert _count(rows, (0x4E, 0x79, 0xA7), 2) > 2000
+    assert _count(rows, (121, 133, 125), 4) > 1000
