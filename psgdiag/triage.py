@@ -145,14 +145,12 @@ def triage_ticket(
     from psgdiag.normalize import normalize
 
     if ticket.problem:
-        return TriageItem(ticket.path, "unreadable", note=ticket.problem, **_file_time(ticket))
+        return _row_without_text(ticket, "unreadable", ticket.problem)
     try:
         data = load(ticket)
     except (OSError, KeyError, ValueError, EOFError) as exc:
         reason = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
-        return TriageItem(
-            ticket.path, "unreadable", note=f"cannot read: {reason}", **_file_time(ticket)
-        )
+        return _row_without_text(ticket, "unreadable", f"cannot read: {reason}")
     note = ""
     if len(data) > MAX_MEMBER_BYTES:
         data = data[:MAX_MEMBER_BYTES]
@@ -163,19 +161,17 @@ def triage_ticket(
         when = sent or when
         doc = normalize(RawText(text=text, encoding="eml", source=ticket.path))
     elif looks_binary(data):
-        return TriageItem(
-            ticket.path, "binary", note="binary data, not a text log", **_file_time(ticket)
-        )
+        return _row_without_text(ticket, "binary", "binary data, not a text log")
     else:
         doc = normalize(decode(data, ticket.path))
     report = api.diagnose_document(doc, kb=kb, at=at, incidents=history)
     return item_from_report(ticket.path, report, when, note)
 
 
-def _file_time(ticket: Ticket) -> dict[str, object]:
-    if ticket.when is None:
-        return {}
-    return {"time": ticket.when, "time_source": "file"}
+def _row_without_text(ticket: Ticket, status: str, note: str) -> TriageItem:
+    """A row for a ticket that gave no text to diagnose; its time is its file date."""
+    source = "file" if ticket.when is not None else ""
+    return TriageItem(ticket.path, status, note=note, time=ticket.when, time_source=source)
 
 
 # Worker-process state, set once by the pool initializer (the KB is loaded once per worker).
