@@ -1,0 +1,97 @@
+"""The knowledge base as data: bundled files parse, cover the taxonomy, and loader errors are complete."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from psgdiag import kb as kb_mod
+from psgdiag.cli import app
+from psgdiag.errors import KbError
+from psgdiag.kbcheck import taxonomy_ids, taxonomy_path
+from tests.conftest import CASES, load_sidecar
+
+BUNDLED = kb_mod.bundled_dir()
+runner = CliRunner()
+
+
+def test_every_bundled_signature_parses_and_is_named_after_its_id() -> None:
+    kb = kb_mod.load(use_cache=False)
+    files = sorted(BUNDLED.glob("*.toml"))
+    assert len(kb.signatures) == len(files) > 0
+    assert [s.id for s in kb.signatures] == sorted(f.stem for f in files)
+
+
+def test_signatures_folder_holds_only_toml_files() -> None:
+    others = [p.name for p in BUNDLED.iterdir() if p.suffix != ".toml" and p.name != "__pycache__"]
+    assert others == []
+
+
+def _positive_cases(cause: str) -> list[Path]:
+    logs = sorted((CASES / cause).glob("*.log"))
+    return [p for p in logs if load_sidecar(p).get("expect", [None])[0] == cause]  # type: ignore[index]
+
+
+def test_every_taxonomy_cause_has_a_signature_and_two_positive_cases() -> None:
+    tax = taxonomy_path()
+    if tax is None:
+        pytest.skip("taxonomy.md is not beside this checkout")
+    have = {s.id for s in kb_mod.load().signatures}
+    missing = [c for c in taxonomy_ids(tax) if c not in have]
+    thin = [c for c in taxonomy_ids(tax) if len(_positive_cases(c)) < 2]
+    assert missing == [], f"causes without a signature: {missing}"
+    assert thin == [], f"causes with fewer than 2 positive sample cases: {thin}"
+
+
+def test_near_misses_exist_and_are_labelled_none() -> None:
+    logs = sorted((CASES / "none").glob("*.log"))
+    assert len(logs) >= 5
+    assert all(load_sidecar(p).get("expect") == ["none"] for p in logs)
+
+
+def test_loader_reports_every_problem_at_once_with_file_and_key(tmp_path: Path) -> None:
+    good = (BUNDLED / "path-too-long.toml").read_text(encoding="utf-8")
+    (tmp_path / "command-clobber.toml").write_text('id = "command-clobber"\ntitle = [', "utf-8")
+    (tmp_path / "path-too-long.toml").write_text('colour = "red"\n' + good, "utf-8")
+    (tmp_path / "module-in-use.toml").write_text(
+        (BUNDLED / "module-in-use.toml").read_text("utf-8").replace('title = "', 'headline = "', 1),
+        "utf-8",
+    )
+    bad_rx = (BUNDLED / "access-denied.toml").read_text("utf-8")
+    bad_rx = bad_rx.replace("regex = '''Access to the path", "regex = '''(Access to the path", 1)
+    (tmp_path / "access-denied.toml").write_text(bad_rx, "utf-8")
+    with pytest.raises(KbError) as info:
+        kb_mod.load([tmp_path], use_cache=False)
+    probs = info.value.problems
+    joined = "\n".join(probs)
+    assert len(probs) >= 4, joined
+    assert re.search(r"command-clobber\.toml: invalid TOML", joined)
+    assert re.search(r"path-too-long\.toml: colour: unknown key", joined)
+    assert re.search(r"module-in-use\.toml: missing required key `title`", joined)
+    assert re.search(r"access-denied\.toml: evidence\[0\]\.regex: does not compile", joined)
+
+
+def test_signatures_dir_overrides_a_bundled_id_in_explain(tmp_path: Path) -> None:
+    text = (BUNDLED / "command-clobber.toml").read_text("utf-8")
+    marker = "OVERRIDE-MARKER clobber summary"
+    text = re.sub(r'(?m)^summary = ".*"$', f'summary = "{marker}"', text, count=1)
+    extra = tmp_path / "sigs"
+    extra.mkdir()
+    (extra / "command-clobber.toml").write_text(text, "utf-8")
+    log = tmp_path / "clobber.log"
+    log.write_text(
+        "Install-Package: The following commands are already available on this system:'Get-Foo'. "
+        "This module 'Contoso.Foo' may override the existing commands. If you still want to "
+        "install this module 'Contoso.Foo', use -AllowClobber parameter.\n",
+        "utf-8",
+    )
+    res = runner.invoke(app, ["explain", "-f", "json", "--signatures", str(extra), str(log)])
+    doc = json.loads(res.stdout)
+    assert doc["diagnoses"][0]["cause"] == "command-clobber"
+    assert doc["diagnoses"][0]["summary"] == marker
+    plain = runner.invoke(app, ["explain", "-f", "json", str(log)])
+    assert json.loads(plain.stdout)["diagnoses"][0]["summary"] != marker
