@@ -200,6 +200,10 @@ def step_tls(target: Target, deadline: Deadline) -> Step:
     except ssl.SSLError as exc:
         sock.close()
         return _handshake_failure(exc, timer)
+    except TimeoutError:
+        sock.close()
+        detail = "the TLS handshake got no answer before the --timeout ran out"
+        return Step("tls", "fail", detail, timer.ms(), "network-unreachable")
     except OSError as exc:
         sock.close()
         return Step(

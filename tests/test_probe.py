@@ -25,6 +25,7 @@ from tests.probe_server import (
     make_certs,
     serve,
     server_context,
+    silent,
 )
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -215,6 +216,19 @@ def test_stalled_body_ends_within_the_timeout_budget() -> None:
     assert (doc["verdict"], proc.returncode) == ("network-unreachable", 1)
     assert doc["failed_step"] in ("download", "deadline")
     assert elapsed < 60  # a wide margin over the 4 s budget: it did not wait for the server
+
+
+def test_silent_tls_server_is_unreachable_within_the_budget() -> None:
+    with silent() as base:
+        started = time.monotonic()
+        res = runner.invoke(
+            app, ["probe", MODULE, "--repository", base, "-f", "json", "--timeout", "3"]
+        )
+        elapsed = time.monotonic() - started
+    doc = json.loads(res.stdout)
+    assert (doc["verdict"], doc["failed_step"], res.exit_code) == ("network-unreachable", "tls", 1)
+    assert "handshake" in steps(doc)["tls"]["detail"]
+    assert elapsed < 60  # bounded by the 3 s budget, with a wide margin for a loaded machine
 
 
 def test_https_healthy_reports_tls_and_the_legacy_finding(trust: Certs) -> None:
