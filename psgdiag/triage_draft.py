@@ -107,21 +107,29 @@ def build(
     fault: str = "undetermined",
     transient: bool = False,
     source: str = "",
+    others: Sequence[str] = (),
 ) -> str:
-    """Return the TOML text of a draft signature for this log; raise KbError when none fits."""
+    """Return the TOML text of a draft signature for this log; raise KbError when none fits.
+
+    `others` are the spaced views of the sample cases: the line that matches the fewest of them
+    becomes the required (strong) evidence, the runner-up a supporting (medium) one.
+    """
     lines = [r.message for r in facts.records] or list(key_lines(doc, facts))
     spaced = TextIndex.build(doc).spaced
     module = facts.first("module")
-    evidence: list[tuple[str, str, str, str]] = []  # name, strength, key, value
-    kept: list[str] = []
-    for line in dict.fromkeys(lines):
+    scored: list[tuple[int, int, str, str]] = []  # collisions, order, line, pattern
+    for order, line in enumerate(dict.fromkeys(lines)):
         pattern = _fit(redact(line), module, spaced) or _fit(line, module, spaced)
-        if pattern is None or len(kept) >= 2:
-            continue
-        kept.append(line)
-        strength = "strong" if not evidence else "medium"
-        evidence.append((f"message_{len(kept)}", strength, "regex", pattern))
-    required = [e[0] for e in evidence]
+        if pattern is not None:
+            rx = kb_mod.compile_regex(pattern)
+            scored.append((sum(1 for o in others if rx.search(o)), order, line, pattern))
+    best = sorted(scored)[:2]
+    kept = [line for _, _, line, _ in best]
+    evidence: list[tuple[str, str, str, str]] = [  # name, strength, key, value
+        (f"message_{n}", "strong" if n == 1 else "medium", "regex", pattern)
+        for n, (_, _, _, pattern) in enumerate(best, 1)
+    ]
+    required = [e[0] for e in evidence[:1]]
     for n, fq in enumerate(dict.fromkeys(f.value for f in facts.fqids), 1):
         if n <= 2:
             evidence.append((f"fqid_{n}", "medium", "fqid", fq))
@@ -189,6 +197,20 @@ def matches(sig: Signature, doc: Document) -> bool:
     kb = KnowledgeBase(signatures=(sig,), version="draft")
     report = api.diagnose_document(doc, kb=kb, incidents=())
     return any(d.signature.id == sig.id for d in report.diagnoses)
+
+
+def spaced_views(cases: Sequence[Path]) -> list[str]:
+    """Return the spaced view (what regex evidence runs on) of each readable sample case."""
+    from psgdiag.ingest import decode
+    from psgdiag.normalize import normalize
+
+    out: list[str] = []
+    for path in cases:
+        try:
+            out.append(TextIndex.build(normalize(decode(path.read_bytes(), str(path)))).spaced)
+        except OSError:
+            continue
+    return out
 
 
 def case_files(roots: Iterable[Path]) -> list[Path]:

@@ -60,6 +60,8 @@ def new_cmd(
     except OSError as exc:
         raise InputError(f"{source}: cannot read ({exc.strerror})", hint="check the path") from None
     doc = normalize(decode(data, str(source)))
+    roots = _default_case_roots() + list(cases or [])
+    files = [f for f in draft.case_files(roots) if f.resolve() != source.resolve()]
     text = draft.build(
         doc,
         extract_facts(doc),
@@ -68,14 +70,13 @@ def new_cmd(
         fault=fault,
         transient=transient,
         source=source.name,
+        others=draft.spaced_views(files),
     )
     sig = draft.validate(text, sig_id or _id_of(text))
     err = sys.stderr.write
     if not draft.matches(sig, doc):
         err(f"psgdiag: warning: the draft {sig.id} does not diagnose its own log; edit it\n")
-    roots = _default_case_roots() + list(cases or [])
-    files = draft.case_files(roots)
-    hits = draft.collisions(sig, files, skip=source)
+    hits = draft.collisions(sig, files)
     if output is not None:
         target = output / f"{sig.id}.toml"
         if target.exists() and not force:
