@@ -10,7 +10,7 @@ import typer
 from psgdiag import __version__
 from psgdiag.cli import explain, signatures
 from psgdiag.cli import incidents_cli
-from psgdiag.cli import run_cli
+from psgdiag.cli import run_cli, shell_cli
 from psgdiag.cli import probe_cli
 from psgdiag.cli import signatures_new, triage_cli
 
@@ -52,6 +52,7 @@ signatures_new.register(app)
 triage_cli.register(app)
 probe_cli.register(app)
 run_cli.register(app)
+shell_cli.register(app)
 # Further commands register here (one module each).
 
 
