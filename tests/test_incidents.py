@@ -319,3 +319,9 @@ def test_without_a_time_diagnoses_list_possible_incidents_with_windows() -> None
     assert {"INC-2016-05-17-cdn", "INC-2016-07-11-cdn", "INC-2026-02-02-cdn"} <= set(possible)
     assert possible["INC-2016-07-11-cdn"]["start"] == "2016-07-11T00:00:00Z"
     assert possible["INC-2016-07-11-cdn"]["end"].startswith("2016-07-14T07:59:59")
+
+
+def test_the_user_docs_describe_every_incident_key() -> None:
+    docs = (ROOT / "docs" / "incidents.md").read_text("utf-8")
+    for key in inc_mod.KEYS:
+        assert f"`{key}`" in docs, key
