@@ -41,7 +41,7 @@ _ZONE = r"UTC|GMT|PST|PDT|EST|EDT|CET|CEST|Pacific(?:\s+Time)?"
 _FIXED = {"utc": 0, "gmt": 0, "pst": -8, "pdt": -7, "est": -5, "edt": -4, "cet": 1, "cest": 2}
 _TIME = r"(\d{1,2})(?::(\d\d))?(?::\d\d)?\s*([ap]\.?m\.?)?"
 
-_H_NUM = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{2,4})\b")
+_H_NUM = re.compile(r"^(\d{1,2})[/-](\d{1,2})[/-](\d{2,4})\b")
 _H_NAME = re.compile(rf"^({_MON})\.?\s+(\d{{1,2}})(?:[a-z]{{2}})?\b,?\s*(\d{{2,4}})?\b", re.I)
 _H_TIME = re.compile(rf"^[,\s]*(\d{{1,2}}):(\d\d)\s*({_ZONE})\b", re.I)
 _WEEKDAY = r"(?:(?:mon|tues|wednes|thurs|fri|satur|sun)day,?\s+)?"
@@ -120,8 +120,9 @@ def heading_date(heading: str) -> tuple[dt.date, dt.datetime | None, str] | None
     """Return (date, exact UTC time or None, title) for a status heading, or None."""
     m = _H_NUM.match(heading)
     if m:
-        y = _year(m.group(3), 0)
-        day = _date(y, int(m.group(1)), int(m.group(2))) if y else None
+        y, a, b = _year(m.group(3), 0), int(m.group(1)), int(m.group(2))
+        # US month/day; a localized copy writes day/month, which shows when the "month" > 12
+        day = _date(y, b, a) if a > 12 >= b else _date(y, a, b)
     else:
         m = _H_NAME.match(heading)
         if not m or not m.group(3):

@@ -27,6 +27,7 @@ _SECTION = re.compile(r"^\s*__([A-Za-z ]+?)__\s*:?\s*(.*)$")
 _STATUS = re.compile(r"^\s*(?:__)?Status:\s*([A-Za-z ]+?)\s*(?:__)?\s*$", re.IGNORECASE)
 _LINK = re.compile(r"\[([^\]]*)\]\([^)]*\)")
 _FENCE = re.compile(r"^\s*```")
+_TAG = re.compile(r"<[^<>]{0,400}>")  # anchors and spans of the localized docs copies
 _SLUG_STOP = frozenset(
     [
         "a",
@@ -143,7 +144,7 @@ def _split(text: str, warnings: list[str]) -> list[Entry]:
             in_fence = not in_fence
         h = None if in_fence else _HEADING.match(raw)
         if h:
-            heading = _LINK.sub(r"\1", h.group(2)).replace("__", "").strip()
+            heading = _TAG.sub("", _LINK.sub(r"\1", h.group(2))).replace("__", "").strip()
             found = sd.heading_date(heading)
             if found is None:
                 current = None

@@ -252,3 +252,13 @@ def test_import_rich_output_lists_the_parsed_entries(tmp_path: Path) -> None:
     assert res.exit_code == 0
     assert "INC-2022-06-14-down" in res.stdout and "INC-2025-04-02-had-outage" in res.stdout
     assert "year 204 read as 2025" in res.stderr
+
+
+def test_localized_copies_with_anchors_and_day_first_dates_still_parse() -> None:
+    page = (
+        '## <a name="03272017---resolved"></a>27/03/2017 - Pages indisponibles\n\nTexte.\n\n'
+        '## <a name="12152016"></a>15-12-2016 - Courriels\n\n'
+        "__Summary of Impact__: Between 12/13/2016 and 12/15/2016 rien.\n"
+    )
+    got = [(i.start.date().isoformat(), i.title) for i in statuspage.parse(page).incidents]
+    assert got == [("2016-12-13", "Courriels"), ("2017-03-27", "Pages indisponibles")]
