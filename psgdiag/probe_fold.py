@@ -77,15 +77,17 @@ def fold_probe(report: Report, *, timeout: float = 30.0, proxy: str | None = Non
     try:
         result = run_probe(opts)
     except PsgdiagError as exc:
-        return replace(report, notes=(*report.notes, f"probe not run: {exc.message}"))
-    probe = to_dict(result)
-    note = fold_note(report, result)
-    if not report.diagnoses:
+        note = f"probe not run: {exc.message}"
+        probe: dict[str, object] = {"verdict": None, "note": note, "error": exc.message}
         return replace(report, probe=probe, notes=(*report.notes, note))
+    note = fold_note(report, result)
+    probe = {**to_dict(result), "note": note}  # the renderers show probe["note"]
+    if not report.diagnoses:
+        return replace(report, probe=probe)
     top = report.diagnoses[0]
     cause = top.signature.id
     failed = result.failed
-    changes: dict[str, object] = {"notes": (*top.notes, note)}
+    changes: dict[str, object] = {"notes": (*top.notes, f"probe now: {note}")}
     if result.verdict == cause and failed is not None and failed.name in _CONTENT_STEPS:
         # Reproduced from here, in the package's own bytes: not the failing machine's fault.
         changes.update(fault=Fault.PACKAGE, transient=False)
@@ -106,13 +108,13 @@ def fold_note(report: Report, result: ProbeResult) -> str:
             if cause
             else "so the gallery is not the problem"
         )
-        return f"probe: fine now: {what} downloads and checks out intact from {where}, {tail}."
+        return f"fine now: {what} downloads and checks out intact from {where}, {tail}."
     if result.verdict == cause:
         if failed.name in _CONTENT_STEPS:
             return (
-                f"probe: still failing now ({result.verdict} at the {failed.name} step: "
+                f"still failing now ({result.verdict} at the {failed.name} step: "
                 f"{failed.detail}): the package itself as {where} serves it, not the failing "
                 "machine or its network."
             )
-        return f"probe: still failing now ({result.verdict} at {failed.name}: {failed.detail})."
-    return f"probe: now finds {result.verdict} at the {failed.name} step instead ({failed.detail})."
+        return f"still failing now ({result.verdict} at {failed.name}: {failed.detail})."
+    return f"now finds {result.verdict} at the {failed.name} step instead ({failed.detail})."

@@ -93,8 +93,6 @@ def _card(con: Console, d: Diagnosis, report: Report, rule: str, options: Option
         con.print(f"[dim]why:[/] {escape(' '.join(ex.why.split()))}")
     if ex.note:
         con.print(f"[dim]note:[/] {escape(ex.note)}")
-    for extra in d.notes:
-        con.print(f"[yellow]note:[/] {escape(extra)}")
     if ex.hint:
         con.print(f"[green]hint:[/] {escape(ex.hint)}")
     variables = dict(d.variables)
@@ -137,6 +135,8 @@ def render(reports: Sequence[Report], out: TextIO, options: Options) -> None:
             if i:
                 con.print()
             _card(con, d, report, rule, options)
+        if report.probe is not None and report.probe.get("note"):
+            con.print(f"[yellow]probe now:[/] {escape(str(report.probe['note']))}")
         shown = [w for w in report.runners_up if w.confidence > 0][:4]
         if shown:
             con.print()
