@@ -85,15 +85,37 @@ def test_admin_rights_failure_runs_once(tmp_path: Path) -> None:
     )
 
 
-def test_a_transient_failure_that_recovers_exits_zero_without_a_report(tmp_path: Path) -> None:
+def test_a_transient_failure_that_recovers_exits_zero_with_a_warning_only(tmp_path: Path) -> None:
     proc, runs = _run(
         tmp_path, "--retry", "3", "--retry-delay", "0", "-f", "github", scenario=["flaky", "1"]
     )
     assert runs == 2
     assert proc.returncode == 0
-    assert "::error" not in proc.stdout.decode()
-    assert proc.stdout.decode().endswith("Installed.\n")
+    out = proc.stdout.decode()
+    assert "::error" not in out
+    assert out.splitlines()[-2] == "Installed."
+    assert out.splitlines()[-1].startswith(
+        "::warning title=Passed after a retry%3A The gallery answered with a server error"
+    )
     assert "succeeded on attempt 2" in proc.stderr.decode()
+
+
+@pytest.mark.parametrize(
+    ("fmt", "last_line"),
+    [
+        ("azure", "##vso[task.complete result=SucceededWithIssues;]psgdiag: passed after a retry"),
+        ("rich", "Installed."),
+        ("json", "Installed."),
+    ],
+)
+def test_recovery_is_reported_only_by_the_ci_formats(
+    tmp_path: Path, fmt: str, last_line: str
+) -> None:
+    proc, _ = _run(
+        tmp_path, "--retry", "1", "--retry-delay", "0", "-f", fmt, scenario=["flaky", "1"]
+    )
+    assert proc.returncode == 0
+    assert proc.stdout.decode().splitlines()[-1] == last_line
 
 
 def test_output_passes_through_byte_for_byte(tmp_path: Path) -> None:

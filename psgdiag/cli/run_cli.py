@@ -44,8 +44,16 @@ def _summary(result: RunResult) -> None:
             _notify(f"not retrying: {d.reason}")
 
 
-def _emit(reports: list[Report], fmt: str, output: Path | None, redact: bool | None) -> None:
+def _emit(
+    reports: list[Report], fmt: str, output: Path | None, redact: bool | None, recovered: bool
+) -> None:
     from psgdiag import render
+
+    fn: render.Renderer | None = render.get(fmt)
+    if recovered:  # only CI formats say "passed after a retry": a renderer opts in
+        fn = getattr(sys.modules[fn.__module__], "render_recovered", None)
+    if fn is None:
+        return
 
     # rich is for people: it goes to stderr so stdout stays exactly the command's own output.
     target: TextIO = sys.stderr if fmt == "rich" else sys.stdout
@@ -56,11 +64,11 @@ def _emit(reports: list[Report], fmt: str, output: Path | None, redact: bool | N
     if output is not None:
         try:
             with output.open("w", encoding="utf-8", newline="\n") as fh:
-                render.get(fmt)(reports, fh, options)
+                fn(reports, fh, options)
         except OSError as exc:
             _notify(f"could not write the report to {output}: {exc.strerror or exc}")
         return
-    render.get(fmt)(reports, target, options)
+    fn(reports, target, options)
     target.flush()
 
 
@@ -128,9 +136,10 @@ def register(app: typer.Typer) -> None:
             raise typer.Exit(result.code)
         _summary(result)
         report = result.last_report
-        if report is not None and result.code != 0:
+        reports = list(result.recovered) or ([report] if report and result.code else [])
+        if reports:
             try:
-                _emit([report], fmt, output, redact)
+                _emit(reports, fmt, output, redact, recovered=bool(result.recovered))
             except Exception as exc:  # the report is extra: never trade the command's exit code
                 _notify(f"could not render the report ({type(exc).__name__}: {exc})")
         raise typer.Exit(result.code)

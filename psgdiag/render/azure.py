@@ -14,7 +14,7 @@ from typing import TextIO
 
 from psgdiag.model import Report
 from psgdiag.render import Options
-from psgdiag.render.github import Annotation, build_annotations, capped
+from psgdiag.render.github import Annotation, build_annotations, capped, recovered_annotations
 
 
 def escape_data(text: str) -> str:
@@ -55,3 +55,10 @@ def render(reports: Sequence[Report], out: TextIO, options: Options) -> None:
         diagnosed = sum(1 for r in reports if r.diagnoses)
         message = f"psgdiag: {diagnosed} diagnosed install failure(s)"
         out.write(f"##vso[task.complete result=Failed;]{escape_data(message)}\n")
+
+
+def render_recovered(reports: Sequence[Report], out: TextIO, options: Options) -> None:
+    """Warn about each failed attempt and mark the task SucceededWithIssues."""
+    for a in capped(recovered_annotations(reports, options)):
+        out.write(command(a) + "\n")
+    out.write("##vso[task.complete result=SucceededWithIssues;]psgdiag: passed after a retry\n")

@@ -8,6 +8,7 @@ the Azure Pipelines renderer, which differs only in syntax and escaping.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import re
 from collections.abc import Callable, Mapping, Sequence
@@ -106,6 +107,15 @@ def build_annotations(reports: Sequence[Report], options: Options) -> list[Annot
     return out
 
 
+def recovered_annotations(reports: Sequence[Report], options: Options) -> list[Annotation]:
+    """Return warnings (never errors) for failures that a later retry got past."""
+    return [
+        dataclasses.replace(a, level="warning", title="Passed after a retry: " + a.title)
+        for a in build_annotations(reports, options)
+        if a.level == "error"
+    ]
+
+
 def capped(items: Sequence[Annotation], limit: int = ANNOTATION_CAP) -> list[Annotation]:
     """Keep at most `limit` errors and warnings; the last kept one says how many were left out."""
     kept: list[Annotation] = []
@@ -184,3 +194,9 @@ def render(
     except OSError as exc:
         out.write(command(Annotation("warning", "psgdiag", f"job summary not written: {exc}")))
         out.write("\n")
+
+
+def render_recovered(reports: Sequence[Report], out: TextIO, options: Options) -> None:
+    """Write one warning per failed attempt when the command passed after a retry."""
+    for a in capped(recovered_annotations(reports, options)):
+        out.write(command(a) + "\n")
