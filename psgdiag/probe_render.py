@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import io
 import json
+import shutil
 from typing import TYPE_CHECKING, TextIO
 
 from psgdiag.probe import ProbeResult, masked, summary, to_dict
@@ -36,13 +38,14 @@ def render_rich(result: ProbeResult, out: TextIO, *, color: bool) -> None:
 
     encoding = (getattr(out, "encoding", None) or "utf-8").lower()
     ascii_only = "utf" not in encoding
+    buf = io.StringIO()
     con = Console(
-        file=out,
+        file=buf,
         force_terminal=color,
         no_color=not color,
         highlight=False,
         soft_wrap=True,  # sentences stay whole in pipes and files; only the table wraps
-        width=None if color else 120,
+        width=shutil.get_terminal_size((120, 24)).columns if color else 120,
         safe_box=True,
     )
     opts = result.options
@@ -81,6 +84,7 @@ def render_rich(result: ProbeResult, out: TextIO, *, color: bool) -> None:
     if result.cdn_host:
         con.print(f"[dim]package served by:[/] {escape(result.cdn_host)}")
     con.print(f"[green]hint:[/] {escape(_ADVICE[result.side])}")
+    out.write("\n".join(line.rstrip() for line in buf.getvalue().splitlines()) + "\n")
 
 
 def _box() -> Box:
