@@ -8,9 +8,11 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
+import jsonschema
 import pytest
 from typer.testing import CliRunner
 
@@ -31,6 +33,9 @@ from tests.probe_server import (
 ROOT = Path(__file__).resolve().parent.parent
 SEED_LOG = Path("/work/shared/corpus/a-003.log")
 PROXY_VARS = ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY")
+SCHEMA = json.loads(
+    resources.files("psgdiag.schemas").joinpath("probe.schema.json").read_text("utf-8")
+)
 PROBE = (sys.executable, "-m", "psgdiag", "probe")
 runner = CliRunner()
 
@@ -60,7 +65,9 @@ def probe(*args: str, env: dict[str, str] | None = None) -> tuple[int, dict[str,
     """Run `psgdiag probe ... -f json` in-process; return the exit code and the parsed JSON."""
     res = runner.invoke(app, ["probe", *args, "-f", "json", "--timeout", "20"], env=env)
     assert res.stdout.lstrip().startswith("{"), res.stdout + str(res.exception)
-    return res.exit_code, json.loads(res.stdout)
+    doc = json.loads(res.stdout)
+    jsonschema.validate(doc, SCHEMA)  # every mode's output keeps the published shape
+    return res.exit_code, doc
 
 
 def rich(*args: str) -> tuple[int, str]:
@@ -319,6 +326,7 @@ def test_explain_probe_fine_now_and_still_corrupt(tmp_path: Path) -> None:
                 cmd, capture_output=True, text=True, timeout=120, env=_clean_env()
             )
         doc = json.loads(as_json.stdout)
+        jsonschema.validate(doc["probe"], SCHEMA)
         top = doc["diagnoses"][0]
         assert doc["probe"]["repository"] == g.base and doc["probe"]["module"] == "RunspaceJobs"
         assert doc["probe"]["version"] == "1.7.4.4"
