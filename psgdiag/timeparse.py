@@ -64,10 +64,16 @@ _PROSE_MDY = re.compile(
 _PROSE_DMY = re.compile(
     rf"\b(\d{{1,2}})(?:st|nd|rd|th)?\.?\s+(?:of\s+)?({_MONTH_RX})\.?,?\s+(\d{{4}})\b", re.IGNORECASE
 )
-_PROSE_ISO = re.compile(r"(?<![\w.:/-])(\d{4})-(\d\d)-(\d\d)(?![\w:.-])")
+_PROSE_ISO = re.compile(r"(?<![\w.:/-])(\d{4})-(\d\d)-(\d\d)(?![\w:-]|\.\w)")
 _AT_TIME = re.compile(r"\d{4}-\d\d-\d\d[T ]\d\d:\d\d(?::\d\d(?:\.\d+)?)?\s*(?:Z|[+-]\d\d:?\d\d)?")
 # A prose date inside a URL, a path or a version string is not when the failure happened.
 _NOT_PROSE = re.compile(r"https?://\S+|[A-Za-z]:\\\S+|\b\d+(?:\.\d+){2,}\b")
+# ... nor a date that labels a package or file ("PublishedDate : ...", "released on ...").
+_LABELLED = re.compile(
+    r"(?:publish|releas|install|creat|modif|updat|lastwrite|expir|valid)\w*"
+    r"(?:\s*(?:date|time|on|at|from|to|until))?\s*[:=]?\s*$",
+    re.IGNORECASE,
+)
 
 
 def parse_at(value: str) -> TimeRange:
@@ -209,7 +215,7 @@ def _prose_day(text: str) -> tuple[dt.datetime, str] | None:
                 day = _safe_date(int(m.group(3)), _MONTHS[m.group(2).lower()], int(m.group(1)))
             else:
                 day = _safe_date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
-            if day is None:
+            if day is None or _LABELLED.search(text[max(0, m.start() - 40) : m.start()]):
                 continue
             if best is None or m.start() < best[0]:
                 best = (m.start(), day, m.group(0))

@@ -197,3 +197,20 @@ def test_ci_stamp_beats_prose_and_transcript() -> None:
     text = "2022-06-14T19:42:47Z ##[error]Install failed on December 14, 2016\n"
     tr = find_time(doc(text))
     assert tr is not None and tr.origin == "ci-timestamp"
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "PublishedDate              : 2019-03-01 10:00:00",
+        "Version 2.2.5 was released on September 9, 2020.",
+        "LastWriteTime: 14 December 2016",
+    ],
+)
+def test_dates_that_label_a_package_or_file_are_not_failure_times(line: str) -> None:
+    assert find_time(doc(line + "\n")) is None
+
+
+def test_a_labelled_date_does_not_hide_the_failure_date_after_it() -> None:
+    tr = find_time(doc("PublishedDate : 2019-03-01\nIt failed for us on 2019-06-11.\n"))
+    assert tr is not None and tr.text == "2019-06-11"
