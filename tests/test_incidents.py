@@ -325,3 +325,23 @@ def test_the_user_docs_describe_every_incident_key() -> None:
     docs = (ROOT / "docs" / "incidents.md").read_text("utf-8")
     for key in inc_mod.KEYS:
         assert f"`{key}`" in docs, key
+
+
+CORPUS = ROOT.parent / "shared" / "corpus"
+
+
+@pytest.mark.skipif(not CORPUS.is_dir(), reason="shared corpus not present")
+def test_labelled_corpus_cases_get_exactly_their_incident() -> None:
+    from psgdiag.ingest import decode
+
+    checked = 0
+    for meta_path in sorted(CORPUS.glob("*.json")):
+        meta = json.loads(meta_path.read_text("utf-8"))
+        if meta.get("expect") == ["none"]:
+            continue
+        log = meta_path.with_suffix(".log")
+        doc = normalize(decode(log.read_bytes(), str(log)))
+        got = inc_mod.correlate(inc_mod.bundled(), meta["expect"][0], find_time(doc))
+        assert (got.id if got else None) == meta.get("incident"), log.name
+        checked += 1
+    assert checked >= 20
