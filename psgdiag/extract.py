@@ -10,7 +10,9 @@ import tomllib
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
+from typing import Any
 
+from psgdiag.kb import compile_regex
 from psgdiag.model import Document, ErrorRecord, Facts, FactValue, Line
 from psgdiag.timeparse import find_time
 
@@ -20,7 +22,7 @@ _CATEGORY = re.compile(
     r"(?P<exc>[\w.]+)",
     re.IGNORECASE,
 )
-# "Install-Module : message", "PackageManagement\Install-Package : message", PS 7 "Install-Package: m"
+# "Install-Module : msg", "PackageManagement\Install-Package : msg", PS 7 "Install-Package: msg"
 _RECORD = re.compile(r"^(?:[A-Za-z]+\\)?(?P<cmdlet>[A-Z][A-Za-z]+-[A-Za-z]+)\s?:\s+(?P<msg>\S.*)$")
 _RECORD_END = re.compile(
     r"^(?:At |In |Au caract|En l[ií]nea|Em linha|In riga|Line \||发生|所在位置|発生場所|\+ |"
@@ -44,7 +46,7 @@ class Extractor:
     """A named regex whose groups (and `set` values) become facts."""
 
     name: str
-    regex: re.Pattern[str]
+    regex: Any  # an RE2 pattern (linear time, cheap to compile on every run)
     sets: tuple[tuple[str, str], ...]
 
 
@@ -58,7 +60,7 @@ def load_extractors() -> tuple[Extractor, ...]:
         out.append(
             Extractor(
                 name=item["name"],
-                regex=re.compile(item["regex"], re.IGNORECASE),
+                regex=compile_regex(item["regex"]),
                 sets=tuple(sorted(item.get("set", {}).items())),
             )
         )

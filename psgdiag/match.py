@@ -44,15 +44,35 @@ _SYNONYMS: tuple[tuple[str, str], ...] = (
     ("script", _ONE),
 )
 _SYN_RX = re.compile("|".join(k for k, _ in _SYNONYMS))
+# Canonical folding of the same rewrite for plain substring search: package/module/script -> M,
+# source/repository -> R (so "packagesource", "psrepository" and "modulerepository" all read MR).
+_FOLD_RX = re.compile(
+    "psrepositories|psrepository|repositories|repository|sources|source|package|module|script"
+)
+_FOLD_MAP = {
+    "psrepositories": "MRs",
+    "psrepository": "MR",
+    "repositories": "Rs",
+    "repository": "R",
+    "sources": "Rs",
+    "source": "R",
+    "package": "M",
+    "module": "M",
+    "script": "M",
+}
 _SYN_MAP = dict(_SYNONYMS)
 _WS = re.compile(r"\s+")
-_TOKEN = re.compile(r"[a-z0-9]{5,}")
 _MAX_HIT_CHARS = 400
 
 
 def compact(text: str) -> str:
     """Lower-case and drop all whitespace."""
     return _WS.sub("", text.lower())
+
+
+def fold(compact_text: str) -> str:
+    """Fold the PowerShellGet package/module and source/repository rewrite to one spelling."""
+    return _FOLD_RX.sub(lambda m: _FOLD_MAP[m.group(0)], compact_text)
 
 
 @lru_cache(maxsize=4096)
@@ -81,12 +101,9 @@ def literal_regex(literal: str) -> re.Pattern[str]:
     return re.compile("".join(out))
 
 
-@lru_cache(maxsize=4096)
-def _anchor(literal: str) -> str:
-    """Return a token of the literal that any match must contain (a cheap prefilter)."""
-    text = compact(literal)
-    tokens = [t for t in _TOKEN.findall(_SYN_RX.sub(" ", text)) if t]
-    return max(tokens, key=len) if tokens else ""
+@lru_cache(maxsize=8192)
+def _folded_literal(literal: str) -> str:
+    return fold(compact(literal))
 
 
 @lru_cache(maxsize=8192)
@@ -103,10 +120,15 @@ class TextIndex:
     compact_starts: list[int]
     spaced: str
     spaced_starts: list[int]
+    folded: str
+    folded_starts: list[int]
 
     @classmethod
     def build(cls, doc: Document) -> TextIndex:
         """Index a document once; every matcher reads from it."""
+        f_parts: list[str] = []
+        f_starts: list[int] = []
+        f_pos = 0
         c_parts: list[str] = []
         s_parts: list[str] = []
         c_starts: list[int] = []
@@ -121,12 +143,24 @@ class TextIndex:
             piece = sep_c + compact(line.text)
             c_parts.append(piece)
             c_pos += len(piece)
+            f_piece = fold(piece)
+            f_starts.append(f_pos + len(sep_c))
+            f_parts.append(f_piece)
+            f_pos += len(f_piece)
             s_starts.append(s_pos)
             s_piece = ("\x00 " if gap else "") + line.text + " "
             s_parts.append(s_piece)
             s_pos += len(s_piece)
             prev_no = line.no
-        return cls(doc, "".join(c_parts), c_starts, "".join(s_parts), s_starts)
+        return cls(
+            doc,
+            "".join(c_parts),
+            c_starts,
+            "".join(s_parts),
+            s_starts,
+            "".join(f_parts),
+            f_starts,
+        )
 
     def lines_for(self, starts: list[int], begin: int, end: int) -> tuple[int, int]:
         """Map a [begin, end) span of a view to (first, last) original line numbers."""
@@ -233,9 +267,15 @@ class Matcher:
 
     def _text(self, ev: Evidence) -> Hit | None:
         idx = self.index
-        anchor = _anchor(ev.pattern)
-        ascii_only = ev.pattern.isascii()
-        if not anchor or anchor in idx.compact or not ascii_only:
+        if ev.pattern.isascii():
+            # Plain substring search on the folded view: no regex to compile per run.
+            pos = idx.folded.find(_folded_literal(ev.pattern))
+            if pos >= 0:
+                end = pos + len(_folded_literal(ev.pattern))
+                first, last = idx.lines_for(idx.folded_starts, pos, end)
+                if not ev.stream or idx.stream_at(first) == ev.stream:
+                    return self._hit(ev, first, last, {})
+        else:
             m = literal_regex(ev.pattern).search(idx.compact)
             if m:
                 first, last = idx.lines_for(idx.compact_starts, m.start(), m.end())
