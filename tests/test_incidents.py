@@ -345,3 +345,20 @@ def test_labelled_corpus_cases_get_exactly_their_incident() -> None:
         assert (got.id if got else None) == meta.get("incident"), log.name
         checked += 1
     assert checked >= 20
+
+
+def test_incidents_json_outputs_follow_the_published_schema() -> None:
+    from importlib import resources
+
+    import jsonschema
+
+    text = resources.files("psgdiag.schemas").joinpath("incidents.schema.json").read_text("utf-8")
+    schema = json.loads(text)
+    jsonschema.Draft202012Validator.check_schema(schema)
+    for args in (["list"], ["list", "--at", "2016-07-12"], ["show", "INC-2025-02-12-mail"]):
+        res = runner.invoke(app, ["incidents", *args, "-f", "json"])
+        jsonschema.validate(json.loads(res.stdout), schema)
+    if (ROOT.parent / "shared" / "seed" / "psgallery_status.md").is_file():
+        seed = str(ROOT.parent / "shared" / "seed" / "psgallery_status.md")
+        res = runner.invoke(app, ["incidents", "import", seed, "-f", "json"])
+        jsonschema.validate(json.loads(res.stdout), schema)
