@@ -101,6 +101,14 @@ def fold_note(report: Report, result: ProbeResult) -> str:
     where = masked(result.options.repository)
     cause = report.diagnoses[0].signature.id if report.diagnoses else None
     failed = result.failed
+    finding = next((s for s in result.steps if cause and s.finding == cause), None)
+    if failed is None and finding is not None:
+        # Healthy for this machine's client, but refusing what the failing client offered.
+        return (
+            f"still failing now for a client like the one in the log: the {finding.name} step "
+            f"finds {cause} ({finding.detail}); from here, with a current client, {what} "
+            "installs fine."
+        )
     if result.verdict == "ok" or failed is None:
         tail = (
             "so the failure was a passing fault (a CDN, proxy or network fault) or belongs to the "

@@ -409,3 +409,24 @@ def test_certificate_fields_read_from_der(certs: Certs) -> None:
         assert info.not_after == cert.not_valid_after_utc.replace(microsecond=0)
         assert info.subject == cert.subject.rfc4514_string().removeprefix("CN=")
     assert from_der(b"\x30\x03\x02\x01") is None
+
+
+def test_fold_confirms_a_finding_the_log_shows(trust: Certs, tmp_path: Path) -> None:
+    """An old client's log (TLS 1.0 only): healthy from here, but the refusal is confirmed."""
+    from psgdiag.cli.explain import diagnose_inputs
+    from psgdiag.probe_fold import fold_probe
+
+    case = ROOT / "tests" / "cases" / "tls12-required" / "01-ws2016-securityprotocol.log"
+    with gallery("healthy", tls=server_context(trust.good)) as g:
+        g.packages[("SqlServer", "22.0.0")] = g.packages[(MODULE, "1.2.0")]
+        log = tmp_path / "old-client.log"
+        text = case.read_text(encoding="utf-8")
+        log.write_text(text.replace("https://www.powershellgallery.com/api/v2", g.base))
+        report = diagnose_inputs([str(log)], at=None, sig_dirs=[])[0]
+        assert report.diagnoses[0].signature.id == "tls12-required"
+        folded = fold_probe(report, timeout=20)
+    assert folded.probe is not None and folded.probe["verdict"] == "ok"
+    assert folded.probe["module"] == "SqlServer" and folded.probe["repository"] == g.base
+    note = str(folded.probe["note"])
+    assert note.startswith("still failing now for a client like the one in the log")
+    assert "tls-legacy" in note and "refuses TLS 1.0 and 1.1" in note
