@@ -102,3 +102,34 @@ def test_the_bundled_knowledge_base_reads_a_record_too(record: Path) -> None:
     res = runner.invoke(app, ["explain", "-f", "json", str(record)])
     assert res.exit_code == code
     assert json.loads(res.stdout)["diagnoses"][0]["cause"] == cause
+
+
+DOCS = Path(__file__).parent.parent / "docs" / "ci.md"
+
+
+def _blocks(lang: str) -> list[str]:
+    return re.findall(rf"```{lang}\n(.*?)```", DOCS.read_text(encoding="utf-8"), re.S)
+
+
+def test_the_powershell_examples_in_the_ci_docs_parse() -> None:
+    ts = pytest.importorskip("tree_sitter")
+    grammar = pytest.importorskip("tree_sitter_powershell")
+    parser = ts.Parser(ts.Language(grammar.language()))
+    blocks = _blocks("powershell")
+    assert len(blocks) >= 3
+    for block in blocks:
+        assert not parser.parse(block.encode("utf-8")).root_node.has_error, block
+
+
+def test_the_pipeline_examples_in_the_ci_docs_are_yaml_that_runs_psgdiag() -> None:
+    yaml = pytest.importorskip("yaml")
+    blocks = _blocks("yaml")
+    assert len(blocks) >= 3
+    for block in blocks:
+        doc = yaml.safe_load(block)
+        if isinstance(doc, list):  # a continuation: more steps for the pipeline above
+            steps = doc
+        else:
+            steps = doc["jobs"]["build"]["steps"] if "jobs" in doc else doc["steps"]
+        commands = [s.get("run") or s.get("pwsh") or "" for s in steps if isinstance(s, dict)]
+        assert any(c.startswith("psgdiag run ") and " -- pwsh " in c for c in commands), block
