@@ -20,7 +20,7 @@ from typing import Any
 
 from psgdiag import incidents as inc_mod
 from psgdiag import statuspage
-from psgdiag.errors import InputError, KbError, NetworkError
+from psgdiag.errors import ExitCode, InputError, KbError, NetworkError, PsgdiagError
 from psgdiag.model import Incident
 
 DEFAULT_URL = (
@@ -230,5 +230,12 @@ def sync(url: str = DEFAULT_URL, *, timeout: float = TIMEOUT) -> SyncResult:
     merged, added, updated = merge(cached, result.incidents, bundled_ids)
     new_meta = {"url": url, "etag": got.etag, "last_modified": got.last_modified}
     new_meta["fetched"] = now.isoformat().replace("+00:00", "Z")
-    write_atomic(path, dump_cache(merged, new_meta))
+    try:
+        write_atomic(path, dump_cache(merged, new_meta))
+    except OSError as exc:
+        raise PsgdiagError(
+            f"cannot write the incident cache {path}: {exc.strerror or exc}",
+            hint="set PSGDIAG_DATA_DIR to a writable folder",
+            code=ExitCode.INPUT,
+        ) from None
     return SyncResult("updated", tuple(added), tuple(updated), len(merged), path, result.warnings)

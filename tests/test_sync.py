@@ -249,3 +249,16 @@ def test_cli_import_from_a_url(server: tuple[str, State], cache: Path) -> None:
     res = runner.invoke(app, ["incidents", "import", url, "-f", "json"])
     assert res.exit_code == 0
     assert '"INC-2022-06-14-down"' in res.stdout and not cache.exists()  # import stores nothing
+
+
+def test_an_unwritable_cache_location_is_a_clean_error(
+    server: tuple[str, State], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    url, _state = server
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("x")
+    monkeypatch.setenv("PSGDIAG_DATA_DIR", str(blocker / "sub"))
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
+    res = runner.invoke(app, ["incidents", "sync", url])
+    assert res.exit_code == 4
+    assert "cannot write the incident cache" in res.stderr and "PSGDIAG_DATA_DIR" in res.stderr
