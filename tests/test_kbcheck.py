@@ -5,8 +5,10 @@ from __future__ import annotations
 import io
 import json
 import shutil
+from importlib import resources
 from pathlib import Path
 
+import jsonschema
 import pytest
 from typer.testing import CliRunner
 
@@ -16,6 +18,9 @@ from psgdiag.cli import app
 from psgdiag.errors import UsageError
 
 runner = CliRunner()
+SCHEMA = json.loads(
+    resources.files("psgdiag.schemas").joinpath("signatures-check.schema.json").read_text("utf-8")
+)
 BUNDLED = kb_mod.bundled_dir()
 CLOBBER = (BUNDLED / "command-clobber.toml").read_text(encoding="utf-8")
 CLOBBER_LINE = (
@@ -40,10 +45,13 @@ def _errors(res: kbcheck.CheckResult, check: str) -> list[kbcheck.Problem]:
 def _cli(*args: str) -> tuple[int, dict]:  # type: ignore[type-arg]
     out = runner.invoke(app, ["signatures", "check", "-f", "json", *args])
     assert "Traceback" not in out.output
-    return out.exit_code, json.loads(out.stdout)
+    doc = json.loads(out.stdout)
+    jsonschema.validate(doc, SCHEMA)
+    return out.exit_code, doc
 
 
 def test_bundled_knowledge_base_is_clean() -> None:
+    jsonschema.Draft202012Validator.check_schema(SCHEMA)
     res = kbcheck.check([], None)
     assert [p for p in res.problems if p.severity == "error"] == []
     assert res.ok and res.signatures == len(list(BUNDLED.glob("*.toml")))
