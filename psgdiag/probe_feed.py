@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import xml.etree.ElementTree as ET
 from contextlib import closing
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from urllib.parse import quote
 
 from psgdiag.probe import Deadline, Step, StepTimer
@@ -104,6 +104,14 @@ def pick(entries: list[Entry], version: str | None) -> Entry | None:
     return max(stable, key=lambda e: version_key(e.version), default=None)
 
 
+def exact_url(repository: str, module: str, version: str) -> str:
+    """The query PowerShellGet sends for one exact version (-RequiredVersion)."""
+    return (
+        f"{repository}/Packages(Id='{quote(module, safe='.-_')}',"
+        f"Version='{quote(version, safe='.-_+')}')"
+    )
+
+
 def step_feed(
     session: Session,
     repository: str,
@@ -112,42 +120,58 @@ def step_feed(
     deadline: Deadline,
     facts: dict[str, object],
 ) -> tuple[Step, Entry | None]:
-    """Query the feed and pick the version to download."""
+    """Query the feed (the exact version first, when one is asked for) and pick what to fetch."""
     timer = StepTimer()
+    queries = 0
+    if version:
+        queries += 1
+        failed, entries, _ = _atom(session, exact_url(repository, module, version), deadline, facts)
+        if failed is None and pick(entries, version):
+            return _chosen(entries, module, version, queries, timer)
+        if failed is not None and failed.cause != "module-not-found":
+            return replace(failed, ms=timer.ms()), None
     url: str | None = feed_url(repository, module)
-    entries: list[Entry] = []
-    pages = 0
-    while url and pages < MAX_PAGES:
-        pages += 1
-        fetched = fetch(session, url, deadline)
-        with closing(fetched.response) as resp:
-            cause = status_cause(resp.status_code, listing=True)
-            if cause:
-                wait = retry_after(resp)
-                if wait:
-                    facts["retry_after"] = wait
-                detail = f"GET {url} answered {resp.status_code} {resp.reason_phrase}"
-                if wait:
-                    detail += f"; Retry-After: {wait} (reported, not waited for)"
-                data: dict[str, object] = {"status": resp.status_code, "retry_after": wait}
-                return Step("feed", "fail", detail, timer.ms(), cause, data=data), None
-            body = read_capped(fetched, FEED_CAP, deadline)
-        try:
-            page, url = parse_feed(body)
-        except ValueError as exc:
-            detail = (
-                f"the repository answered {fetched.response.status_code} but {exc}: "
-                "is this a NuGet v2 feed, or a proxy or captive-portal page?"
-            )
-            return Step("feed", "fail", detail, timer.ms(), "gallery-service-error"), None
+    entries = []
+    while url and queries < MAX_PAGES:
+        queries += 1
+        failed, page, url = _atom(session, url, deadline, facts)
+        if failed is not None:
+            return replace(failed, ms=timer.ms()), None
         entries.extend(page)
         if version and pick(entries, version):
             break
-    return _chosen(entries, module, version, pages, timer)
+    return _chosen(entries, module, version, queries, timer)
+
+
+def _atom(
+    session: Session, url: str, deadline: Deadline, facts: dict[str, object]
+) -> tuple[Step | None, list[Entry], str | None]:
+    """GET one Atom page: (a failed step or None, its entries, the next page's URL)."""
+    fetched = fetch(session, url, deadline)
+    with closing(fetched.response) as resp:
+        cause = status_cause(resp.status_code, listing=True)
+        if cause:
+            wait = retry_after(resp)
+            detail = f"GET {url} answered {resp.status_code} {resp.reason_phrase}"
+            if wait:
+                facts["retry_after"] = wait
+                detail += f"; Retry-After: {wait} (reported, not waited for)"
+            data: dict[str, object] = {"status": resp.status_code, "retry_after": wait}
+            return Step("feed", "fail", detail, 0, cause, data=data), [], None
+        body = read_capped(fetched, FEED_CAP, deadline)
+    try:
+        page, nxt = parse_feed(body)
+    except ValueError as exc:
+        detail = (
+            f"the repository answered {resp.status_code} but {exc}: "
+            "is this a NuGet v2 feed, or a proxy or captive-portal page?"
+        )
+        return Step("feed", "fail", detail, 0, "gallery-service-error"), [], None
+    return None, page, nxt
 
 
 def _chosen(
-    entries: list[Entry], module: str, version: str | None, pages: int, timer: StepTimer
+    entries: list[Entry], module: str, version: str | None, queries: int, timer: StepTimer
 ) -> tuple[Step, Entry | None]:
     if not entries:
         detail = f"the feed lists no package with id '{module}'"
@@ -160,7 +184,8 @@ def _chosen(
     size = f"{chosen.size} bytes" if chosen.size is not None else "size not given"
     digest = f"{chosen.hash_algorithm} {chosen.hash[:16]}..." if chosen.hash else "no hash"
     detail = (
-        f"{len(entries)} version(s) listed in {pages} page(s); {chosen.id} {chosen.version}: "
+        f"{len(entries)} version(s) listed in {queries} quer{'y' if queries == 1 else 'ies'}; "
+        f"{chosen.id} {chosen.version}: "
         f"{size}, {digest}"
     )
     data: dict[str, object] = {

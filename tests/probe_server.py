@@ -6,6 +6,7 @@ import base64
 import datetime as dt
 import hashlib
 import io
+import re
 import ssl
 import threading
 import zipfile
@@ -19,6 +20,11 @@ from urllib.parse import parse_qs, unquote, urlsplit
 from xml.sax.saxutils import escape
 
 MODULE = "TinyModule"
+_NAMESPACES = (
+    'xmlns="http://www.w3.org/2005/Atom" '
+    'xmlns:d="http://schemas.microsoft.com/ado/2007/08/dataservices" '
+    'xmlns:m="http://schemas.microsoft.com/ado/2007/08/dataservices/metadata"'
+)
 VERSIONS = ("1.0.0", "1.2.0")
 
 
@@ -59,12 +65,13 @@ class Gallery:
     packages: dict[tuple[str, str], bytes] = field(default_factory=dict)
     seen_auth: dict[str, list[str]] = field(default_factory=lambda: {"gallery": [], "cdn": []})
     stop: threading.Event = field(default_factory=threading.Event)
+    exact_queries: int = 0
 
-    def feed(self, module: str) -> bytes:
-        """Atom XML as the PowerShell Gallery's FindPackagesById() returns it."""
+    def feed(self, module: str, version: str = "", *, entry_only: bool = False) -> bytes:
+        """Atom XML as the gallery's FindPackagesById() (or Packages(Id,Version)) returns it."""
         entries = []
         for (mid, ver), data in self.packages.items():
-            if mid.lower() != module.lower():
+            if mid.lower() != module.lower() or (version and ver != version):
                 continue
             advertised = b64sha512(b"something else" if self.mode == "badhash" else data)
             entries.append(
@@ -80,11 +87,11 @@ class Gallery:
                 f"<d:IsLatestVersion>{str(ver == VERSIONS[-1]).lower()}</d:IsLatestVersion>"
                 "</m:properties></entry>"
             )
+        if entry_only:
+            return entries[0].replace("<entry>", f"<entry {_NAMESPACES}>", 1).encode()
         return (
             '<?xml version="1.0" encoding="utf-8"?>'
-            '<feed xml:base="' + escape(self.base) + '" xmlns="http://www.w3.org/2005/Atom" '
-            'xmlns:d="http://schemas.microsoft.com/ado/2007/08/dataservices" '
-            'xmlns:m="http://schemas.microsoft.com/ado/2007/08/dataservices/metadata">'
+            f'<feed xml:base="{escape(self.base)}" {_NAMESPACES}>'
             f"<title>FindPackagesById</title>{''.join(entries)}</feed>"
         ).encode()
 
@@ -117,6 +124,9 @@ class GalleryHandler(_Quiet):
             return self._blob(url.path)
         if url.path.endswith("/FindPackagesById()"):
             return self._feed(url.query)
+        exact = re.search(r"/Packages\(Id='([^']*)',Version='([^']*)'\)$", unquote(url.path))
+        if exact:
+            return self._exact(exact.group(1), exact.group(2))
         if "/package/" in url.path:
             return self._package(url.path)
         if url.path.startswith("/loop/"):
@@ -134,6 +144,16 @@ class GalleryHandler(_Quiet):
         if g.mode == "404" or not any(m.lower() == module.lower() for m, _ in g.packages):
             return self._send(404, b"Resource not found")
         self._send(200, g.feed(module), {"Content-Type": "application/atom+xml"})
+
+    def _exact(self, module: str, version: str) -> None:
+        g = self.gallery
+        g.exact_queries += 1
+        if g.mode == "503":
+            return self._send(503, b"Service Unavailable", {"Retry-After": "120"})
+        found = (module, version) in g.packages and g.mode != "404"
+        if not found:
+            return self._send(404, b"Resource not found")
+        self._send(200, g.feed(module, version, entry_only=True))
 
     def _package(self, path: str) -> None:
         g = self.gallery

@@ -107,6 +107,8 @@ def test_healthy_http_gallery_is_ok_and_reports_the_cdn(healthy: Any) -> None:
 def test_healthy_rich_report_is_readable(healthy: Any) -> None:
     code, out = rich(MODULE, "--repository", healthy.base, "--version", "1.0.0")
     assert code == 0
+    assert healthy.exact_queries == 1  # Packages(Id=...,Version=...) as -RequiredVersion does
+    assert "1 version(s) listed in 1 query" in out
     assert f"probe {MODULE} 1.0.0 at {healthy.base}" in out
     for name in ("connect", "feed", "download", "zip", "hash"):
         assert name in out
