@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from psgdiag.model import Incident, KnowledgeBase, Report, TimeRange
-from psgdiag.redact import redact
 from psgdiag.triage_cluster import Cluster, cluster, key_lines, mask
 from psgdiag.triage_collect import MAX_MEMBER_BYTES, Ticket, collect, load, read_eml
 
@@ -133,6 +132,17 @@ def item_from_report(
     )
 
 
+def triage_safely(
+    ticket: Ticket, kb: KnowledgeBase, history: Sequence[Incident], at: TimeRange | None
+) -> TriageItem:
+    """Like triage_ticket, but a failure on one ticket becomes that ticket's row, not a crash."""
+    try:
+        return triage_ticket(ticket, kb, history, at)
+    except Exception as exc:  # one hostile ticket must not lose the whole queue's report
+        note = f"psgdiag failed on this ticket ({type(exc).__name__}: {exc}); please report it"
+        return _row_without_text(ticket, "unreadable", note)
+
+
 def triage_ticket(
     ticket: Ticket,
     kb: KnowledgeBase,
@@ -193,7 +203,7 @@ def _work(ticket: Ticket) -> TriageItem:
     at = _WORKER["at"]
     assert isinstance(kb, KnowledgeBase) and isinstance(history, tuple)
     assert at is None or isinstance(at, TimeRange)
-    return triage_ticket(ticket, kb, history, at)
+    return triage_safely(ticket, kb, history, at)
 
 
 def auto_jobs(queue: int, jobs: int) -> int:
@@ -222,7 +232,7 @@ def run(
     items: list[TriageItem] = []
     if workers <= 1:
         for ticket in tickets:
-            items.append(triage_ticket(ticket, kb, history, at))
+            items.append(triage_safely(ticket, kb, history, at))
             if progress is not None:
                 progress(len(items), total)
     else:
@@ -273,24 +283,3 @@ def triage_paths(
 ) -> TriageResult:
     """Collect the tickets under the paths and triage them."""
     return run(collect(paths), sig_dirs=sig_dirs, at=at, jobs=jobs, progress=progress)
-
-
-def redacted(result: TriageResult) -> TriageResult:
-    """Return a copy with secrets and personal data masked in every text field."""
-
-    def one(it: TriageItem) -> TriageItem:
-        return dataclasses.replace(
-            it,
-            path=redact(it.path),
-            summary=redact(it.summary),
-            note=redact(it.note),
-            evidence=tuple((n, redact(t)) for n, t in it.evidence),
-            key_lines=tuple(redact(t) for t in it.key_lines),
-            masked=tuple(redact(t) for t in it.masked),
-        )
-
-    groups = tuple(
-        dataclasses.replace(c, template=tuple(redact(t) for t in c.template))
-        for c in result.clusters
-    )
-    return dataclasses.replace(result, items=tuple(one(i) for i in result.items), clusters=groups)

@@ -213,6 +213,15 @@ def _is_text_part(part: EmailMessage) -> bool:
     return name.endswith((".log", ".txt", ".out", ".transcript"))
 
 
+def html_text(markup: str) -> str:
+    """Return the text of an HTML-only mail body: tags dropped, line breaks kept."""
+    import html
+    import re
+
+    markup = re.sub(r"(?i)<br\s*/?>|</(?:p|div|pre|tr|li|h[1-6])\s*>", "\n", markup)
+    return html.unescape(re.sub(r"<[^>]{0,2000}>", "", markup))
+
+
 def read_eml(data: bytes) -> tuple[str, dt.datetime | None]:
     """Return an e-mail's text body and text attachments joined, and its Date header."""
     msg = email.message_from_bytes(data, policy=email.policy.default)
@@ -221,12 +230,16 @@ def read_eml(data: bytes) -> tuple[str, dt.datetime | None]:
     subject = str(msg.get("Subject", "") or "")
     if subject:
         parts.append(f"Subject: {subject}")
-    for part in msg.walk():
-        if part.is_multipart() or not _is_text_part(part):
+    leaves = [p for p in msg.walk() if not p.is_multipart()]
+    has_plain = any(_is_text_part(p) for p in leaves)
+    for part in leaves:
+        if not _is_text_part(part) and (has_plain or part.get_content_type() != "text/html"):
             continue
         text = _part_text(part)
         if text is None:
             continue
+        if part.get_content_type() == "text/html" and not part.get_filename():
+            text = html_text(text)
         name = part.get_filename()
         if name:
             parts.append(f"----- attachment: {name} -----")

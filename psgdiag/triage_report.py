@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import csv
+import dataclasses
 import datetime as dt
 import json
 from collections import Counter
 from typing import Any, TextIO
 
+from psgdiag.redact import redact
 from psgdiag.triage import TriageItem, TriageResult
 
 SCHEMA_VERSION = 1
@@ -243,3 +245,24 @@ def render_rich(result: TriageResult, out: TextIO, *, color: bool = False) -> No
             console.print(f"    {line}", markup=False)
         for i in c.members:
             console.print(f"  - {result.items[i].path}", markup=False)
+
+
+def redacted(result: TriageResult) -> TriageResult:
+    """Return a copy with secrets and personal data masked in every text field."""
+
+    def one(it: TriageItem) -> TriageItem:
+        return dataclasses.replace(
+            it,
+            path=redact(it.path),
+            summary=redact(it.summary),
+            note=redact(it.note),
+            evidence=tuple((n, redact(t)) for n, t in it.evidence),
+            key_lines=tuple(redact(t) for t in it.key_lines),
+            masked=tuple(redact(t) for t in it.masked),
+        )
+
+    groups = tuple(
+        dataclasses.replace(c, template=tuple(redact(t) for t in c.template))
+        for c in result.clusters
+    )
+    return dataclasses.replace(result, items=tuple(one(i) for i in result.items), clusters=groups)

@@ -16,9 +16,10 @@ import pytest
 from typer.testing import CliRunner
 
 from psgdiag.cli import app
-from psgdiag.triage import looks_binary, redacted, triage_paths
+from psgdiag.triage import looks_binary, triage_paths
 from psgdiag.triage_cluster import cluster, mask
 from psgdiag.triage_collect import MAX_RATIO, collect
+from psgdiag.triage_report import redacted
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "triage"
 GALLERY_KEY = "oy2ujzde8gxd6ncf10epf91dhodzdoc9is0j8ht9lgmxg9"
@@ -436,3 +437,48 @@ def test_html_report_renders_in_headless_chromium(tmp_path: Path) -> None:
     # window is an amber wash (#f9ab00 at 25 %) over them: 0.75 * bar + 0.25 * amber.
     assert _count(rows, (0x4E, 0x79, 0xA7), 2) > 2000
     assert _count(rows, (121, 133, 125), 4) > 1000
+
+
+def test_html_only_mail_body_is_read_as_text(tmp_path: Path) -> None:
+    from psgdiag.triage_collect import read_eml
+
+    msg = EmailMessage()
+    msg["Subject"] = "Install-Module fails"
+    msg["Date"] = "Mon, 11 Jul 2016 10:00:00 +0000"
+    msg.set_content(
+        "<html><body><p>PackageManagement\\Install-Package : Package &#39;Pester&#39; failed "
+        "to be installed because: End of Central Directory record could not be found.</p>"
+        "</body></html>",
+        subtype="html",
+    )
+    text, when = read_eml(bytes(msg))
+    assert "Package 'Pester' failed to be installed" in text and "<p>" not in text
+    assert when == dt.datetime(2016, 7, 11, 10, tzinfo=dt.UTC)
+
+
+def test_progress_is_reported_for_every_ticket(queue: tuple[Path, dict[str, str]]) -> None:
+    root, expected = queue
+    seen: list[tuple[int, int]] = []
+    triage_paths([str(root)], jobs=1, progress=lambda done, total: seen.append((done, total)))
+    assert seen == [(n, len(expected)) for n in range(1, len(expected) + 1)]
+
+
+def test_a_failure_on_one_ticket_becomes_its_row(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from psgdiag import api
+
+    (tmp_path / "ok.log").write_bytes((FIXTURES / "a-003.log").read_bytes())
+    (tmp_path / "boom.log").write_text("Install-Module : trigger\n", encoding="utf-8")
+    real = api.diagnose_document
+
+    def flaky(doc, **kw):  # type: ignore[no-untyped-def]
+        if doc.source.endswith("boom.log"):
+            raise ValueError("simulated bug")
+        return real(doc, **kw)
+
+    monkeypatch.setattr(api, "diagnose_document", flaky)
+    rows = {Path(it.path).name: it for it in triage_paths([str(tmp_path)], jobs=1).items}
+    assert rows["ok.log"].status == "diagnosed"
+    assert rows["boom.log"].status == "unreadable"
+    assert "ValueError: simulated bug" in rows["boom.log"].note

@@ -114,7 +114,7 @@ def register(app: typer.Typer) -> None:
                 tickets, sig_dirs=signature_dirs(signatures), at=when, jobs=jobs, progress=progress
             )
         if redact:
-            result = triage_mod.redacted(result)
+            result = rep.redacted(result)
         with _sink(output) as out:
             if fmt == "json":
                 rep.render_json(result, out)
