@@ -208,6 +208,7 @@ def _work(
 def _result(
     opts: ProbeOptions, steps: list[Step], facts: dict[str, object], timed_out: bool
 ) -> ProbeResult:
+    steps = _complete(steps, opts)
     failed = next((s for s in steps if s.status == "fail"), None)
     findings = tuple(s.finding for s in steps if s.finding)
     if failed is not None and failed.cause:
@@ -229,6 +230,17 @@ def _result(
         cdn_host=cdn if isinstance(cdn, str) else None,
         timed_out=timed_out,
     )
+
+
+def _complete(steps: list[Step], opts: ProbeOptions) -> list[Step]:
+    """Every step in its place: the ones not run are 'not reached'; a deadline step goes last."""
+    by_name = {s.name: s for s in steps}
+    wanted = [n for n in STEP_ORDER if n != "bootstrap" or opts.bootstrap]
+    done = [
+        by_name.get(n) or Step(n, "skip", "not reached: an earlier step failed or time ran out")
+        for n in wanted
+    ]
+    return done + [s for s in steps if s.name not in wanted]
 
 
 def exit_code(result: ProbeResult) -> ExitCode:

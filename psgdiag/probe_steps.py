@@ -10,7 +10,7 @@ from contextlib import closing
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from psgdiag.probe import STEP_ORDER, Deadline, ProbeOptions, ProbeTimeout, Step, StepTimer
+from psgdiag.probe import Deadline, ProbeOptions, ProbeTimeout, Step, StepTimer
 from psgdiag.probe_feed import Entry, step_feed
 from psgdiag.probe_http import (
     Session,
@@ -59,11 +59,6 @@ def run_steps(
             _package_steps(session, repo, opts, deadline, steps, facts)
     if opts.bootstrap:
         steps.append(_guard("bootstrap", lambda: step_bootstrap(opts, deadline)))
-    ran = {s.name for s in steps}
-    for name in STEP_ORDER:
-        if name not in ran and (name != "bootstrap" or opts.bootstrap):
-            steps.append(Step(name, "skip", "not reached: an earlier step failed"))
-    steps.sort(key=lambda s: STEP_ORDER.index(s.name) if s.name in STEP_ORDER else 99)
 
 
 def _guard(name: str, run: Callable[[], Step]) -> Step:
