@@ -128,6 +128,11 @@ def render_json(result: TriageResult, out: TextIO) -> None:
     out.write("\n")
 
 
+def _cell(text: str) -> str:
+    """Keep a spreadsheet from reading a log line (`+ CategoryInfo`, `=...`) as a formula."""
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
 def render_csv(result: TriageResult, out: TextIO) -> None:
     """Write one CSV row per ticket (first evidence line only)."""
     writer = csv.writer(out, lineterminator="\n")
@@ -138,7 +143,7 @@ def render_csv(result: TriageResult, out: TextIO) -> None:
             first = it.key_lines[0]
         writer.writerow(
             [
-                it.path,
+                _cell(it.path),
                 it.status,
                 it.cause or "",
                 f"{it.confidence:.2f}" if it.cause else "",
@@ -149,8 +154,8 @@ def render_csv(result: TriageResult, out: TextIO) -> None:
                 iso(it.time) or "",
                 it.time_source,
                 it.cluster or "",
-                first,
-                it.note,
+                _cell(first),
+                _cell(it.note),
             ]
         )
 

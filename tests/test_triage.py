@@ -482,3 +482,18 @@ def test_a_failure_on_one_ticket_becomes_its_row(
     assert rows["ok.log"].status == "diagnosed"
     assert rows["boom.log"].status == "unreadable"
     assert "ValueError: simulated bug" in rows["boom.log"].note
+
+
+def test_csv_cells_never_start_a_formula() -> None:
+    from psgdiag.triage import TriageItem, TriageResult
+    from psgdiag.triage_report import render_csv
+
+    item = TriageItem(
+        path="=cmd|'/c calc'!A1.log",
+        status="unrecognised",
+        key_lines=("+ CategoryInfo          : InvalidOperation",),
+    )
+    out = io.StringIO()
+    render_csv(TriageResult((item,), (), "kb", ()), out)
+    row = next(csv.DictReader(io.StringIO(out.getvalue())))
+    assert row["path"].startswith("'=") and row["evidence"].startswith("'+ CategoryInfo")
