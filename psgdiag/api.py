@@ -62,6 +62,7 @@ def diagnose_document(
             time=at,
         )
     history = tuple(incidents) if incidents is not None else inc_mod.load_all()
+    history = inc_mod.applicable(history, (line.text for line in doc.lines))
     locales = detect_locales(doc)
     index = TextIndex.build(doc)
     matcher = Matcher(

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 import tomllib
 from collections.abc import Iterable
 from functools import lru_cache
@@ -25,7 +26,7 @@ KEYS = frozenset(
     {
         "id", "title", "start", "end", "end_assumed", "end_reason", "certainty", "kind",
         "impact", "causes", "summary", "root_cause", "workaround", "symptoms", "sources",
-        "permanent",
+        "permanent", "applies_if",
     }
 )  # fmt: skip
 
@@ -51,6 +52,11 @@ def parse_incident(item: dict[str, Any], where: str, problems: list[str]) -> Inc
     if len(problems) > before:
         return None
     problems.extend(f"{where}: unknown key `{k}`" for k in sorted(set(item) - KEYS))
+    for pattern in item.get("applies_if", []):
+        try:
+            re.compile(str(pattern))
+        except re.error as exc:
+            problems.append(f"{where}.applies_if: bad regular expression {pattern!r}: {exc}")
     if item["impact"] not in IMPACTS:
         problems.append(f"{where}.impact: must be Y, P or N, got {item['impact']!r}")
     start = _when(item["start"], f"{where}.start", problems)
@@ -120,6 +126,34 @@ def bundled() -> tuple[Incident, ...]:
     """Return the incident history shipped with the package."""
     text = resources.files("psgdiag.data").joinpath("incidents.toml").read_text("utf-8")
     return parse_incidents_toml(text, "psgdiag/data/incidents.toml")
+
+
+@lru_cache(maxsize=1)
+def _conditions() -> dict[str, tuple[re.Pattern[str], ...]]:
+    text = resources.files("psgdiag.data").joinpath("incidents.toml").read_text("utf-8")
+    raw = tomllib.loads(text).get("incident", [])
+    return {
+        str(i["id"]): tuple(re.compile(p) for p in i["applies_if"])
+        for i in raw
+        if "applies_if" in i
+    }
+
+
+def applicable(incidents: Iterable[Incident], lines: Iterable[str]) -> tuple[Incident, ...]:
+    """Drop incidents whose `applies_if` patterns (data) match no line of this document."""
+    conditions = _conditions()
+    found: set[str] = set()
+    wanted = list(incidents)
+    pending = {i.id: conditions[i.id] for i in wanted if i.id in conditions}
+    if pending:
+        for line in lines:
+            for inc_id, patterns in list(pending.items()):
+                if any(p.search(line) for p in patterns):
+                    found.add(inc_id)
+                    del pending[inc_id]
+            if not pending:
+                break
+    return tuple(i for i in wanted if i.id not in conditions or i.id in found)
 
 
 @lru_cache(maxsize=1)

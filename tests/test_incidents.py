@@ -362,3 +362,52 @@ def test_incidents_json_outputs_follow_the_published_schema() -> None:
         seed = str(ROOT.parent / "shared" / "seed" / "psgallery_status.md")
         res = runner.invoke(app, ["incidents", "import", seed, "-f", "json"])
         jsonschema.validate(json.loads(res.stdout), schema)
+
+
+# ------------------------------------------------------------------ applies_if (data)
+
+
+def test_search_index_incident_only_applies_to_tag_or_wildcard_searches() -> None:
+    search = by_id("INC-2025-11-12-search")
+    exact = ["Install-Module : No match was found for ... module name 'Pestre'."]
+    assert inc_mod.applicable([search], exact) == ()
+    for line in (
+        "PS> Find-PSResource -Tag Azure",
+        "PS> Find-Module -Name Az.*",
+        "PS> Find-Module Az*",
+    ):
+        assert inc_mod.applicable([search], ["noise", line]) == (search,), line
+
+
+def test_incidents_without_conditions_always_apply() -> None:
+    assert inc_mod.applicable(inc_mod.bundled(), []) == tuple(
+        i for i in inc_mod.bundled() if i.id not in inc_mod._conditions()
+    )
+
+
+@pytest.mark.parametrize(
+    ("command", "expected"),
+    [
+        ("Install-PSResource -Name Az -Repository PSGallery", "INC-2026-01-26-azcr500"),
+        ("Install-Module -Name Az -Repository PSGallery", None),
+    ],
+)
+def test_the_psresourceget_500_incident_does_not_explain_install_module(
+    command: str, expected: str | None
+) -> None:
+    log = (
+        f"2026-01-29T10:00:00.0000000Z ##[command]{command}\n"
+        "2026-01-29T10:00:40.0000000Z ##[error]Install failed: 'Response status code does not "
+        "indicate success: 500 (Internal Server Error).'\n"
+    )
+    doc = explain([], stdin=log)
+    top = doc["diagnoses"][0]
+    assert top["cause"] == "gallery-service-error"
+    assert (top["incident"] or {}).get("id") == expected
+
+
+def test_bad_applies_if_pattern_is_reported() -> None:
+    body = 'id="X"\ntitle="t"\nstart=2020-01-01\nkind="i"\nimpact="Y"\napplies_if=["(unclosed"]'
+    with pytest.raises(KbError) as err:
+        inc_mod.parse_incidents_toml("[[incident]]\n" + body + "\n", "x.toml")
+    assert "applies_if" in err.value.problems[0]
