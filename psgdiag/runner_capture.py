@@ -12,8 +12,10 @@ from collections.abc import Sequence
 from types import FrameType
 from typing import BinaryIO
 
-HEAD_LIMIT = 1024 * 1024
-TAIL_LIMIT = 3 * 1024 * 1024
+# 2 MiB in all: the versions and transcript header are at the start, the error records at the
+# end. Diagnosis time grows with the kept size (about 4 s per MiB of -Verbose noise today).
+HEAD_LIMIT = 256 * 1024
+TAIL_LIMIT = 1792 * 1024
 # A "line" longer than this (a progress bar redrawn with CR, a binary blob) is kept in pieces.
 LINE_LIMIT = 64 * 1024
 READ_SIZE = 64 * 1024
