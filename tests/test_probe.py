@@ -432,3 +432,41 @@ def test_fold_confirms_a_finding_the_log_shows(trust: Certs, tmp_path: Path) -> 
     note = str(folded.probe["note"])
     assert note.startswith("still failing now for a client like the one in the log")
     assert "tls-legacy" in note and "refuses TLS 1.0 and 1.1" in note
+
+
+def test_download_memory_stays_bounded() -> None:
+    """A 40 MB package is streamed to disk and checked in blocks: the peak stays far below it."""
+    import io
+    import tracemalloc
+    import zipfile
+
+    import httpx  # imported up front so that its own import is not counted
+
+    from psgdiag.probe import ProbeOptions, run_probe
+
+    size = 40 * 1024 * 1024
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_STORED) as zf:
+        zf.writestr(
+            f"{MODULE}.nuspec", f"<package><metadata><id>{MODULE}</id></metadata></package>"
+        )
+        zf.writestr("big.bin", os.urandom(size))
+    with gallery("healthy") as g:
+        g.packages[(MODULE, "9.0.0")] = buf.getvalue()
+        del buf
+        opts = ProbeOptions(module=MODULE, version="9.0.0", repository=g.base, timeout=120)
+        assert httpx.__name__ == "httpx"
+        tracemalloc.start()
+        try:
+            result = run_probe(opts)
+            _, peak = tracemalloc.get_traced_memory()
+        finally:
+            tracemalloc.stop()
+    assert result.verdict == "ok"
+    assert (
+        steps({"steps": [{"name": s.name, "data": s.data} for s in result.steps]})["download"][
+            "data"
+        ]["received"]
+        > size
+    )
+    assert peak < size * 0.4
