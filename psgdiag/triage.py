@@ -230,6 +230,8 @@ def run(
     total = len(tickets)
     workers = min(auto_jobs(total, jobs), max(total, 1))
     items: list[TriageItem] = []
+    if progress is not None:
+        progress(0, total)
     if workers <= 1:
         for ticket in tickets:
             items.append(triage_safely(ticket, kb, history, at))

@@ -460,7 +460,7 @@ def test_progress_is_reported_for_every_ticket(queue: tuple[Path, dict[str, str]
     root, expected = queue
     seen: list[tuple[int, int]] = []
     triage_paths([str(root)], jobs=1, progress=lambda done, total: seen.append((done, total)))
-    assert seen == [(n, len(expected)) for n in range(1, len(expected) + 1)]
+    assert seen == [(n, len(expected)) for n in range(len(expected) + 1)]
 
 
 def test_a_failure_on_one_ticket_becomes_its_row(
