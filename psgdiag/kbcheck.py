@@ -74,6 +74,9 @@ def load_each(dirs: Iterable[Path], res: CheckResult) -> list[Signature]:
                 continue
             probs = kb_mod._Problems()
             try:
+                if path.stat().st_size > kb_mod.MAX_FILE_BYTES:
+                    res.add("schema", "error", str(path), "too large to be a signature file")
+                    continue
                 data = tomllib.loads(path.read_bytes().decode("utf-8"))
             except UnicodeDecodeError:
                 res.add("schema", "error", str(path), "is not UTF-8 text")
