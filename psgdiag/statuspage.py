@@ -28,47 +28,6 @@ _STATUS = re.compile(r"^\s*(?:__)?Status:\s*([A-Za-z ]+?)\s*(?:__)?\s*$", re.IGN
 _LINK = re.compile(r"\[([^\]]*)\]\([^)]*\)")
 _FENCE = re.compile(r"^\s*```")
 _TAG = re.compile(r"<[^<>]{0,400}>")  # anchors and spans of the localized docs copies
-_SLUG_STOP = frozenset(
-    [
-        "a",
-        "an",
-        "and",
-        "are",
-        "as",
-        "at",
-        "be",
-        "by",
-        "for",
-        "from",
-        "has",
-        "have",
-        "in",
-        "is",
-        "it",
-        "of",
-        "on",
-        "or",
-        "the",
-        "to",
-        "via",
-        "was",
-        "were",
-        "with",
-        "currently",
-        "experiencing",
-        "issues",
-        "issue",
-        "having",
-        "powershell",
-        "gallery",
-        "powershellgallery",
-        "psgallery",
-        "com",
-        "resolved",
-        "some",
-        "users",
-    ]
-)
 _SECTION_KEYS = {
     "summary of impact": "summary",
     "root cause": "root_cause",
@@ -104,9 +63,17 @@ class ParseResult:
 
 
 @lru_cache(maxsize=1)
-def _rules() -> tuple[dict[str, Any], ...]:
+def _table() -> dict[str, Any]:
     raw = resources.files("psgdiag.data").joinpath("status_keywords.toml").read_text("utf-8")
-    return tuple(tomllib.loads(raw).get("rule", []))
+    return tomllib.loads(raw)
+
+
+def _rules() -> list[dict[str, Any]]:
+    return list(_table().get("rule", []))
+
+
+def _stop_words() -> frozenset[str]:
+    return frozenset(_table().get("slug_stop", []))
 
 
 def classify_full(text: str) -> tuple[str, tuple[str, ...], str]:
@@ -213,17 +180,44 @@ def _window(e: Entry) -> tuple[dt.datetime, dt.datetime | None, str]:
 
 
 def _slug(title: str) -> str:
-    words = [w for w in re.findall(r"[a-z0-9]+", title.lower()) if w not in _SLUG_STOP]
+    words = [w for w in re.findall(r"[a-z0-9]+", title.lower()) if w not in _stop_words()]
     return "-".join(words[:3]) or "entry"
 
 
-def _matches(parsed: Incident, known: Incident) -> bool:
+def _words(title: str) -> set[str]:
+    return {w for w in re.findall(r"[a-z]{3,}", title.lower()) if w not in _stop_words()}
+
+
+def match_score(parsed: Incident, known: Incident) -> int:
+    """How well a parsed entry fits a known incident (0: not the same incident)."""
     day = dt.timedelta(days=1)
     same_day = abs(parsed.start.date() - known.start.date()) <= day
     inside = not known.permanent and known.start - day <= parsed.start - day <= known.window_end
-    if parsed.causes or known.causes:
-        return (same_day or inside) and bool(set(parsed.causes) & set(known.causes))
-    return same_day and parsed.kind == known.kind
+    shared = set(parsed.causes) & set(known.causes)
+    if not (same_day or (inside and shared)):
+        return 0
+    if not shared and parsed.causes and known.causes:
+        return 0  # same day, but about different failures
+    score = int(same_day) + 3 * bool(shared) + int(parsed.kind == known.kind)
+    score += 2 * (not parsed.causes and not known.causes)
+    return score + len(_words(parsed.title) & _words(known.title))
+
+
+def _assign(parsed: Sequence[Incident], known: Sequence[Incident]) -> dict[int, str]:
+    """Pair parsed entries with known incidents, best fits first, each used once."""
+    pairs = sorted(
+        ((match_score(p, k), i, k.id) for i, p in enumerate(parsed) for k in known),
+        key=lambda t: (-t[0], t[1], t[2]),
+    )
+    out: dict[int, str] = {}
+    taken: set[str] = set()
+    for score, i, kid in pairs:
+        if score <= 0:
+            break
+        if i not in out and kid not in taken:
+            out[i] = kid
+            taken.add(kid)
+    return out
 
 
 def _to_incident(e: Entry, source: str, now: dt.datetime | None) -> Incident:
@@ -274,16 +268,17 @@ def parse(
     warnings: list[str] = []
     entries = _split(text, warnings)
     _repair_years(entries, warnings)
+    parsed = [_to_incident(e, source, now) for e in entries]
+    assigned = _assign(parsed, known)
     out: list[Incident] = []
-    used: set[str] = set()
-    for e in entries:
-        inc = _to_incident(e, source, now)
-        match = next((k for k in known if k.id not in used and _matches(inc, k)), None)
-        new_id = match.id if match is not None else inc.id
-        n = 2
-        while new_id in used:
-            new_id, n = f"{inc.id}-{n}", n + 1
-        used.add(new_id)
+    used: set[str] = set(assigned.values())
+    for i, inc in enumerate(parsed):
+        new_id = assigned.get(i)
+        if new_id is None:
+            new_id, n = inc.id, 2
+            while new_id in used:
+                new_id, n = f"{inc.id}-{n}", n + 1
+            used.add(new_id)
         out.append(replace(inc, id=new_id))
     out.sort(key=lambda i: (i.start, i.id))
     return ParseResult(tuple(out), tuple(warnings))

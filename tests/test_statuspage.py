@@ -262,3 +262,21 @@ def test_localized_copies_with_anchors_and_day_first_dates_still_parse() -> None
     )
     got = [(i.start.date().isoformat(), i.title) for i in statuspage.parse(page).incidents]
     assert got == [("2016-12-13", "Courriels"), ("2017-03-27", "Pages indisponibles")]
+
+
+def test_a_website_only_entry_keeps_the_id_of_the_same_day_bundled_record() -> None:
+    page = (
+        "### July 11th, 2024 Package statistics will not update for a while.\n"
+        "Statistics are frozen during infrastructure work.\n\n__Status: Resolved__\n"
+    )
+    got = statuspage.parse(page, known=inc_mod.bundled()).incidents
+    assert [i.id for i in got] == ["INC-2024-07-11-statsinfra"]
+
+
+def test_same_day_entries_about_different_failures_do_not_share_an_id() -> None:
+    page = (
+        "### June 14th, 2022 The gallery has problems with sign in.\n\n"
+        "### June 14th, 2022 Downloads fail with End of Central Directory errors.\n"
+    )
+    ids = sorted(i.id for i in statuspage.parse(page, known=inc_mod.bundled()).incidents)
+    assert ids == ["INC-2022-06-14-downloads-fail-end", "INC-2022-06-14-signin"]
