@@ -6,6 +6,7 @@ import re
 from dataclasses import replace
 from urllib.parse import urlsplit
 
+from psgdiag.api import verdict_of
 from psgdiag.errors import PsgdiagError, UsageError
 from psgdiag.model import Fault, Report
 from psgdiag.probe import (
@@ -92,7 +93,9 @@ def fold_probe(report: Report, *, timeout: float = 30.0, proxy: str | None = Non
         # Reproduced from here, in the package's own bytes: not the failing machine's fault.
         changes.update(fault=Fault.PACKAGE, transient=False)
     folded = replace(top, **changes)  # type: ignore[arg-type]
-    return replace(report, probe=probe, diagnoses=(folded, *report.diagnoses[1:]))
+    diagnoses = (folded, *report.diagnoses[1:])
+    # The verdict (and so explain's exit code) follows the folded side, as the card does.
+    return replace(report, probe=probe, diagnoses=diagnoses, verdict=verdict_of(diagnoses))
 
 
 def fold_note(report: Report, result: ProbeResult) -> str:

@@ -338,8 +338,10 @@ def test_explain_probe_fine_now_and_still_corrupt(tmp_path: Path) -> None:
         if mode == "truncated":
             assert doc["probe"]["verdict"] == "corrupt-package-download"
             assert top["fault"] == "package" and top["transient"] is False
+            assert (doc["verdict"], as_json.returncode) == ("fix", 1)  # pin another version
         else:
             assert doc["probe"]["verdict"] == "ok"
+            assert (doc["verdict"], as_json.returncode) == ("retry", 3)  # it was passing
 
 
 def test_feed_parsing_and_version_choice() -> None:
