@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import io
 import json
@@ -14,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from psgdiag import api
-from psgdiag.model import KnowledgeBase
+from psgdiag.model import Incident, KnowledgeBase, Report
 from psgdiag.runner import RetryPolicy, Streams, decide, retry_after_seconds, run_with_retries
 from psgdiag.runner_capture import Capture
 
@@ -243,6 +244,28 @@ def test_decide_retries_service_side_and_never_client_side() -> None:
     assert not admin.retry and "needs a fix" in admin.reason
     nothing = decide(_report("Write-Host hello\nhello\n"), NOW)
     assert not nothing.retry and "no known cause" in nothing.reason
+
+
+def test_decide_retries_inside_a_live_incident_but_not_a_permanent_change() -> None:
+    admin = _report(fake_install.ADMIN_ERR)
+    outage = Incident(
+        id="INC-2026-03-01-test",
+        title="Test outage",
+        start=NOW - dt.timedelta(hours=1),
+        end=None,
+        kind="outage",
+        impact="Y",
+        causes=("admin-rights-required",),
+    )
+
+    def with_incident(inc: Incident) -> Report:
+        top = dataclasses.replace(admin.diagnoses[0], incident=inc)
+        return dataclasses.replace(admin, diagnoses=(top,))
+
+    live = decide(with_incident(outage), NOW)
+    assert live.retry and live.reason == "admin-rights-required during incident INC-2026-03-01-test"
+    lasting = decide(with_incident(dataclasses.replace(outage, permanent=True)), NOW)
+    assert not lasting.retry
 
 
 def test_retry_after_as_an_http_date_counts_from_now() -> None:
