@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import Annotated
 
 import typer
 
 from psgdiag.cli.common import handled
 from psgdiag.cli.signatures import sig_app
 from psgdiag.errors import ExitCode, InputError, UsageError
+from psgdiag.model import Fault
 
 _ID_HELP = "Cause id for the draft (kebab-case; default: derived from the error text)."
 
@@ -26,18 +28,26 @@ def _default_case_roots() -> list[Path]:
 @sig_app.command("new")
 @handled
 def new_cmd(
-    source: Path = typer.Option(..., "--from", help="The unexplained log to draft from."),
-    sig_id: str = typer.Option(None, "--id", help=_ID_HELP),
-    output: Path = typer.Option(
-        None, "--output", "-o", help="Write <id>.toml into this folder (default: print it)."
-    ),
-    cases: list[Path] = typer.Option(
-        None, "--cases", help="Extra folder of sample logs to check for collisions (repeatable)."
-    ),
-    category: str = typer.Option("client-config", "--category", help="Category of the draft."),
-    fault: str = typer.Option("undetermined", "--fault", help="Whose side the draft puts it on."),
-    transient: bool = typer.Option(False, "--transient", help="Mark the draft as retryable."),
-    force: bool = typer.Option(False, "--force", help="Overwrite an existing <id>.toml."),
+    source: Annotated[Path, typer.Option("--from", help="The unexplained log to draft from.")],
+    sig_id: Annotated[str | None, typer.Option("--id", help=_ID_HELP)] = None,
+    output: Annotated[
+        Path | None,
+        typer.Option(
+            "--output", "-o", help="Write <id>.toml into this folder (default: print it)."
+        ),
+    ] = None,
+    cases: Annotated[
+        list[Path] | None,
+        typer.Option(help="Extra folder of sample logs to check for collisions (repeatable)."),
+    ] = None,
+    category: Annotated[str, typer.Option(help="Category of the draft.")] = "client-config",
+    fault: Annotated[str, typer.Option(help="Whose side the draft puts it on.")] = "undetermined",
+    transient: Annotated[
+        bool, typer.Option("--transient", help="Mark the draft retryable.")
+    ] = False,
+    force: Annotated[
+        bool, typer.Option("--force", help="Overwrite an existing <id>.toml.")
+    ] = False,
 ) -> None:
     """Draft a signature (status experimental) from a log and list the sample cases it also hits."""
     from psgdiag import kb as kb_mod
@@ -53,6 +63,9 @@ def new_cmd(
             f"unknown category {category!r}",
             hint="use one of: " + ", ".join(sorted(kb_mod.CATEGORIES)),
         )
+    sides = [f.value for f in Fault]
+    if fault not in sides:
+        raise UsageError(f"unknown side {fault!r}", hint="use one of: " + ", ".join(sides))
     try:
         data = source.read_bytes()
     except FileNotFoundError:

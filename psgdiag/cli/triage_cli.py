@@ -6,7 +6,7 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TextIO
+from typing import Annotated, TextIO
 
 import typer
 
@@ -63,32 +63,43 @@ def register(app: typer.Typer) -> None:
     @app.command()
     @handled
     def triage(
-        paths: list[str] = typer.Argument(
-            ..., help="Log files, folders (read recursively), .zip archives and .eml messages."
-        ),
-        fmt: str = typer.Option(
-            "rich", "--format", "-f", help="rich, json, csv, markdown or html."
-        ),
-        output: Path = typer.Option(None, "--output", "-o", help="Write the report to this file."),
-        at: str = typer.Option(
-            None, "--at", help="When every ticket failed (ISO 8601), overriding the logs' times."
-        ),
-        signatures: list[Path] = typer.Option(
-            None,
-            "--signatures",
-            help="Extra signature folder (repeatable; also PSGDIAG_SIGNATURES).",
-        ),
-        jobs: int = typer.Option(
-            0, "--jobs", "-j", help="Worker processes (0: all cores for a big queue, else one)."
-        ),
-        redact: bool = typer.Option(
-            True,
-            "--redact/--no-redact",
-            help="Mask keys, tokens, passwords, e-mails and user names in the report (default on).",
-        ),
-        color: bool = typer.Option(
-            None, "--color/--no-color", help="Force colour on or off.", show_default=False
-        ),
+        paths: Annotated[
+            list[str],
+            typer.Argument(
+                help="Log files, folders (read recursively), .zip archives and .eml messages."
+            ),
+        ],
+        fmt: Annotated[
+            str, typer.Option("--format", "-f", help="rich, json, csv, markdown or html.")
+        ] = "rich",
+        output: Annotated[
+            Path | None, typer.Option("--output", "-o", help="Write the report to this file.")
+        ] = None,
+        at: Annotated[
+            str | None,
+            typer.Option(help="When every ticket failed (ISO 8601), overriding the logs' times."),
+        ] = None,
+        signatures: Annotated[
+            list[Path] | None,
+            typer.Option(help="Extra signature folder (repeatable; also PSGDIAG_SIGNATURES)."),
+        ] = None,
+        jobs: Annotated[
+            int,
+            typer.Option(
+                "--jobs", "-j", help="Worker processes (0: all cores for a big queue, else one)."
+            ),
+        ] = 0,
+        redact: Annotated[
+            bool,
+            typer.Option(
+                "--redact/--no-redact",
+                help="Mask keys, tokens, passwords, e-mails and user names (default on).",
+            ),
+        ] = True,
+        color: Annotated[
+            bool | None,
+            typer.Option("--color/--no-color", help="Force colour on or off.", show_default=False),
+        ] = None,
     ) -> None:
         """Triage a queue of tickets: one row per ticket, summaries, and unexplained groups."""
         from psgdiag import triage as triage_mod
