@@ -280,3 +280,26 @@ def test_same_day_entries_about_different_failures_do_not_share_an_id() -> None:
     )
     ids = sorted(i.id for i in statuspage.parse(page, known=inc_mod.bundled()).incidents)
     assert ids == ["INC-2022-06-14-downloads-fail-end", "INC-2022-06-14-signin"]
+
+
+@pytest.mark.parametrize(
+    ("entry", "expected"),
+    [
+        (
+            "### May 2nd, 2022 16:41 UTC The gallery is having issues with latency.\n"
+            "For the past week requests have been delayed and very slow.\n",
+            "INC-2022-04-25-latency",
+        ),
+        (
+            "### September 22nd, 2021\n"
+            "From Monday, September 27th to Thursday, September 30th a migration will occur to a "
+            "new cloud service.\n",
+            "NOT-2021-09-27-armmigration",
+        ),
+    ],
+)
+def test_entries_posted_inside_or_before_a_known_window_keep_its_id(
+    entry: str, expected: str
+) -> None:
+    got = statuspage.parse(entry, known=inc_mod.bundled()).incidents
+    assert [i.id for i in got] == [expected]
