@@ -153,11 +153,14 @@ def test_best_diagnosis_is_an_error_and_further_ones_are_warnings() -> None:
 
 @pytest.mark.parametrize("fmt", ["github", "azure"])
 def test_annotation_caps_are_respected(fmt: str) -> None:
-    many = [_own(LOG_ADMIN, source=f"<run {i}>") for i in range(13)]
+    many = [_own(LOG_503 + LOG_ADMIN, source=f"<run {i}>") for i in range(13)]
     lines = _render(fmt, many).splitlines()
-    errors = [ln for ln in lines if "::error" in ln or "type=error" in ln]
-    assert len(errors) == 10
-    assert "4 more errors" in errors[-1]
+    for level in ("error", "warning"):
+        kept = [ln for ln in lines if f"::{level} " in ln or f"type={level};" in ln]
+        assert len(kept) == 10
+        assert f"4 more {level}s" in kept[-1]
+    # Input order is kept: each report's error is followed by its warning.
+    assert "error" in lines[0] and "warning" in lines[1] and "error" in lines[2]
 
 
 def test_nothing_recognised_is_a_notice_and_leaves_the_azure_result_alone() -> None:

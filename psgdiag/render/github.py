@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import re
+from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import PurePosixPath, PureWindowsPath
@@ -117,22 +118,21 @@ def recovered_annotations(reports: Sequence[Report], options: Options) -> list[A
 
 
 def capped(items: Sequence[Annotation], limit: int = ANNOTATION_CAP) -> list[Annotation]:
-    """Keep at most `limit` errors and warnings; the last kept one says how many were left out."""
+    """Keep at most `limit` errors and warnings, in order; the last kept says how many were cut."""
+    total = Counter(a.level for a in items)
+    seen: Counter[str] = Counter()
     kept: list[Annotation] = []
-    for level in ("error", "warning"):
-        same = [a for a in items if a.level == level]
-        if len(same) > limit:
-            more = len(same) - limit + 1
-            same = [
-                *same[: limit - 1],
-                Annotation(
-                    level,
-                    "psgdiag",
-                    f"{more} more {level}s: see the job summary or run psgdiag explain",
-                ),
-            ]
-        kept.extend(same)
-    kept.extend(a for a in items if a.level not in ("error", "warning"))
+    for a in items:
+        if a.level not in ("error", "warning") or total[a.level] <= limit:
+            kept.append(a)
+            continue
+        seen[a.level] += 1
+        if seen[a.level] < limit:
+            kept.append(a)
+        elif seen[a.level] == limit:
+            more = total[a.level] - limit + 1
+            note = f"{more} more {a.level}s: see the job summary or run psgdiag explain"
+            kept.append(Annotation(a.level, "psgdiag", note))
     return kept
 
 
