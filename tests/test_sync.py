@@ -262,3 +262,14 @@ def test_an_unwritable_cache_location_is_a_clean_error(
     res = runner.invoke(app, ["incidents", "sync", url])
     assert res.exit_code == 4
     assert "cannot write the incident cache" in res.stderr and "PSGDIAG_DATA_DIR" in res.stderr
+
+
+def test_list_marks_synced_incidents_and_prints_brackets_literally(
+    server: tuple[str, State], cache: Path
+) -> None:
+    url, state = server
+    state.page = PAGE_V1.replace("damaged packages", "damaged packages [bold]")
+    incident_sync.sync(url)
+    res = runner.invoke(app, ["incidents", "list", "--at", "2026-03-02"])
+    assert res.exit_code == 0
+    assert "(synced)" in res.stdout and "[bold]" in res.stdout

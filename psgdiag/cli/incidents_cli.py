@@ -80,8 +80,9 @@ def _check_format(fmt: str) -> None:
         raise UsageError(f"unknown format {fmt!r}", hint="use rich or json")
 
 
-def _table(incidents: Sequence[Incident], title: str) -> None:
+def _table(incidents: Sequence[Incident], title: str, mark_synced: bool = False) -> None:
     from rich.console import Console
+    from rich.markup import escape
     from rich.table import Table
 
     table = Table(title=title, show_lines=False)
@@ -89,7 +90,9 @@ def _table(incidents: Sequence[Incident], title: str) -> None:
         table.add_column(col, overflow="fold", no_wrap=col == "id")
     for inc in incidents:
         causes = ", ".join(inc.causes) or "-"
-        table.add_row(inc.id, window_text(inc), inc.impact, causes, inc.title)
+        title_text = inc.title + (" (synced)" if mark_synced and _origin(inc) == "synced" else "")
+        cells = (inc.id, window_text(inc), inc.impact, causes, title_text)
+        table.add_row(*(escape(c) for c in cells))
     console = Console(soft_wrap=False)
     if not console.is_terminal:
         console = Console(soft_wrap=False, width=max(console.width, 200))
@@ -124,7 +127,7 @@ def list_cmd(
     if not found:
         typer.echo("no incident matches")
         return
-    _table(found, f"PowerShell Gallery incidents ({len(found)})")
+    _table(found, f"PowerShell Gallery incidents ({len(found)})", mark_synced=True)
 
 
 @inc_app.command("show")
