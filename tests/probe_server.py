@@ -5,8 +5,11 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import hashlib
+import http.client
 import io
 import re
+import select
+import socket
 import ssl
 import threading
 import zipfile
@@ -219,6 +222,64 @@ class Proxy407Handler(_Quiet):
     do_CONNECT = _deny
 
 
+class TunnelProxyHandler(_Quiet):
+    """A proxy: CONNECT tunnels and plain GETs; demands Basic credentials when `wanted` is set."""
+
+    wanted: str = ""
+    tunnels: list[str]
+
+    def do_CONNECT(self) -> None:
+        self.tunnels.append(self.path)
+        if self.wanted and self.headers.get("Proxy-Authorization") != self.wanted:
+            self._send(407, b"proxy auth", {"Proxy-Authenticate": 'Basic realm="corp"'})
+            return
+        host, _, port = self.path.rpartition(":")
+        upstream = socket.create_connection((host.strip("[]"), int(port)), timeout=10)
+        self.send_response(200, "Connection established")
+        self.end_headers()
+        self.wfile.flush()
+        self.close_connection = True
+        pair = [self.connection, upstream]
+        try:
+            while True:
+                ready, _, _ = select.select(pair, [], [], 10)
+                if not ready:
+                    return
+                for sock in ready:
+                    data = sock.recv(65536)
+                    if not data:
+                        return
+                    (upstream if sock is self.connection else self.connection).sendall(data)
+        except OSError:
+            return
+        finally:
+            upstream.close()
+
+    def do_GET(self) -> None:
+        """Forward an absolute-form GET (a plain http:// URL through the proxy)."""
+        self.tunnels.append(self.path)
+        if self.wanted and self.headers.get("Proxy-Authorization") != self.wanted:
+            self._send(407, b"proxy auth", {"Proxy-Authenticate": 'Basic realm="corp"'})
+            return
+        url = urlsplit(self.path)
+        conn = http.client.HTTPConnection(url.hostname or "", url.port or 80, timeout=10)
+        try:
+            conn.request("GET", url.path + (f"?{url.query}" if url.query else ""))
+            resp = conn.getresponse()
+            body = resp.read()
+            headers = {k: v for k, v in resp.getheaders() if k.lower() == "location"}
+            self._send(resp.status, body, headers)
+        finally:
+            conn.close()
+
+
+def tunnel_proxy(wanted: str = "") -> tuple[type[TunnelProxyHandler], list[str]]:
+    """A handler class with its own list of the tunnels asked for."""
+    tunnels: list[str] = []
+    handler = type("T", (TunnelProxyHandler,), {"wanted": wanted, "tunnels": tunnels})
+    return handler, tunnels
+
+
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
     tls: ssl.SSLContext | None = None
@@ -255,7 +316,11 @@ def serve(
 
 @contextmanager
 def gallery(
-    mode: str = "healthy", *, tls: ssl.SSLContext | None = None, cdn: bool = True
+    mode: str = "healthy",
+    *,
+    tls: ssl.SSLContext | None = None,
+    cdn: bool = True,
+    cdn_tls: ssl.SSLContext | None = None,
 ) -> Iterator[Gallery]:
     """A gallery (and a CDN on another port it redirects downloads to)."""
     g = Gallery(mode=mode)
@@ -264,7 +329,7 @@ def gallery(
         g.packages = {k: _flip_payload_byte(v) for k, v in g.packages.items()}
     handler = type("H", (GalleryHandler,), {"gallery": g})
     cdn_handler = type("C", (CdnHandler,), {"gallery": g})
-    with serve(handler, tls) as base, serve(cdn_handler) as cdn_base:
+    with serve(handler, tls) as base, serve(cdn_handler, cdn_tls) as cdn_base:
         g.base = base + "/api/v2"
         g.cdn_base = cdn_base if cdn else ""
         try:
@@ -366,8 +431,6 @@ def server_context(pair: tuple[Path, Path], *, tls10_only: bool = False) -> ssl.
 @contextmanager
 def silent() -> Iterator[str]:
     """A TCP server that accepts connections and never says a word (a stuck TLS front end)."""
-    import socket
-
     listener = socket.create_server(("127.0.0.1", 0))
     held: list[socket.socket] = []
     done = threading.Event()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import subprocess
@@ -28,6 +29,7 @@ from tests.probe_server import (
     serve,
     server_context,
     silent,
+    tunnel_proxy,
 )
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -210,6 +212,29 @@ def test_proxy_407_on_tunnel_from_environment_and_no_proxy_bypass(trust: Certs) 
         assert (doc["verdict"], code) == ("ok", 0)
 
 
+def test_https_through_a_tunnel_proxy_with_credentials(trust: Certs) -> None:
+    wanted = "Basic " + base64.b64encode(b"carol:pa:ss").decode()
+    handler, tunnels = tunnel_proxy(wanted)
+    with gallery("healthy", tls=server_context(trust.good)) as g, serve(handler) as proxy:
+        target = g.base.split("//", 1)[1].split("/", 1)[0]
+        code, doc = probe(MODULE, "--repository", g.base, "--proxy", proxy)
+        assert (doc["verdict"], doc["failed_step"], code) == ("proxy-auth-required", "connect", 1)
+        authed = proxy.replace("http://", "http://carol:pa%3Ass@")
+        code, doc = probe(MODULE, "--repository", g.base, "--proxy", authed)
+    assert (doc["verdict"], code) == ("ok", 0)
+    assert "tunnel to" in steps(doc)["connect"]["detail"]
+    assert steps(doc)["tls"]["status"] == "pass"
+    connects = [t for t in tunnels if not t.startswith("http://")]
+    assert set(connects) == {target} and len(connects) >= 4  # raw steps and httpx alike
+    assert any(t.startswith(healthy_cdn(doc)) for t in tunnels)  # the http:// CDN too
+    assert "pa%3Ass" not in json.dumps(doc) and "pa:ss" not in json.dumps(doc)
+
+
+def healthy_cdn(doc: dict[str, Any]) -> str:
+    """The CDN origin a probe's download ended on."""
+    return "http://" + str(doc["cdn_host"])
+
+
 def test_stalled_body_ends_within_the_timeout_budget() -> None:
     with gallery("stall") as g:
         started = time.monotonic()
@@ -267,6 +292,20 @@ def test_bad_certificates_are_certificate_invalid(trust: Certs, which: str, word
     if which == "expired":
         assert "days ago" in tls["detail"]
     assert "verdict: gallery-certificate-invalid" in out
+
+
+def test_cdn_with_an_expired_certificate_fails_the_download(trust: Certs) -> None:
+    """The repository is fine; the CDN it redirects to is not (the 2025 onegetcdn pattern)."""
+    good, old = server_context(trust.good), server_context(trust.expired)
+    with gallery("healthy", tls=good, cdn_tls=old) as g:
+        code, doc = probe(MODULE, "--repository", g.base)
+    assert steps(doc)["tls"]["status"] == "pass"  # the repository's own certificate
+    assert (doc["verdict"], doc["failed_step"], code) == (
+        "gallery-certificate-invalid",
+        "download",
+        3,
+    )
+    assert "certificate has expired" in steps(doc)["download"]["detail"]
 
 
 def test_tls10_only_server_is_seen_by_the_legacy_step(trust: Certs) -> None:
