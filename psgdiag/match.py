@@ -63,6 +63,7 @@ _FOLD_MAP = {
 _SYN_MAP = dict(_SYNONYMS)
 _WS = re.compile(r"\s+")
 _MAX_HIT_CHARS = 400
+_MIN_ASCII_ANCHOR = 12
 
 
 def compact(text: str) -> str:
@@ -276,7 +277,17 @@ class Matcher:
                 if not ev.stream or idx.stream_at(first) == ev.stream:
                     return self._hit(ev, first, last, {})
         else:
-            m = literal_regex(ev.pattern).search(idx.compact)
+            # Exact (Unicode) first; the '?'-tolerant form only when enough ASCII anchors it,
+            # or an all-Japanese phrase would match any run of question marks.
+            exact = compact(ev.pattern)
+            pos = idx.compact.find(exact)
+            if pos >= 0:
+                first, last = idx.lines_for(idx.compact_starts, pos, pos + len(exact))
+                if not ev.stream or idx.stream_at(first) == ev.stream:
+                    return self._hit(ev, first, last, {})
+            m = None
+            if sum(ch.isascii() and ch.isalnum() for ch in exact) >= _MIN_ASCII_ANCHOR:
+                m = literal_regex(ev.pattern).search(idx.compact)
             if m:
                 first, last = idx.lines_for(idx.compact_starts, m.start(), m.end())
                 if not ev.stream or idx.stream_at(first) == ev.stream:

@@ -136,3 +136,19 @@ requires_any = ["after"]
     assert "after" in _hits("2021-01-01T00:00:00.000Z hello\n", body)
     assert "after" not in _hits("2019-01-01T00:00:00.000Z hello\n", body)
     assert "after" not in _hits("no time here\n", body)
+
+
+def test_mostly_non_ascii_literal_needs_an_exact_match() -> None:
+    body = """
+[[evidence]]
+name = "ja"
+strength = "strong"
+text = "続行するには NuGet プロバイダーが必要です"
+[match]
+requires_any = ["ja"]
+"""
+    assert "ja" in _hits("続行するには NuGet プロバイダーが必要です\n", body)
+    assert "ja" not in _hits(
+        "see about_Execution_Policies at https:/go.microsoft.com/fwlink/?LinkID=135170 ? NuGet ?\n",
+        body,
+    )
