@@ -193,6 +193,8 @@ def test_huge_output_is_diagnosed_from_a_bounded_copy(tmp_path: Path) -> None:
     report = json.loads(report_file.read_text())
     assert report["diagnoses"][0]["cause"] == "gallery-service-error"  # ... the end was kept
     assert any("were not kept for diagnosis" in n for n in report["notes"])
+    # No --retry given: the wrapper says a retry would help instead of retrying.
+    assert "is on the service side: --retry N would run it again" in proc.stderr.decode()
 
 
 # ------------------------------------------------------------------ the retry loop in-process

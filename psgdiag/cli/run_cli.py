@@ -30,7 +30,7 @@ def _notify(message: str) -> None:
     sys.stderr.flush()
 
 
-def _summary(result: RunResult) -> None:
+def _summary(result: RunResult, retries: int) -> None:
     last = result.attempts[-1] if result.attempts else None
     if result.interrupted:
         _notify(f"interrupted; the command exited with code {result.code}; not retrying")
@@ -38,9 +38,11 @@ def _summary(result: RunResult) -> None:
         _notify(f"the command succeeded on attempt {len(result.attempts)} after a retry")
     elif last is not None and last.decision is not None and last.code != 0:
         d = last.decision
-        if d.retry:
+        if d.retry and retries:
             _notify(f"giving up after {len(result.attempts)} attempts: {d.reason}")
-        else:
+        elif d.retry:
+            _notify(f"{d.reason}: --retry N would run it again")
+        elif retries:
             _notify(f"not retrying: {d.reason}")
 
 
@@ -134,7 +136,7 @@ def register(app: typer.Typer) -> None:
             _notify(f"error: cannot start {command[0]!r}: {result.start_error}")
             sys.stderr.write("  hint: check the command name and PATH (exit code 127)\n")
             raise typer.Exit(result.code)
-        _summary(result)
+        _summary(result, retry)
         report = result.last_report
         reports = list(result.recovered) or ([report] if report and result.code else [])
         if reports:
