@@ -117,7 +117,7 @@ def compile_regex(pattern: str) -> Any:
     return re2.compile(pattern, opts)
 
 
-class _Problems:
+class Problems:
     def __init__(self) -> None:
         self.items: list[str] = []
 
@@ -125,7 +125,7 @@ class _Problems:
         self.items.append(f"{where}: {msg}")
 
 
-def _req(data: dict[str, Any], key: str, typ: type, where: str, probs: _Problems) -> Any:
+def _req(data: dict[str, Any], key: str, typ: type, where: str, probs: Problems) -> Any:
     if key not in data:
         probs.add(where, f"missing required key `{key}`")
         return None
@@ -136,7 +136,7 @@ def _req(data: dict[str, Any], key: str, typ: type, where: str, probs: _Problems
     return val
 
 
-def _enum(value: Any, enum_t: Any, where: str, probs: _Problems) -> Any:
+def _enum(value: Any, enum_t: Any, where: str, probs: Problems) -> Any:
     try:
         return enum_t(value)
     except ValueError:
@@ -145,7 +145,7 @@ def _enum(value: Any, enum_t: Any, where: str, probs: _Problems) -> Any:
         return None
 
 
-def _evidence(item: Any, where: str, probs: _Problems) -> Evidence | None:
+def _evidence(item: Any, where: str, probs: Problems) -> Evidence | None:
     if not isinstance(item, dict):
         probs.add(where, "expected a table")
         return None
@@ -218,7 +218,7 @@ def _evidence(item: Any, where: str, probs: _Problems) -> Evidence | None:
     )
 
 
-def _remedy(item: Any, where: str, probs: _Problems) -> Remedy | None:
+def _remedy(item: Any, where: str, probs: Problems) -> Remedy | None:
     if not isinstance(item, dict):
         probs.add(where, "expected a table")
         return None
@@ -245,7 +245,7 @@ def _remedy(item: Any, where: str, probs: _Problems) -> Remedy | None:
     )
 
 
-def _str_list(data: dict[str, Any], key: str, where: str, probs: _Problems) -> tuple[str, ...]:
+def _str_list(data: dict[str, Any], key: str, where: str, probs: Problems) -> tuple[str, ...]:
     val = data.get(key, [])
     if not isinstance(val, list) or not all(isinstance(v, str) for v in val):
         probs.add(f"{where}.{key}", "must be a list of strings")
@@ -253,7 +253,7 @@ def _str_list(data: dict[str, Any], key: str, where: str, probs: _Problems) -> t
     return tuple(val)
 
 
-def _date(value: Any, where: str, probs: _Problems) -> dt.date | None:
+def _date(value: Any, where: str, probs: Problems) -> dt.date | None:
     if value is None:
         return None
     if isinstance(value, dt.date):
@@ -263,7 +263,7 @@ def _date(value: Any, where: str, probs: _Problems) -> dt.date | None:
 
 
 def parse_signature(
-    data: dict[str, Any], where: str, stem: str, probs: _Problems
+    data: dict[str, Any], where: str, stem: str, probs: Problems
 ) -> Signature | None:
     """Validate one parsed TOML document; add every problem to `probs`."""
     before = len(probs.items)
@@ -373,7 +373,7 @@ def parse_signature(
     )
 
 
-def _files(dirs: Iterable[Path], probs: _Problems) -> list[Path]:
+def _files(dirs: Iterable[Path], probs: Problems) -> list[Path]:
     out: list[Path] = []
     for d in dirs:
         if not d.is_dir():
@@ -401,7 +401,7 @@ def _cache_file(files: list[Path]) -> Path | None:
 
 def load(extra_dirs: Iterable[Path] = (), *, use_cache: bool = True) -> KnowledgeBase:
     """Load the bundled signatures plus extra folders (same id overrides); raise KbError."""
-    probs = _Problems()
+    probs = Problems()
     dirs = [bundled_dir(), *extra_dirs]
     files = _files(dirs, probs)
     if probs.items:

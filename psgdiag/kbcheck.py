@@ -72,7 +72,7 @@ def load_each(dirs: Iterable[Path], res: CheckResult) -> list[Signature]:
                 if path.is_file() and not path.name.startswith("."):
                     res.add("schema", "warning", str(path), "ignored: not a .toml file")
                 continue
-            probs = kb_mod._Problems()
+            probs = kb_mod.Problems()
             try:
                 if path.stat().st_size > kb_mod.MAX_FILE_BYTES:
                     res.add("schema", "error", str(path), "too large to be a signature file")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import tomllib
 
-from psgdiag.kb import _Problems, parse_signature
+from psgdiag.kb import Problems, parse_signature
 from psgdiag.model import Signature
 
 BASE = """
@@ -30,7 +30,7 @@ def make(
     """Parse `body` (evidence, match, relations tables) into a validated Signature."""
     text = f'id = "{sig_id}"\n' + BASE.format(fault=fault, transient=transient, summary=summary)
     data = tomllib.loads(text + body)
-    probs = _Problems()
+    probs = Problems()
     sig = parse_signature(data, f"{sig_id}.toml", sig_id, probs)
     assert sig is not None, probs.items
     return sig
