@@ -113,11 +113,15 @@ def open_session(repository: str, proxy: str | None, ctx: ssl.SSLContext) -> Ite
         client.close()
 
 
-def fetch(session: Session, url: str, deadline: Deadline) -> Fetched:
+def fetch(
+    session: Session, url: str, deadline: Deadline, chain: list[str] | None = None
+) -> Fetched:
     """GET a URL streaming, following redirects; credentials go only to the repository origin."""
     import httpx
 
-    chain = [url]
+    # Each URL is appended as it is tried, so a caller's list shows which hop failed.
+    chain = chain if chain is not None else []
+    chain.append(url)
     for _ in range(MAX_REDIRECTS + 1):
         left = deadline.check()
         request = session.client.build_request("GET", url, timeout=httpx.Timeout(left))

@@ -46,8 +46,9 @@ def step_download(
     """Stream the package to dest; compare Content-Length and the feed's size with what came."""
     timer = StepTimer()
     received = 0
+    tried: list[str] = []
     try:
-        fetched = fetch(session, url, deadline)
+        fetched = fetch(session, url, deadline, tried)
         resp = fetched.response
         hosts = fetched.hosts
         if origin_of(fetched.chain[-1]) != session.origin:
@@ -75,7 +76,8 @@ def step_download(
             status = resp.status_code
     except transport_errors() as exc:
         cause, why = classify(exc)
-        detail = f"download of {url} failed after {received} bytes: {why}"
+        route = " -> ".join(dict.fromkeys(host_label(u) for u in tried))
+        detail = f"download via {route} failed after {received} bytes: {why}"
         if received and _cut_short(exc):
             cause = "corrupt-package-download"  # the body ended before its Content-Length
         return Step("download", "fail", detail, timer.ms(), cause, data={"received": received})
