@@ -12,6 +12,7 @@ import datetime as dt
 import email
 import email.policy
 import email.utils
+import functools
 import io
 import os
 import zipfile
@@ -177,13 +178,21 @@ def collect(paths: list[str]) -> list[Ticket]:
     return out
 
 
+@functools.lru_cache(maxsize=4)
+def _archive(path: str, mtime_ns: int, size: int) -> zipfile.ZipFile:
+    """Open an archive once per process (per version of the file), not once per member."""
+    del mtime_ns, size  # part of the cache key only
+    return zipfile.ZipFile(path)
+
+
 def load(ticket: Ticket) -> bytes:
     """Read a ticket's bytes (file, archive member or in-memory data); raise OSError."""
     if ticket.data is not None:
         return ticket.data
     if ticket.member:
-        with zipfile.ZipFile(ticket.file) as zf:
-            data = read_member(zf, zf.getinfo(ticket.member))
+        st = os.stat(ticket.file)
+        zf = _archive(ticket.file, st.st_mtime_ns, st.st_size)
+        data = read_member(zf, zf.getinfo(ticket.member))
         if data is None:
             raise OSError("archive member is larger than it declared")
         return data
