@@ -38,7 +38,7 @@ def _when(value: Any, where: str, problems: list[str], *, end: bool = False) -> 
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
     if isinstance(value, dt.date):
         base = dt.datetime(value.year, value.month, value.day, tzinfo=UTC)
-        return base + dt.timedelta(days=1, microseconds=-1) if end else base
+        return base + dt.timedelta(days=1, seconds=-1) if end else base
     problems.append(f"{where}: expected a TOML date or date-time, got {value!r}")
     return None
 

@@ -72,7 +72,7 @@ def day_start(day: dt.date) -> dt.datetime:
 
 def day_end(day: dt.date) -> dt.datetime:
     """Return the end of a date-only day, widened to the end of that day in US Pacific time."""
-    return day_start(day) + dt.timedelta(days=1, microseconds=-1) + PACIFIC_SLACK
+    return day_start(day) + dt.timedelta(days=1, seconds=-1) + PACIFIC_SLACK
 
 
 def _year(text: str | None, default: int) -> int:

@@ -233,7 +233,7 @@ def _to_incident(e: Entry, source: str, now: dt.datetime | None) -> Incident:
     assumed = None
     if end is None:
         if e.status in ("resolved", "mitigated"):
-            assumed = sd.day_start(start.date()) + dt.timedelta(days=2, microseconds=-1)
+            assumed = sd.day_start(start.date()) + dt.timedelta(days=2, seconds=-1)
         else:
             assumed = max(now, start) if now is not None else start + _OPEN_DAYS
     summary = e.sections.get("summary") or free

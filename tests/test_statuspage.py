@@ -114,7 +114,7 @@ def test_seed_yields_its_four_incidents_with_bundled_ids() -> None:
     mail = result.incidents[3]
     assert mail.causes == ("gallery-email-not-delivered",) and mail.impact == "N"
     # "Between 12/13/2016 and 12/15/2016": the end day runs to the end of the Pacific day
-    assert mail.end == dt.datetime(2016, 12, 16, 7, 59, 59, 999999, tzinfo=UTC)
+    assert mail.end == dt.datetime(2016, 12, 16, 7, 59, 59, tzinfo=UTC)
 
 
 @pytest.mark.skipif(not SEED.is_file(), reason="shared seed not present")
@@ -174,7 +174,7 @@ def test_resolved_entry_without_an_end_gets_a_short_assumed_end() -> None:
     login = by_start_id(parse_later())["INC-2024-08-16-login"]
     assert login.causes == () and login.impact == "N"
     assert login.end is None
-    assert login.end_assumed == dt.datetime(2024, 8, 17, 23, 59, 59, 999999, tzinfo=UTC)
+    assert login.end_assumed == dt.datetime(2024, 8, 17, 23, 59, 59, tzinfo=UTC)
 
 
 def test_three_digit_and_wrong_years_are_repaired_from_the_neighbours() -> None:
