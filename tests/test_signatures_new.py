@@ -128,3 +128,35 @@ def test_line_regex_masks_variables_and_compiles_under_re2() -> None:
     rx = kb_mod.compile_regex(pattern)
     assert rx.search(line.replace("Az.Accounts", "Pester").replace("2.12.1", "5.5.0"))
     assert default_id([line]).startswith("draft-unable-to-download")
+
+
+def test_triage_recognises_tickets_with_the_drafted_signature(tmp_path: Path) -> None:
+    import json
+
+    queue = tmp_path / "queue"
+    queue.mkdir()
+    (queue / "a.log").write_text(_log(), encoding="utf-8")
+    (queue / "b.log").write_text(_log(module="Northwind.Data", page="9"), encoding="utf-8")
+    runner = CliRunner()
+    before = json.loads(runner.invoke(app, ["triage", str(queue), "-f", "json"]).stdout)
+    assert [it["cause"] for it in before["items"]] == [None, None]
+    assert len(before["clusters"]) == 1 and len(before["clusters"][0]["members"]) == 2
+    drafts = tmp_path / "drafts"
+    res = runner.invoke(
+        app,
+        [
+            "signatures",
+            "new",
+            "--from",
+            str(queue / "a.log"),
+            "--id",
+            "feed-paging-loop",
+            "--output",
+            str(drafts),
+        ],
+    )
+    assert res.exit_code == 0, res.output
+    res = runner.invoke(app, ["triage", str(queue), "-f", "json", "--signatures", str(drafts)])
+    after = json.loads(res.stdout)
+    assert [it["cause"] for it in after["items"]] == ["feed-paging-loop", "feed-paging-loop"]
+    assert after["clusters"] == []
