@@ -246,10 +246,14 @@ def test_stalled_body_ends_within_the_timeout_budget() -> None:
             env=_clean_env(),
         )
         elapsed = time.monotonic() - started
+        shown = runner.invoke(app, ["probe", MODULE, "--repository", g.base, "--timeout", "2"])
     doc = json.loads(proc.stdout)
     assert (doc["verdict"], proc.returncode) == ("network-unreachable", 1)
     assert doc["failed_step"] in ("download", "deadline")
+    assert steps(doc)["download"]["data"]["received"] > 0  # it stalled mid-body
     assert elapsed < 60  # a wide margin over the 4 s budget: it did not wait for the server
+    assert shown.exit_code == 1 and "verdict: network-unreachable (client side)" in shown.stdout
+    assert "timed out" in shown.stdout
 
 
 def test_silent_tls_server_is_unreachable_within_the_budget() -> None:
