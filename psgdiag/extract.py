@@ -5,6 +5,7 @@ General mechanisms only: what to pull out by pattern lives in data/extractors.to
 
 from __future__ import annotations
 
+import bisect
 import re
 import tomllib
 from dataclasses import dataclass
@@ -60,7 +61,7 @@ def load_extractors() -> tuple[Extractor, ...]:
         out.append(
             Extractor(
                 name=item["name"],
-                regex=compile_regex(item["regex"]),
+                regex=compile_regex("(?m)" + item["regex"]),
                 sets=tuple(sorted(item.get("set", {}).items())),
             )
         )
@@ -87,7 +88,9 @@ def _records(lines: tuple[Line, ...]) -> tuple[list[ErrorRecord], list[FactValue
     pending: dict[str, str] = {}
     for i, line in enumerate(lines):
         text = line.text
-        m = _FQID.search(text)
+        if not text or ":" not in text:
+            continue
+        m = _FQID.search(text) if "rrorId" in text or "rrorid" in text else None
         if m:
             fq = (m.group(1) + _continuation(lines, i)).strip()
             fqids.append(FactValue(fq, line.no))
@@ -95,7 +98,11 @@ def _records(lines: tuple[Line, ...]) -> tuple[list[ErrorRecord], list[FactValue
                 last = records[-1]
                 records[-1] = ErrorRecord(last.message, last.line, last.cmdlet, last.category, fq)
             continue
-        c = _CATEGORY.search(text + _continuation(lines, i))
+        c = (
+            _CATEGORY.search(text + _continuation(lines, i))
+            if "ategoryInfo" in text or "ategoryinfo" in text
+            else None
+        )
         if c:
             pending["category"] = c.group("cat")
             pending["exception"] = c.group("exc")
@@ -119,45 +126,55 @@ def _records(lines: tuple[Line, ...]) -> tuple[list[ErrorRecord], list[FactValue
     return records, fqids
 
 
-def extract_facts(doc: Document) -> Facts:
-    """Pull every general fact out of the document; pure, no signature involved."""
-    values: dict[str, list[FactValue]] = {}
-
-    def add(name: str, value: str, line: int) -> None:
-        bucket = values.setdefault(name, [])
-        if all(v.value != value for v in bucket):
-            bucket.append(FactValue(value, line))
-
-    extractors = load_extractors()
-    msg_keys: list[FactValue] = []
-    statuses: list[tuple[int, int]] = []
-    exceptions: list[FactValue] = []
-    urls: list[FactValue] = []
+def _joined(doc: Document) -> tuple[str, list[int]]:
+    """The cleaned lines joined by newlines, with each line's start offset."""
+    starts: list[int] = []
+    pos = 0
     for line in doc.lines:
-        text = line.text
-        if not text:
-            continue
-        for ex in extractors:
-            m = ex.regex.search(text)
-            if not m:
-                continue
+        starts.append(pos)
+        pos += len(line.text) + 1
+    return "\n".join(line.text for line in doc.lines), starts
+
+
+def extract_facts(doc: Document) -> Facts:
+    """Pull every general fact out of the document; pure, no signature involved.
+
+    Each pattern scans the whole text once (C loops), not once per line: a large log has
+    hundreds of thousands of lines.
+    """
+    text, starts = _joined(doc)
+    lines = doc.lines
+
+    def line_no(offset: int) -> int:
+        return lines[bisect.bisect_right(starts, offset) - 1].no
+
+    found: list[tuple[int, int, str, str]] = []  # (line, order, name, value)
+    for order, ex in enumerate(load_extractors()):
+        for m in ex.regex.finditer(text):
+            no = line_no(m.start())
             for key, val in m.groupdict().items():
                 if val:
-                    add(key, val, line.no)
+                    found.append((no, order, key, val))
             for key, val in ex.sets:
-                add(key, val, line.no)
-        for mk in _MSG_KEY.finditer(text):
-            msg_keys.append(FactValue(mk.group(1), line.no))
-        for rx in _HTTP:
-            for hm in rx.finditer(text):
-                statuses.append((int(hm.group("code")), line.no))
-        for em in _EXCEPTION.finditer(text):
-            exceptions.append(FactValue(em.group(1), line.no))
-        for um in _URL.finditer(text):
-            url = um.group(0).rstrip(".,;:'")
-            urls.append(FactValue(url, line.no))
-            host = re.sub(r"^https?://", "", url, flags=re.IGNORECASE).split("/")[0].lower()
-            add("host", host.split(":")[0], line.no)
+                found.append((no, order, key, val))
+    msg_keys = [FactValue(m.group(1), line_no(m.start())) for m in _MSG_KEY.finditer(text)]
+    statuses: list[tuple[int, int]] = []
+    for rx in _HTTP:
+        statuses.extend((int(m.group("code")), line_no(m.start())) for m in rx.finditer(text))
+    statuses.sort(key=lambda s: s[1])
+    exceptions = [FactValue(m.group(1), line_no(m.start())) for m in _EXCEPTION.finditer(text)]
+    urls: list[FactValue] = []
+    for um in _URL.finditer(text):
+        url = um.group(0).rstrip(".,;:'")
+        no = line_no(um.start())
+        urls.append(FactValue(url, no))
+        host = re.sub(r"^https?://", "", url, flags=re.IGNORECASE).split("/")[0].lower()
+        found.append((no, len(found) + 10_000, "host", host.split(":")[0]))
+    values: dict[str, list[FactValue]] = {}
+    for no, _order, key, val in sorted(found, key=lambda f: (f[0], f[1])):
+        bucket = values.setdefault(key, [])
+        if all(v.value != val for v in bucket):
+            bucket.append(FactValue(val, no))
     records, fqids = _records(doc.lines)
     if "psget_version" not in values and "psget_hint" in values:
         values["psget_version"] = values["psget_hint"]
