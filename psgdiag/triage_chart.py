@@ -39,7 +39,7 @@ def colors(labels: Sequence[str]) -> dict[str, str]:
     n = 0
     for label in labels:
         if label.startswith("("):
-            out[label] = GREY if label == "(unrecognised)" else "#cfd3d7"
+            out[label] = {"(unrecognised)": GREY, "(unreadable)": "#e6a1a1"}.get(label, "#cfd3d7")
         else:
             # Past the fixed palette, golden-angle hues keep neighbouring causes apart.
             hue = (n * 137.508) % 360

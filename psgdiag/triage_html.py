@@ -19,7 +19,8 @@ background:#fff}
 h1{font-size:22px;margin:0 0 4px}h2{font-size:17px;margin:28px 0 8px}
 table{border-collapse:collapse;margin:4px 0 12px}
 th,td{border:1px solid #d7dbdf;padding:3px 8px;text-align:left;vertical-align:top}
-th{background:#f3f5f7}td.n{text-align:right}td.ev{min-width:24em}
+th{background:#f3f5f7}td.n{text-align:right}td{overflow-wrap:anywhere}
+#ticket-list{width:100%;table-layout:fixed}
 .cards{display:flex;gap:12px;flex-wrap:wrap}
 .card{border:1px solid #d7dbdf;border-radius:6px;padding:8px 14px;min-width:110px}
 .card b{display:block;font-size:22px}
@@ -65,9 +66,11 @@ def _summary_tables(s: dict[str, Any], palette: dict[str, str]) -> list[str]:
 
 
 def _tickets(result: TriageResult, palette: dict[str, str]) -> list[str]:
-    out = ['<section id="tickets"><h2>Tickets</h2><table id="ticket-list"><tr><th>ticket</th>']
-    out.append("<th>cause</th><th>confidence</th><th>side</th><th>incident</th><th>time</th>")
-    out.append("<th>evidence</th></tr>")
+    out = ['<section id="tickets"><h2>Tickets</h2><table id="ticket-list">']
+    widths = (20, 15, 10, 8, 12, 11, 24)  # per cent: ticket, cause, ..., evidence
+    out.append("<colgroup>" + "".join(f'<col style="width:{w}%">' for w in widths) + "</colgroup>")
+    out.append("<tr><th>ticket</th><th>cause</th><th>confidence</th><th>side</th>")
+    out.append("<th>incident</th><th>time</th><th>evidence</th></tr>")
     for it in result.items:
         label = cause_label(it)
         sw = f'<span class="swatch" style="background:{palette.get(label, "#999")}"></span>'
