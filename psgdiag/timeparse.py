@@ -20,26 +20,22 @@ _LOCAL_AFTER = dt.timedelta(hours=12)  # UTC-12 is the latest
 _MAX_TRANSCRIPT = dt.timedelta(days=2)  # a longer session says nothing precise about the failure
 _DAY = dt.timedelta(days=1, microseconds=-1)
 
-_MONTHS = {
-    m: i + 1
-    for i, names in enumerate(
-        [
-            ("january", "jan"),
-            ("february", "feb"),
-            ("march", "mar"),
-            ("april", "apr"),
-            ("may",),
-            ("june", "jun"),
-            ("july", "jul"),
-            ("august", "aug"),
-            ("september", "sep", "sept"),
-            ("october", "oct"),
-            ("november", "nov"),
-            ("december", "dec"),
-        ]
-    )
-    for m in names
-}
+# English, then the full names of the UI languages seen in localized logs (de, fr, es, pt, it).
+_MONTH_NAMES = [
+    "january jan januar janvier enero janeiro gennaio",
+    "february feb februar février fevrier febrero fevereiro febbraio",
+    "march mar märz maerz mars marzo março marco",
+    "april apr avril abril aprile",
+    "may mai mayo maio maggio",
+    "june jun juni juin junio junho giugno",
+    "july jul juli juillet julio julho luglio",
+    "august aug août aout agosto",
+    "september sep sept septembre septiembre setembro settembre",
+    "october oct oktober octobre octubre outubro ottobre",
+    "november nov novembre noviembre novembro",
+    "december dec dezember décembre decembre diciembre dezembro dicembre",
+]
+_MONTHS = {name: i + 1 for i, names in enumerate(_MONTH_NAMES) for name in names.split()}
 _MONTH_RX = "|".join(sorted(_MONTHS, key=len, reverse=True))
 _WEEKDAY_RX = r"(?:mon|tues?|wed(?:nes)?|thu(?:rs)?|fri|sat(?:ur)?|sun)(?:day)?"
 
@@ -52,7 +48,8 @@ _HTTP_DATE = re.compile(
     r"(\d\d):(\d\d):(\d\d)\s+(?:GMT|UTC)\b",
     re.IGNORECASE,
 )
-_TRANSCRIPT = re.compile(r"^(?:Command )?(Start|End) time:\s*(\d{14})\s*$", re.IGNORECASE)
+# "Start time: 20250611143012", also localized ("Startzeit:", "Heure de début :", "開始時刻:").
+_TRANSCRIPT = re.compile(r"^([^\d:]{2,40}?)\s*:\s*(\d{14})\s*$")
 _GET_DATE = re.compile(
     rf"\b{_WEEKDAY_RX},\s+({_MONTH_RX})\s+(\d{{1,2}}),\s+(\d{{4}})\s+(\d{{1,2}}):(\d\d):(\d\d)"
     r"\s*([AP]M)?",
@@ -62,7 +59,15 @@ _PROSE_MDY = re.compile(
     rf"\b({_MONTH_RX})\.?\s+(\d{{1,2}})(?:st|nd|rd|th)?,?\s+(\d{{4}})\b", re.IGNORECASE
 )
 _PROSE_DMY = re.compile(
-    rf"\b(\d{{1,2}})(?:st|nd|rd|th)?\.?\s+(?:of\s+)?({_MONTH_RX})\.?,?\s+(\d{{4}})\b", re.IGNORECASE
+    rf"\b(\d{{1,2}})(?:st|nd|rd|th|er)?\.?\s+(?:of\s+|de\s+)?({_MONTH_RX})\.?,?\s+(?:de\s+)?"
+    r"(\d{4})\b",
+    re.IGNORECASE,
+)
+# A clock time right after a written date makes it an instant ("12 July 2016 14:31:05").
+_CLOCK_AFTER = re.compile(
+    r"^,?\s*(?:at\s+|um\s+|à\s+|a las\s+|às\s+)?(\d{1,2}):(\d\d)(?::(\d\d))?(?!\d)"
+    r"\s*([ap]\.?m\.?)?",
+    re.IGNORECASE,
 )
 _PROSE_ISO = re.compile(r"(?<![\w.:/-])(\d{4})-(\d\d)-(\d\d)(?![\w:-]|\.\w)")
 _AT_TIME = re.compile(r"\d{4}-\d\d-\d\d[T ]\d\d:\d\d(?::\d\d(?:\.\d+)?)?\s*(?:Z|[+-]\d\d:?\d\d)?")
@@ -174,8 +179,7 @@ def transcript_time(doc: Document) -> TimeRange | None:
         except ValueError:
             continue
         if start is None:
-            if m.group(1).lower() == "start":
-                start = (when, line, m.group(0))
+            start = (when, line, m.group(0))  # the header comes first, whatever its language
             continue
         if start[0] <= when <= start[0] + _MAX_TRANSCRIPT:
             last = max(last or when, when)
@@ -204,9 +208,24 @@ def get_date_time(doc: Document) -> TimeRange | None:
     return None
 
 
-def _prose_day(text: str) -> tuple[dt.datetime, str] | None:
+def _clock_after(day: dt.datetime, rest: str) -> dt.datetime | None:
+    c = _CLOCK_AFTER.match(rest)
+    if c is None:
+        return None
+    hour, minute, second = int(c.group(1)), int(c.group(2)), int(c.group(3) or 0)
+    if c.group(4):
+        if not 1 <= hour <= 12:
+            return None
+        hour = hour % 12 + (12 if c.group(4).lower().startswith("p") else 0)
+    if hour > 23 or minute > 59 or second > 59:
+        return None
+    return day.replace(hour=hour, minute=minute, second=second)
+
+
+def _prose_day(text: str) -> tuple[dt.datetime, dt.datetime | None, str] | None:
+    """Return (day, exact local time or None, matched text) of the first usable date."""
     text = _NOT_PROSE.sub(" ", text)
-    best: tuple[int, dt.datetime, str] | None = None
+    best: tuple[int, dt.datetime, dt.datetime | None, str] | None = None
     for rx, order in ((_PROSE_MDY, "mdy"), (_PROSE_DMY, "dmy"), (_PROSE_ISO, "iso")):
         for m in rx.finditer(text):
             if order == "mdy":
@@ -218,18 +237,21 @@ def _prose_day(text: str) -> tuple[dt.datetime, str] | None:
             if day is None or _LABELLED.search(text[max(0, m.start() - 40) : m.start()]):
                 continue
             if best is None or m.start() < best[0]:
-                best = (m.start(), day, m.group(0))
+                best = (m.start(), day, _clock_after(day, text[m.end() :]), m.group(0))
             break
-    return (best[1], best[2]) if best else None
+    return best[1:] if best else None
 
 
 def prose_time(doc: Document) -> TimeRange | None:
-    """Return the first date written in prose ("on December 14, 2016") as a whole local day."""
+    """Return the first written date: an instant with a clock time, else the whole local day."""
     for line in doc.lines:
         found = _prose_day(line.text)
-        if found is not None:
-            day, text = found
-            return _local(day, day + _DAY, "prose", line.no, text)
+        if found is None:
+            continue
+        day, when, text = found
+        if when is not None:
+            return _local(when, when, "get-date", line.no, text)
+        return _local(day, day + _DAY, "prose", line.no, text)
     return None
 
 

@@ -214,3 +214,45 @@ def test_dates_that_label_a_package_or_file_are_not_failure_times(line: str) -> 
 def test_a_labelled_date_does_not_hide_the_failure_date_after_it() -> None:
     tr = find_time(doc("PublishedDate : 2019-03-01\nIt failed for us on 2019-06-11.\n"))
     assert tr is not None and tr.text == "2019-06-11"
+
+
+# ------------------------------------------------------------------ localized output
+
+
+@pytest.mark.parametrize("label", ["Start time", "Startzeit", "Heure de début ", "開始時刻"])
+def test_localized_transcript_headers_are_read(label: str) -> None:
+    tr = find_time(doc(f"**********************\n{label}: 20250611143012\nWARNING: x\n"))
+    assert tr is not None and tr.origin == "transcript"
+    assert tr.lo == t("2025-06-11T00:30:12")
+
+
+@pytest.mark.parametrize(
+    ("sentence", "day"),
+    [
+        ("Seit dem 14. Dezember 2016 kommt keine Antwort.", "2016-12-14"),
+        ("Depuis le 14 décembre 2016, aucune réponse.", "2016-12-14"),
+        ("Desde el 3 de marzo de 2021 falla.", "2021-03-03"),
+        ("Desde 14 de dezembro de 2016 sem resposta.", "2016-12-14"),
+        ("Le 1er février 2025 ça a échoué.", "2025-02-01"),
+    ],
+)
+def test_localized_prose_dates(sentence: str, day: str) -> None:
+    tr = find_time(doc(sentence + "\n"))
+    assert tr is not None and tr.origin == "prose"
+    assert tr.lo == t(f"{day}T00:00:00") - dt.timedelta(hours=14)
+
+
+@pytest.mark.parametrize(
+    ("line", "local"),
+    [
+        ("12 July 2016 14:31:05", "2016-07-12T14:31:05"),
+        ("Dienstag, 12. Juli 2016 14:31:05", "2016-07-12T14:31:05"),
+        ("mardi 12 juillet 2016 14:31:05", "2016-07-12T14:31:05"),
+        ("It broke on December 14, 2016 at 9:05 PM.", "2016-12-14T21:05:00"),
+    ],
+)
+def test_a_written_date_with_a_clock_time_is_a_local_instant(line: str, local: str) -> None:
+    tr = find_time(doc(line + "\n"))
+    assert tr is not None and tr.origin == "get-date"
+    assert tr.lo == t(local) - dt.timedelta(hours=14)
+    assert tr.hi == t(local) + dt.timedelta(hours=12)
