@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import replace
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 from psgdiag.api import verdict_of
 from psgdiag.errors import PsgdiagError, UsageError
@@ -25,6 +25,7 @@ from psgdiag.probe import (
 _FEED_OPERATION = re.compile(
     r"/(?:FindPackagesById\(|Packages\(|package/|Search\(|GetUpdates\(|\$metadata)", re.IGNORECASE
 )
+_PACKAGE_URL = re.compile(r"/package/([^/?#]+)/([^/?#]+)", re.IGNORECASE)
 _FEED_ROOT = re.compile(r"/api/v\d+/?$", re.IGNORECASE)
 _MODULE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
 # Steps that look at the package's bytes as served, rather than at the way there.
@@ -54,10 +55,26 @@ def _names_bootstrap(report: Report) -> bool:
     return False
 
 
+def target_of(report: Report) -> tuple[str, str | None]:
+    """The module the top diagnosis is about (else the log's), and its version when known."""
+    bound = dict(report.diagnoses[0].variables) if report.diagnoses else {}
+    logged = report.facts.first("module") or ""
+    module = bound.get("module") or logged
+    if not _MODULE.match(module):
+        return DEFAULT_MODULE, None
+    # A download URL names the exact id and version the client fetched.
+    for fact in report.facts.urls:
+        m = _PACKAGE_URL.search(fact.value)
+        if m and unquote(m.group(1)).lower() == module.lower():
+            return module, unquote(m.group(2))
+    # The log's version belongs to the log's module, not necessarily to a dependency.
+    same = module.lower() == logged.lower()
+    return module, report.facts.first("module_version") if same else None
+
+
 def options_for(report: Report, *, timeout: float = 30.0, proxy: str | None = None) -> ProbeOptions:
     """What to probe for this report: its module, version and repository, else the defaults."""
-    module = report.facts.first("module") or ""
-    version = report.facts.first("module_version") if _MODULE.match(module) else None
+    module, version = target_of(report)
     return ProbeOptions(
         module=module if _MODULE.match(module) else DEFAULT_MODULE,
         version=version,

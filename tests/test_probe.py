@@ -26,6 +26,7 @@ from tests.probe_server import (
     Proxy407Handler,
     gallery,
     make_certs,
+    make_package,
     serve,
     server_context,
     silent,
@@ -33,7 +34,11 @@ from tests.probe_server import (
 )
 
 ROOT = Path(__file__).resolve().parent.parent
-SEED_LOG = Path("/work/shared/corpus/a-003.log")
+# A real-shaped log: a dependency's download came back damaged (Save-Module -Verbose).
+SEED_LOG = (
+    ROOT / "tests" / "cases" / "corrupt-package-download" / "02-azurerm-save-2016-verbose.log"
+)
+SEED_PACKAGE = ("AzureRM.OperationalInsights", "1.0.8")
 PROXY_VARS = ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY")
 SCHEMA = json.loads(
     resources.files("psgdiag.schemas").joinpath("probe.schema.json").read_text("utf-8")
@@ -359,7 +364,7 @@ def test_bad_usage_is_one_line_and_exit_2(args: list[str]) -> None:
 def test_explain_probe_fine_now_and_still_corrupt(tmp_path: Path) -> None:
     for mode, expect in (("healthy", "fine now"), ("truncated", "still failing now")):
         with gallery(mode) as g:
-            g.packages[("RunspaceJobs", "1.7.4.4")] = g.packages[(MODULE, "1.2.0")]
+            g.packages[SEED_PACKAGE] = make_package(*SEED_PACKAGE)
             log = tmp_path / f"{mode}.log"
             text = SEED_LOG.read_text(encoding="utf-8")
             log.write_text(text.replace("https://www.powershellgallery.com/api/v2", g.base))
@@ -373,8 +378,8 @@ def test_explain_probe_fine_now_and_still_corrupt(tmp_path: Path) -> None:
         doc = json.loads(as_json.stdout)
         jsonschema.validate(doc["probe"], SCHEMA)
         top = doc["diagnoses"][0]
-        assert doc["probe"]["repository"] == g.base and doc["probe"]["module"] == "RunspaceJobs"
-        assert doc["probe"]["version"] == "1.7.4.4"
+        assert doc["probe"]["repository"] == g.base
+        assert (doc["probe"]["module"], doc["probe"]["version"]) == SEED_PACKAGE
         assert doc["probe"]["note"].startswith(expect)
         assert f"probe now: {expect}" in top["notes"][-1]
         assert f"probe now: {expect}" in as_rich.stdout
@@ -424,7 +429,7 @@ def test_fold_finds_the_repository_behind_request_urls(tmp_path: Path) -> None:
     report = diagnose_inputs([str(log)], at=None, sig_dirs=[])[0]
     assert repository_from(report) == "https://feed.example/nuget/v2"
     opts = options_for(report, timeout=5)
-    assert (opts.module, opts.version, opts.bootstrap) == ("RunspaceJobs", "1.7.4.4", False)
+    assert (opts.module, opts.version, opts.bootstrap) == (*SEED_PACKAGE, False)
 
 
 def test_explain_without_probe_does_not_import_httpx() -> None:
