@@ -32,11 +32,15 @@ def _progress(enabled: bool) -> Iterator[Callable[[int, int], None] | None]:
         TimeRemainingColumn(),
         console=Console(file=sys.stderr),
         transient=True,
+        # No refresh thread: worker processes are forked while the bar is live, and forking
+        # a process that runs another thread can deadlock the child on a lock that thread held.
+        auto_refresh=False,
     )
     task = bar.add_task("triage", total=None)
 
     def advance(done: int, total: int) -> None:
         bar.update(task, completed=done, total=total)
+        bar.refresh()
 
     with bar:
         yield advance
