@@ -61,7 +61,7 @@ def load_extractors() -> tuple[Extractor, ...]:
         out.append(
             Extractor(
                 name=item["name"],
-                regex=compile_regex("(?m)" + item["regex"]),
+                regex=compile_regex(("(?m)" + item["regex"]).encode("utf-8")),
                 sets=tuple(sorted(item.get("set", {}).items())),
             )
         )
@@ -148,13 +148,20 @@ def extract_facts(doc: Document) -> Facts:
     def line_no(offset: int) -> int:
         return lines[bisect.bisect_right(starts, offset) - 1].no
 
+    data = text.encode("utf-8", "surrogatepass")
+    byte_starts: list[int] = []
+    pos = 0
+    for line in lines:
+        byte_starts.append(pos)
+        pos += len(line.text.encode("utf-8", "surrogatepass")) + 1
+
     found: list[tuple[int, int, str, str]] = []  # (line, order, name, value)
     for order, ex in enumerate(load_extractors()):
-        for m in ex.regex.finditer(text):
-            no = line_no(m.start())
+        for m in ex.regex.finditer(data):
+            no = lines[bisect.bisect_right(byte_starts, m.start()) - 1].no
             for key, val in m.groupdict().items():
                 if val:
-                    found.append((no, order, key, val))
+                    found.append((no, order, key.decode(), val.decode("utf-8", "replace")))
             for key, val in ex.sets:
                 found.append((no, order, key, val))
     msg_keys = [FactValue(m.group(1), line_no(m.start())) for m in _MSG_KEY.finditer(text)]

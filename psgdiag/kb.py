@@ -107,8 +107,12 @@ def parse_fact(expr: str) -> FactTest:
     raise ValueError(f"cannot parse fact predicate {expr!r} (use `name op value` or `name exists`)")
 
 
-def compile_regex(pattern: str) -> Any:
-    """Compile a signature regex with RE2 (linear time: no catastrophic backtracking)."""
+def compile_regex(pattern: str | bytes) -> Any:
+    """Compile a signature regex with RE2 (linear time: no catastrophic backtracking).
+
+    A bytes pattern searches UTF-8 bytes: on large texts that avoids re-encoding the whole
+    string on every search, which the RE2 binding does for str input.
+    """
     import re2
 
     opts = re2.Options()

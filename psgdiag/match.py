@@ -109,7 +109,7 @@ def _folded_literal(literal: str) -> str:
 
 @lru_cache(maxsize=8192)
 def _regex(pattern: str) -> Any:
-    return compile_regex(pattern)
+    return compile_regex(pattern.encode("utf-8"))
 
 
 @dataclass
@@ -121,6 +121,8 @@ class TextIndex:
     compact_starts: list[int]
     spaced: str
     spaced_starts: list[int]
+    spaced_bytes: bytes
+    spaced_byte_starts: list[int]
     folded: str
     folded_starts: list[int]
 
@@ -134,6 +136,8 @@ class TextIndex:
         s_parts: list[str] = []
         c_starts: list[int] = []
         s_starts: list[int] = []
+        b_starts: list[int] = []
+        b_pos = 0
         c_pos = s_pos = 0
         prev_no = None
         for line in doc.lines:
@@ -152,6 +156,8 @@ class TextIndex:
             s_piece = ("\x00 " if gap else "") + line.text + " "
             s_parts.append(s_piece)
             s_pos += len(s_piece)
+            b_starts.append(b_pos)
+            b_pos += len(s_piece.encode("utf-8", "surrogatepass"))
             prev_no = line.no
         return cls(
             doc,
@@ -159,6 +165,8 @@ class TextIndex:
             c_starts,
             "".join(s_parts),
             s_starts,
+            "".join(s_parts).encode("utf-8", "surrogatepass"),
+            b_starts,
             "".join(f_parts),
             f_starts,
         )
@@ -309,13 +317,17 @@ class Matcher:
 
     def _regex(self, ev: Evidence) -> Hit | None:
         idx = self.index
-        m = _regex(ev.pattern).search(idx.spaced)
+        m = _regex(ev.pattern).search(idx.spaced_bytes)
         if not m:
             return None
-        first, last = idx.lines_for(idx.spaced_starts, m.start(), m.end())
+        first, last = idx.lines_for(idx.spaced_byte_starts, m.start(), m.end())
         if ev.stream and idx.stream_at(first) != ev.stream:
             return None
-        return self._hit(ev, first, last, m.groupdict())
+        groups = {
+            k.decode() if isinstance(k, bytes) else k: v.decode("utf-8", "replace") if v else ""
+            for k, v in m.groupdict().items()
+        }
+        return self._hit(ev, first, last, groups)
 
     def _fqid(self, ev: Evidence) -> Hit | None:
         want = compact(ev.pattern)

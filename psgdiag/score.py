@@ -156,9 +156,6 @@ def rank(
         meaningful = [h for h in c.hits if h.strength != Strength.CONTEXT]
         if c.sig.id in viable_ids or not meaningful:
             continue
-        if c.rejected:
-            reason = c.rejected
-        else:
-            reason = f"evidence too weak ({c.confidence:.2f} below {THRESHOLD})"
+        reason = c.rejected or f"evidence too weak ({c.confidence:.2f} below {THRESHOLD})"
         whynot.append(WhyNot(c.sig.id, c.confidence, reason, c.hits))
     return tuple(diagnoses), tuple(whynot)

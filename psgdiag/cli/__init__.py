@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 
 import typer
 
 from psgdiag import __version__
-from psgdiag.cli import explain, signatures
-from psgdiag.cli import incidents_cli
-from psgdiag.cli import run_cli, shell_cli
-from psgdiag.cli import probe_cli
-from psgdiag.cli import signatures_new, triage_cli
+from psgdiag.cli import (
+    explain,
+    incidents_cli,
+    probe_cli,
+    run_cli,
+    shell_cli,
+    signatures,
+    signatures_new,
+    triage_cli,
+)
 
 app = typer.Typer(
     name="psgdiag",
@@ -61,10 +67,8 @@ def _setup_streams() -> None:
     for stream in (sys.stdout, sys.stderr):
         reconfigure = getattr(stream, "reconfigure", None)
         if reconfigure is not None:
-            try:
+            with contextlib.suppress(ValueError, OSError):
                 reconfigure(errors="replace")
-            except (ValueError, OSError):
-                pass
 
 
 def main() -> None:
