@@ -56,6 +56,8 @@ def target_for(url: str, explicit_proxy: str | None) -> Target:
         bypass = getattr(urllib.request, "proxy_bypass_environment", None)
         if bypass is None or not bypass(host, env):
             proxy = env.get(scheme) or env.get("all")
+    if proxy and "://" not in proxy:
+        proxy = "http://" + proxy  # HTTPS_PROXY=host:port, read the way httpx reads it
     return Target(scheme, host, port, proxy or None)
 
 

@@ -212,6 +212,9 @@ def test_proxy_407_on_tunnel_from_environment_and_no_proxy_bypass(trust: Certs) 
     with gallery("healthy", tls=server_context(trust.good)) as g, serve(Proxy407Handler) as proxy:
         code, doc = probe(MODULE, "--repository", g.base, env={"HTTPS_PROXY": proxy})
         assert (doc["verdict"], doc["failed_step"], code) == ("proxy-auth-required", "connect", 1)
+        bare = proxy.removeprefix("http://")  # HTTPS_PROXY=host:port is common too
+        code, doc = probe(MODULE, "--repository", g.base, env={"HTTPS_PROXY": bare})
+        assert (doc["verdict"], doc["failed_step"], code) == ("proxy-auth-required", "connect", 1)
         env = {"HTTPS_PROXY": proxy, "NO_PROXY": "127.0.0.1"}
         code, doc = probe(MODULE, "--repository", g.base, env=env)
         assert (doc["verdict"], code) == ("ok", 0)
