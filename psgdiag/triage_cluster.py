@@ -118,19 +118,16 @@ def _merge(template: list[str], masked: Sequence[str]) -> list[str]:
 
 def cluster(keys: Sequence[tuple[int, tuple[str, ...]]]) -> tuple[Cluster, ...]:
     """Cluster (index, masked key lines) pairs; return groups, largest first."""
-    from rapidfuzz import fuzz
+    from rapidfuzz import fuzz, process
 
     leaders: list[str] = []
     groups: list[list[int]] = []
     templates: list[list[str]] = []
     for index, lines in keys:
         joined = "\n".join(lines)
-        best, best_score = -1, 0.0
-        for g, leader in enumerate(leaders):
-            score = float(fuzz.ratio(joined, leader))
-            if score > best_score:
-                best, best_score = g, score
-        if best >= 0 and best_score >= SIMILARITY:
+        found = process.extractOne(joined, leaders, scorer=fuzz.ratio, score_cutoff=SIMILARITY)
+        best = found[2] if found is not None else -1
+        if best >= 0:
             groups[best].append(index)
             templates[best] = _merge(templates[best], lines)
         else:

@@ -11,7 +11,7 @@ from typing import Any, TextIO
 
 from psgdiag.triage import TriageResult
 from psgdiag.triage_chart import colors, svg
-from psgdiag.triage_report import cause_label, iso, summary
+from psgdiag.triage_report import cause_label, iso, summary, template_text
 
 CSS = """
 body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",sans-serif;margin:24px;color:#1d2327;
@@ -108,7 +108,7 @@ def _clusters(result: TriageResult) -> list[str]:
         members = "".join(f"<li>{escape(result.items[i].path)}</li>" for i in c.members)
         out.append(
             f'<div class="cluster" data-cluster="{c.id}"><h3>{c.id}: {len(c.members)} '
-            f"ticket(s)</h3><pre>{escape(chr(10).join(c.template))}</pre><ul>{members}</ul></div>"
+            f"ticket(s)</h3><pre>{escape(template_text(c.template))}</pre><ul>{members}</ul></div>"
         )
     out.append("</section>")
     return out

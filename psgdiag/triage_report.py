@@ -39,6 +39,11 @@ def iso(when: dt.datetime | None) -> str | None:
     return when.astimezone(dt.UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
 
 
+def template_text(template: tuple[str, ...]) -> str:
+    """Return a group's template lines, or a marker for tickets that hold no text."""
+    return "\n".join(template) if template else "(no text)"
+
+
 def cause_label(item: TriageItem) -> str:
     """Return the cause id, or a label saying why there is none."""
     if item.cause:
@@ -198,7 +203,7 @@ def render_markdown(result: TriageResult, out: TextIO) -> None:
         w("\n## Unexplained failures, grouped\n")
         for c in result.clusters:
             w(f"\n### {c.id} ({len(c.members)} tickets)\n\n```text\n")
-            w("\n".join(c.template) + "\n```\n\n")
+            w(template_text(c.template) + "\n```\n\n")
             for i in c.members:
                 w(f"- {_md(result.items[i].path)}\n")
 
@@ -246,7 +251,7 @@ def render_rich(result: TriageResult, out: TextIO, *, color: bool = False) -> No
         console.print(table)
     for c in result.clusters:
         console.print(f"\n{c.id}: {len(c.members)} unexplained ticket(s) failing like this:")
-        for line in c.template:
+        for line in template_text(c.template).splitlines():
             console.print(f"    {line}", markup=False)
         for i in c.members:
             console.print(f"  - {result.items[i].path}", markup=False)
