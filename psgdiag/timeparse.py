@@ -1,9 +1,10 @@
 """When did the failure happen? Parse --at values and find times written in a log or ticket.
 
 Sources, most trusted first: CI timestamps (UTC), HTTP `Date:` headers in verbose/debug output
-(UTC), a transcript header (local time, zone unknown), `Get-Date` output (local), dates written in
-prose (a whole local day). Local times become a range wide enough for any UTC offset
-(-12 h .. +14 h), so a correlation never depends on guessing the user's time zone.
+(UTC), a transcript header (local time, zone unknown), `Get-Date` output (local), line-start
+timestamps without a zone (local), dates written in prose (a whole local day). Local times
+become a range wide enough for any UTC offset (-12 h .. +14 h), so a correlation never depends
+on guessing the user's time zone.
 """
 
 from __future__ import annotations
@@ -40,8 +41,9 @@ _MONTH_RX = "|".join(sorted(_MONTHS, key=len, reverse=True))
 _WEEKDAY_RX = r"(?:mon|tues?|wed(?:nes)?|thu(?:rs)?|fri|sat(?:ur)?|sun)(?:day)?"
 
 # GitHub Actions, Azure Pipelines, Packer -timestamp-ui, Jenkins timestamper ("[...]").
+# Without a zone (Octopus, Python-style loggers, custom scripts) the stamp is a local time.
 _CI_STAMP = re.compile(
-    r"^\ufeff?\[?(\d{4}-\d\d-\d\d)[T ](\d\d:\d\d:\d\d)(?:[.,]\d+)?(Z|[+-]\d\d:?\d\d)\]?"
+    r"^\ufeff?\[?(\d{4}-\d\d-\d\d)[T ](\d\d:\d\d:\d\d)(?:[.,]\d+)?\s?(Z|[+-]\d\d:?\d\d)?\]?(?!\d)"
 )
 _HTTP_DATE = re.compile(
     rf"\bDate:\s*{_WEEKDAY_RX},\s+(\d{{1,2}})\s+({_MONTH_RX})\s+(\d{{4}})\s+"
@@ -128,24 +130,38 @@ def _is_error_line(line: Line) -> bool:
     return line.stream == "error" or "##[error]" in line.raw or "::error" in line.raw
 
 
-def ci_time(doc: Document) -> TimeRange | None:
-    """Return the CI timestamp of the first error line (else the last stamped line)."""
+def _stamps(doc: Document, zoned: bool) -> TimeRange | None:
+    """Return the line-start timestamp of the first error line (else the last stamped line)."""
     first_error: TimeRange | None = None
     last: TimeRange | None = None
     for line in doc.lines:
         m = _CI_STAMP.match(line.raw.lstrip())
-        if not m:
+        if not m or (m.group(3) is not None) != zoned:
             continue
-        zone = m.group(3).replace("Z", "+00:00")
+        zone = (m.group(3) or "").replace("Z", "+00:00")
         try:
-            when = dt.datetime.fromisoformat(f"{m.group(1)}T{m.group(2)}{zone}").astimezone(UTC)
+            when = dt.datetime.fromisoformat(f"{m.group(1)}T{m.group(2)}{zone}")
         except ValueError:
             continue
-        tr = TimeRange(when, when, "ci-timestamp", line.no, m.group(0))
+        if zoned:
+            utc = when.astimezone(UTC)
+            tr = TimeRange(utc, utc, "ci-timestamp", line.no, m.group(0))
+        else:
+            tr = _local(when, when, "log-timestamp", line.no, m.group(0))
         last = tr
         if first_error is None and _is_error_line(line):
             first_error = tr
     return first_error or last
+
+
+def ci_time(doc: Document) -> TimeRange | None:
+    """Return the CI timestamp (UTC or with an offset) of the first error line, else the last."""
+    return _stamps(doc, zoned=True)
+
+
+def log_stamp_time(doc: Document) -> TimeRange | None:
+    """Return a line-start timestamp without a zone (local time) of the first error line."""
+    return _stamps(doc, zoned=False)
 
 
 def http_date(doc: Document) -> TimeRange | None:
@@ -257,7 +273,8 @@ def prose_time(doc: Document) -> TimeRange | None:
 
 def find_time(doc: Document) -> TimeRange | None:
     """Return the best-supported failure time written in the document, or None."""
-    for finder in (ci_time, http_date, transcript_time, get_date_time, prose_time):
+    finders = (ci_time, http_date, transcript_time, get_date_time, log_stamp_time, prose_time)
+    for finder in finders:
         found = finder(doc)
         if found is not None:
             return found

@@ -256,3 +256,20 @@ def test_a_written_date_with_a_clock_time_is_a_local_instant(line: str, local: s
     assert tr is not None and tr.origin == "get-date"
     assert tr.lo == t(local) - dt.timedelta(hours=14)
     assert tr.hi == t(local) + dt.timedelta(hours=12)
+
+
+def test_line_start_stamps_without_a_zone_are_local_times() -> None:
+    d = doc(
+        "2024-05-10 13:02:41,551 INFO Installing modules\n"
+        "2024-05-10 13:02:55,118 ERROR Install-Module : Unable to resolve package source\n"
+    )
+    tr = find_time(d)
+    assert tr is not None and tr.origin == "log-timestamp" and tr.line == 2
+    assert tr.lo == t("2024-05-10T13:02:55") - dt.timedelta(hours=14)
+    assert tr.hi == t("2024-05-10T13:02:55") + dt.timedelta(hours=12)
+
+
+def test_zoned_stamps_win_over_unzoned_ones() -> None:
+    d = doc("2024-05-10 13:02:41 local line\n2024-05-10T11:02:41Z ##[error]failed\n")
+    tr = find_time(d)
+    assert tr is not None and tr.origin == "ci-timestamp" and tr.lo == t("2024-05-10T11:02:41")
