@@ -94,7 +94,9 @@ def fetch(
     except httpx.TimeoutException:
         raise NetworkError(f"timed out after {timeout:g} s fetching {url}", hint=hint) from None
     except httpx.HTTPError as exc:
-        raise NetworkError(f"could not fetch {url}: {type(exc).__name__}", hint=hint) from None
+        detail = " ".join(str(exc).split())[:160]
+        why = f"{type(exc).__name__}: {detail}" if detail else type(exc).__name__
+        raise NetworkError(f"could not fetch {url} ({why})", hint=hint) from None
 
 
 def read_source(source: str, *, timeout: float = TIMEOUT) -> str:
