@@ -15,11 +15,10 @@ from psgdiag.probe import (
     DEFAULT_REPOSITORY,
     ProbeOptions,
     ProbeResult,
-    masked,
     run_probe,
-    to_dict,
     validate,
 )
+from psgdiag.probe_render import masked, to_dict
 
 # Where a NuGet v2 request URL stops naming the feed and starts naming an operation.
 _FEED_OPERATION = re.compile(

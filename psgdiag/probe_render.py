@@ -6,8 +6,9 @@ import io
 import json
 import shutil
 from typing import TYPE_CHECKING, TextIO
+from urllib.parse import urlsplit
 
-from psgdiag.probe import ProbeResult, masked, summary, to_dict
+from psgdiag.probe import ProbeResult
 
 if TYPE_CHECKING:
     from rich.box import Box
@@ -22,6 +23,67 @@ _ADVICE = {
     "client": "The problem is on this side (this machine, its proxy, firewall or DNS, or the "
     "name and version asked for): fix it here.",
 }
+
+
+def to_dict(result: ProbeResult) -> dict[str, object]:
+    """The JSON form of a probe (schema_version 1)."""
+    failed = result.failed
+    return {
+        "schema_version": 1,
+        "verdict": result.verdict,
+        "side": result.side,
+        "summary": summary(result),
+        "repository": masked(result.options.repository),
+        "module": result.options.module,
+        "version": result.version,
+        "requested_version": result.options.version,
+        "failed_step": failed.name if failed else None,
+        "findings": list(result.findings),
+        "retry_after": result.retry_after,
+        "cdn_host": result.cdn_host,
+        "timed_out": result.timed_out,
+        "steps": [
+            {
+                "name": s.name,
+                "ok": s.ok,
+                "status": s.status,
+                "detail": s.detail,
+                "ms": s.ms,
+                "cause": s.cause,
+                **({"finding": s.finding} if s.finding else {}),
+                **({"data": s.data} if s.data else {}),
+            }
+            for s in result.steps
+        ],
+    }
+
+
+def masked(url: str) -> str:
+    """The URL with any password replaced by ***, for output."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    user, _, host = parts.netloc.rpartition("@")
+    return url.replace(parts.netloc, f"{user.split(':', 1)[0]}:***@{host}", 1)
+
+
+def summary(result: ProbeResult) -> str:
+    """One or two sentences: what the probe found."""
+    what = result.options.module + (f" {result.version}" if result.version else "")
+    failed = result.failed
+    if result.verdict == "ok":
+        return f"{what} resolves, downloads and checks out intact from here."
+    if failed is None:
+        return f"{what} works from here, but an old client would fail: {result.verdict}."
+    text = f"{failed.name} failed ({result.verdict}): {failed.detail}"
+    hashed = next((s for s in result.steps if s.name == "hash"), None)
+    if failed.name in ("download", "zip") and hashed is not None and hashed.status == "pass":
+        # The feed hashed these very bytes: the damage predates the upload's hashing.
+        text += (
+            ". The feed's own hash matches these bytes, so the package is stored broken "
+            "(a bad upload), not damaged on the way"
+        )
+    return text
 
 
 def render_json(result: ProbeResult, out: TextIO) -> None:

@@ -22,14 +22,9 @@ from psgdiag.probe_http import (
     status_cause,
     transport_errors,
 )
-from psgdiag.probe_net import (
-    client_context,
-    step_connect,
-    step_tls,
-    step_tls_legacy,
-    target_for,
-)
+from psgdiag.probe_net import client_context, step_connect, step_tls, step_tls_legacy
 from psgdiag.probe_pkg import package_url, step_download, step_hash, step_zip
+from psgdiag.probe_route import target_for
 
 BOOTSTRAP_CAP = 4 * 1024 * 1024
 _PROVIDER_TAG = re.compile(r"nuget[^/]*\.package\.swidtag$", re.IGNORECASE)
