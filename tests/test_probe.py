@@ -518,3 +518,13 @@ def test_download_memory_stays_bounded() -> None:
     download = next(s for s in result.steps if s.name == "download")
     assert download.data["received"] == len(big) > size
     assert peak < size * 0.4
+
+
+@pytest.mark.online
+@pytest.mark.skipif(not os.environ.get("PSGDIAG_ONLINE"), reason="set PSGDIAG_ONLINE=1 to run")
+def test_the_real_gallery_is_healthy_and_refuses_tls10() -> None:
+    """Against www.powershellgallery.com itself (opt-in): what the docs say the probe shows."""
+    code, doc = probe()
+    assert (doc["verdict"], code) == ("ok", 0), doc["summary"]
+    assert doc["findings"] == ["tls12-required"]  # refused since April 2020
+    assert doc["cdn_host"]  # downloads are served from the CDN
