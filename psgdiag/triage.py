@@ -17,7 +17,14 @@ from pathlib import Path
 
 from psgdiag.model import Incident, KnowledgeBase, Report, TimeRange
 from psgdiag.triage_cluster import Cluster, cluster, key_lines, mask
-from psgdiag.triage_collect import MAX_MEMBER_BYTES, Ticket, collect, load, read_eml
+from psgdiag.triage_collect import (
+    MAX_MEMBER_BYTES,
+    Ticket,
+    collect,
+    load,
+    looks_binary,
+)
+from psgdiag.triage_mail import read_eml
 
 MAX_EVIDENCE = 6
 #: Below this many tickets one process is faster than starting a pool.
@@ -62,22 +69,6 @@ class TriageResult:
     clusters: tuple[Cluster, ...]
     kb_version: str
     incidents: tuple[Incident, ...]
-
-
-def looks_binary(data: bytes) -> bool:
-    """Return True for bytes that are not a text log in any encoding psgdiag reads."""
-    from psgdiag.ingest import detect_encoding
-
-    if not data:
-        return False
-    head = data[:8192]
-    if detect_encoding(head).startswith("utf-16"):
-        return False
-    if head.count(0) > len(head) // 100:
-        return True
-    text = head.decode("utf-8", "replace")
-    bad = sum(1 for ch in text if ch == "\ufffd" or (ord(ch) < 32 and ch not in "\t\r\n\f\x1b"))
-    return bad > len(text) // 10
 
 
 def _time_of(report: Report, ticket_when: dt.datetime | None) -> tuple[dt.datetime | None, str]:

@@ -1,24 +1,21 @@
 """Collect a ticket queue: files, folders (recursively), .zip archives and .eml messages.
 
 Collection only lists what to read; the bytes are read later, in the worker that diagnoses the
-ticket (psgdiag.triage), so a large queue is read in parallel. Archives are bounded: members are
-read in memory up to a size cap, and an archive whose members would inflate past a total budget
-or at an implausible ratio (a zip bomb) is refused member by member with a note, never read.
+ticket (psgdiag.triage), so a large queue is read in parallel; e-mail messages are parsed there
+by psgdiag.triage_mail. Archives are bounded: members are read in memory up to a size cap, and
+an archive whose members would inflate past a total budget or at an implausible ratio (a zip
+bomb) is refused member by member with a note, never read.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import email
-import email.policy
-import email.utils
 import functools
 import io
 import os
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
-from email.message import EmailMessage
 from pathlib import Path
 
 #: A single log (or archive member) larger than this is not read whole.
@@ -66,7 +63,8 @@ def _fmt_of(name: str) -> str:
     return "eml" if name.lower().endswith(".eml") else "log"
 
 
-def _is_zip_name(name: str) -> bool:
+def is_zip_name(name: str) -> bool:
+    """Return True for a file name that ends in .zip."""
     return name.lower().endswith(".zip")
 
 
@@ -102,12 +100,12 @@ def _zip_tickets(source: zipfile.ZipFile, shown: str, file: str, depth: int) -> 
             yield Ticket(name, when=when, problem=problem)
             continue
         budget -= info.file_size
-        if _is_zip_name(base) and depth < MAX_ZIP_DEPTH:
+        if is_zip_name(base) and depth < MAX_ZIP_DEPTH:
             data = read_member(source, info)
             if data is None:
                 yield Ticket(name, when=when, problem="archive member is larger than it declared")
                 continue
-            yield from _open_zip_bytes(data, name, depth + 1)
+            yield from open_zip_bytes(data, name, depth + 1)
             continue
         if depth == 0:
             yield Ticket(name, fmt=_fmt_of(base), file=file, member=info.filename, when=when)
@@ -119,7 +117,8 @@ def _zip_tickets(source: zipfile.ZipFile, shown: str, file: str, depth: int) -> 
                 yield Ticket(name, fmt=_fmt_of(base), data=data, when=when)
 
 
-def _open_zip_bytes(data: bytes, shown: str, depth: int) -> Iterator[Ticket]:
+def open_zip_bytes(data: bytes, shown: str, depth: int) -> Iterator[Ticket]:
+    """List the members of an in-memory archive as tickets that carry their bytes."""
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as zf:
             yield from _zip_tickets(zf, shown, "", depth)
@@ -137,7 +136,7 @@ def read_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> bytes | None:
 
 def _file_tickets(path: Path, shown: str) -> Iterator[Ticket]:
     when = _mtime(path)
-    if _is_zip_name(path.name):
+    if is_zip_name(path.name):
         try:
             with zipfile.ZipFile(path) as zf:
                 yield from _zip_tickets(zf, shown, str(path), 0)
@@ -200,66 +199,17 @@ def load(ticket: Ticket) -> bytes:
         return fh.read(MAX_MEMBER_BYTES + 1)
 
 
-def _part_text(part: EmailMessage) -> str | None:
-    try:
-        content = part.get_content()
-    except (LookupError, ValueError, AssertionError):
-        payload = part.get_payload(decode=True)
-        content = payload if isinstance(payload, bytes) else None
-    if isinstance(content, str):
-        return content
-    if isinstance(content, bytes):
-        from psgdiag.ingest import decode
+def looks_binary(data: bytes) -> bool:
+    """Return True for bytes that are not a text log in any encoding psgdiag reads."""
+    from psgdiag.ingest import detect_encoding
 
-        return decode(content).text
-    return None
-
-
-def _is_text_part(part: EmailMessage) -> bool:
-    name = (part.get_filename() or "").lower()
-    if part.get_content_maintype() == "text" and part.get_content_subtype() in ("plain", ""):
+    if not data:
+        return False
+    head = data[:8192]
+    if detect_encoding(head).startswith("utf-16"):
+        return False
+    if head.count(0) > len(head) // 100:
         return True
-    return name.endswith((".log", ".txt", ".out", ".transcript"))
-
-
-def html_text(markup: str) -> str:
-    """Return the text of an HTML-only mail body: tags dropped, line breaks kept."""
-    import html
-    import re
-
-    markup = re.sub(r"(?i)<br\s*/?>|</(?:p|div|pre|tr|li|h[1-6])\s*>", "\n", markup)
-    return html.unescape(re.sub(r"<[^>]{0,2000}>", "", markup))
-
-
-def read_eml(data: bytes) -> tuple[str, dt.datetime | None]:
-    """Return an e-mail's text body and text attachments joined, and its Date header."""
-    msg = email.message_from_bytes(data, policy=email.policy.default)
-    assert isinstance(msg, EmailMessage)
-    parts: list[str] = []
-    subject = str(msg.get("Subject", "") or "")
-    if subject:
-        parts.append(f"Subject: {subject}")
-    leaves = [p for p in msg.walk() if not p.is_multipart()]
-    has_plain = any(_is_text_part(p) for p in leaves)
-    for part in leaves:
-        if not _is_text_part(part) and (has_plain or part.get_content_type() != "text/html"):
-            continue
-        text = _part_text(part)
-        if text is None:
-            continue
-        if part.get_content_type() == "text/html" and not part.get_filename():
-            text = html_text(text)
-        name = part.get_filename()
-        if name:
-            parts.append(f"----- attachment: {name} -----")
-        parts.append(text)
-    when: dt.datetime | None = None
-    raw_date = msg.get("Date")
-    if raw_date:
-        try:
-            when = email.utils.parsedate_to_datetime(str(raw_date))
-        except (TypeError, ValueError):
-            when = None
-        if when is not None:
-            when = when.replace(tzinfo=dt.UTC) if when.tzinfo is None else when.astimezone(dt.UTC)
-    return "\n".join(parts), when
+    text = head.decode("utf-8", "replace")
+    bad = sum(1 for ch in text if ch == "\ufffd" or (ord(ch) < 32 and ch not in "\t\r\n\f\x1b"))
+    return bad > len(text) // 10

@@ -440,7 +440,7 @@ def test_html_report_renders_in_headless_chromium(tmp_path: Path) -> None:
 
 
 def test_html_only_mail_body_is_read_as_text(tmp_path: Path) -> None:
-    from psgdiag.triage_collect import read_eml
+    from psgdiag.triage_mail import read_eml
 
     msg = EmailMessage()
     msg["Subject"] = "Install-Module fails"
@@ -497,3 +497,24 @@ def test_csv_cells_never_start_a_formula() -> None:
     render_csv(TriageResult((item,), (), "kb", ()), out)
     row = next(csv.DictReader(io.StringIO(out.getvalue())))
     assert row["path"].startswith("'=") and row["evidence"].startswith("'+ CategoryInfo")
+
+
+def test_zipped_mail_attachment_is_read(tmp_path: Path) -> None:
+    from psgdiag.triage_mail import read_eml
+
+    logs = io.BytesIO()
+    with zipfile.ZipFile(logs, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("logs/install.log", (FIXTURES / "a-003.log").read_bytes())
+        zf.writestr("logs/screenshot.png", b"\x89PNG\r\n\x1a\n" + bytes(4000))
+    msg = EmailMessage()
+    msg["Subject"] = "RunspaceJobs will not install"
+    msg.set_content("Logs are in the zip.\n")
+    msg.add_attachment(logs.getvalue(), maintype="application", subtype="zip", filename="logs.zip")
+    text, when = read_eml(bytes(msg))
+    assert "----- attachment: logs.zip!logs/install.log -----" in text
+    assert "End of Central Directory" in text and "PNG" not in text
+    assert when is None
+    (tmp_path / "t.eml").write_bytes(bytes(msg))
+    item = triage_paths([str(tmp_path / "t.eml")]).items[0]
+    assert item.cause == "corrupt-package-download"
+    assert item.time_source == "log"
