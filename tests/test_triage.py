@@ -518,3 +518,15 @@ def test_zipped_mail_attachment_is_read(tmp_path: Path) -> None:
     item = triage_paths([str(tmp_path / "t.eml")]).items[0]
     assert item.cause == "corrupt-package-download"
     assert item.time_source == "log"
+
+
+def test_cli_start_up_does_not_import_triage() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, psgdiag.cli; "
+        "print(sorted(m for m in sys.modules if m.startswith('psgdiag.triage')))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"
