@@ -147,6 +147,11 @@ def validate(opts: ProbeOptions) -> ProbeOptions:
             parts.port  # noqa: B018 - raises ValueError on a bad port
         except ValueError:
             raise UsageError(f"{label} has an invalid port: {url!r}") from None
+    if urlsplit(opts.repository).path.rstrip("/").lower().endswith("index.json"):
+        raise UsageError(
+            "the probe speaks NuGet v2, as PowerShellGet does; a v3 service index is not supported",
+            hint="give the feed's v2 URL, e.g. https://www.powershellgallery.com/api/v2",
+        )
     if not 0 < opts.timeout <= 3600:
         raise UsageError("--timeout must be between 0 and 3600 seconds", hint="e.g. --timeout 30")
     return ProbeOptions(

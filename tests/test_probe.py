@@ -355,6 +355,7 @@ def test_bootstrap_endpoint_chain(healthy: Any) -> None:
         ["-f", "yaml"],
         ["bad name!"],
         ["--proxy", "not a url"],
+        ["--repository", "https://api.nuget.org/v3/index.json"],
     ],
 )
 def test_bad_usage_is_one_line_and_exit_2(args: list[str]) -> None:
