@@ -132,12 +132,12 @@ def render_rich(result: ProbeResult, out: TextIO, *, color: bool) -> None:
     side = f" ({result.side} side)" if result.verdict != "ok" else ""
     con.print(f"[{verdict_style}]verdict: {escape(result.verdict)}[/]{side}")
     con.print(escape(summary(result)))
-    for finding in result.findings:
-        if finding != result.verdict:
+    for step in result.steps:
+        if step.finding and step.finding != result.verdict:
             con.print(
-                f"[yellow]finding:[/] {escape(finding)}: an old client (TLS 1.0/1.1 only) would "
-                "fail here; it is this server's normal state, not a fault (--legacy-client "
-                "makes it the verdict)"
+                f"[yellow]finding:[/] {escape(step.finding)} (step {step.name}): what an older "
+                "client would hit; the server's normal state, not a fault here "
+                "(--legacy-client makes it the verdict)"
             )
     if result.retry_after:
         con.print(
