@@ -171,6 +171,7 @@ def build(
         'scope = "session"',
         'risk = "safe"',
         "admin = false",
+        "verify = '$Error[0] | Format-List * -Force'",
     ]
     example = "\n".join(redact(" ".join(k.split())) for k in kept) or redact(first)
     out += ["", "[[example]]", 'expect = "match"', f"text = {_toml_str(example)}", ""]
@@ -183,7 +184,7 @@ def validate(text: str, sig_id: str, where: str = "<draft>") -> Signature:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise KbError([f"{where}: invalid TOML: {exc}"]) from None
-    probs = kb_mod._Problems()
+    probs = kb_mod.Problems()
     sig = kb_mod.parse_signature(data, where, sig_id, probs)
     if sig is None or probs.items:
         raise KbError(probs.items or [f"{where}: invalid signature"])
