@@ -133,7 +133,7 @@ def _conditions() -> dict[str, tuple[re.Pattern[str], ...]]:
     text = resources.files("psgdiag.data").joinpath("incidents.toml").read_text("utf-8")
     raw = tomllib.loads(text).get("incident", [])
     return {
-        str(i["id"]): tuple(re.compile(p) for p in i["applies_if"])
+        str(i["id"]): tuple(re.compile(p, re.MULTILINE) for p in i["applies_if"])
         for i in raw
         if "applies_if" in i
     }
@@ -142,17 +142,13 @@ def _conditions() -> dict[str, tuple[re.Pattern[str], ...]]:
 def applicable(incidents: Iterable[Incident], lines: Iterable[str]) -> tuple[Incident, ...]:
     """Drop incidents whose `applies_if` patterns (data) match no line of this document."""
     conditions = _conditions()
-    found: set[str] = set()
     wanted = list(incidents)
     pending = {i.id: conditions[i.id] for i in wanted if i.id in conditions}
+    found: set[str] = set()
     if pending:
-        for line in lines:
-            for inc_id, patterns in list(pending.items()):
-                if any(p.search(line) for p in patterns):
-                    found.add(inc_id)
-                    del pending[inc_id]
-            if not pending:
-                break
+        # One search per pattern over the whole text (MULTILINE keeps ^/$ per line).
+        text = "\n".join(lines)
+        found = {inc_id for inc_id, pats in pending.items() if any(p.search(text) for p in pats)}
     return tuple(i for i in wanted if i.id not in conditions or i.id in found)
 
 
