@@ -99,7 +99,11 @@ def svg(
     tickets were attributed to) are labelled, staggered so the labels do not overlap.
     """
     palette = colors(labels)
-    dated = [(it.time, label_of[i]) for i, it in enumerate(items) if it.time is not None]
+    dated = [
+        (it.time, (label_of[i], it.time_source == "file"))
+        for i, it in enumerate(items)
+        if it.time is not None
+    ]
     undated = Counter(label_of[i] for i, it in enumerate(items) if it.time is None)
     plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
     parts = [
@@ -107,7 +111,7 @@ def svg(
         f'width="{WIDTH}" height="{HEIGHT}" role="img" aria-label="Tickets by cause over time">',
         f'<rect x="{LEFT}" y="{TOP}" width="{plot_w}" height="{plot_h}" class="plot"/>',
     ]
-    buckets: dict[dt.datetime, Counter[str]] = {}
+    buckets: dict[dt.datetime, Counter[tuple[str, bool]]] = {}  # (label, dated by file)
     unit = "day"
     start = end = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
     if dated:
@@ -116,9 +120,9 @@ def svg(
         unit = pick_unit(lo, hi)
         start = _floor(lo, unit)
         end = _next(_floor(hi, unit), unit)
-        for when, label in dated:
+        for when, key in dated:
             assert when is not None
-            buckets.setdefault(_floor(when, unit), Counter())[label] += 1
+            buckets.setdefault(_floor(when, unit), Counter())[key] += 1
     peak = max([sum(c.values()) for c in buckets.values()] + [sum(undated.values()), 1])
     span = (end - start).total_seconds() or 1.0
 
@@ -134,18 +138,20 @@ def svg(
         bar_w = max((x1 - x0) * 0.8, 1.5)
         base = 0
         for label in labels:
-            n = counts.get(label, 0)
-            if not n:
-                continue
-            y_top, y_base = y_of(base + n), y_of(base)
-            tip = f"{_label(b_start, unit)}: {n} x {label}"
-            parts.append(
-                f'<rect class="bar" data-cause="{escape(label)}" data-count="{n}" '
-                f'x="{x0 + (x1 - x0) * 0.1:.1f}" y="{y_top:.1f}" width="{bar_w:.1f}" '
-                f'height="{y_base - y_top:.1f}" fill="{palette[label]}">'
-                f"<title>{escape(tip)}</title></rect>"
-            )
-            base += n
+            for by_file in (False, True):
+                n = counts.get((label, by_file), 0)
+                if not n:
+                    continue
+                y_top, y_base = y_of(base + n), y_of(base)
+                cls, how = ("bar file-dated", " (file date)") if by_file else ("bar", "")
+                tip = f"{_label(b_start, unit)}: {n} x {label}{how}"
+                parts.append(
+                    f'<rect class="{cls}" data-cause="{escape(label)}" data-count="{n}" '
+                    f'x="{x0 + (x1 - x0) * 0.1:.1f}" y="{y_top:.1f}" width="{bar_w:.1f}" '
+                    f'height="{y_base - y_top:.1f}" fill="{palette[label]}">'
+                    f"<title>{escape(tip)}</title></rect>"
+                )
+                base += n
     rows: list[float] = []  # where the last label of each label row ends
     if dated:
         for inc in incidents:
@@ -170,6 +176,16 @@ def svg(
     parts.extend(_undated(undated, labels, palette, y_of))
     parts.append("</svg>")
     return "\n".join(parts)
+
+
+def _nice_step(peak: int) -> int:
+    """Return a tick step of 1, 2 or 5 times a power of ten giving at most six ticks."""
+    magnitude = 1
+    while True:
+        for mult in (1, 2, 5):
+            if peak // (mult * magnitude) <= 5:
+                return mult * magnitude
+        magnitude *= 10
 
 
 def _free_row(rows: list[float], x: float, width: float) -> int:
@@ -202,7 +218,7 @@ def _axes(
         f'y2="{TOP + plot_h}"/>',
         f'<line class="axis" x1="{LEFT}" y1="{TOP}" x2="{LEFT}" y2="{TOP + plot_h}"/>',
     ]
-    step = max(1, -(-peak // 5))
+    step = _nice_step(peak)
     for n in range(0, peak + 1, step):
         out.append(
             f'<text class="tick" x="{LEFT - 6}" y="{y_of(n) + 4:.1f}" text-anchor="end">{n}</text>'

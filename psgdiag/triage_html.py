@@ -28,7 +28,7 @@ th{background:#f3f5f7}td.n{text-align:right}td{overflow-wrap:anywhere}
 svg .plot{fill:#fafbfc;stroke:#e3e6e9}svg .axis{stroke:#5f6368}
 svg .tick{font-size:11px;fill:#3c4043}svg .incident{fill:#f9ab00;fill-opacity:.25;
 stroke:#e37400;stroke-opacity:.6}
-svg .incident-label{font-size:10px;fill:#b06000}
+svg .incident-label{font-size:10px;fill:#b06000}svg .file-dated{fill-opacity:.45}
 pre{background:#f6f8fa;padding:6px 8px;margin:4px 0;white-space:pre-wrap;word-break:break-word}
 .legend-item{display:inline-block;white-space:nowrap;margin-right:10px}
 details summary{cursor:pointer}.muted{color:#6b7075}
@@ -145,7 +145,8 @@ def render_html(result: TriageResult, out: TextIO) -> None:
         ),
         f'<div class="legend">{legend}</div>',
         '<p class="muted">Shaded bands are known PowerShell Gallery incident windows. A '
-        "ticket's time comes from its log, else from its file date.</p></section>",
+        "ticket's time comes from its log, else from its file date (the paler part of a bar)."
+        "</p></section>",
         *_clusters(result),
         *_tickets(result, palette),
         "</body></html>",
