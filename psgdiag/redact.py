@@ -14,6 +14,8 @@ SECRET = "***"
 
 # Well-known Windows principals: not personal data, and useful in a permissions diagnosis.
 _BUILTIN_DOMAINS = ("NT AUTHORITY", "BUILTIN", "NT SERVICE", "IIS APPPOOL", "NT VIRTUAL MACHINE")
+# Registry hives look like DOMAIN\name too (HKCU\Environment).
+_NOT_DOMAINS = (*_BUILTIN_DOMAINS, "HKLM", "HKCU", "HKCR", "HKU", "HKCC")
 
 _SECRET_PARAMS = "NuGetApiKey|ApiKey|Password|Token|PAT|Secret|AccessToken|ClientSecret"
 
@@ -88,7 +90,7 @@ _DOMAIN_USER = re.compile(
 
 def _domain_user(m: re.Match[str]) -> str:
     domain = m.group(1)
-    if domain in _BUILTIN_DOMAINS:
+    if domain in _NOT_DOMAINS:
         return m.group(0)
     return f"{domain}\\<user>"
 

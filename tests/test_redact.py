@@ -81,6 +81,7 @@ def test_secret_is_masked(text: str, secret: str) -> None:
         r"C:\Program Files\WindowsPowerShell\Modules\PowerShellGet\1.0.0.1\PSModule.psm1",
         r"Owner: NT AUTHORITY\SYSTEM, BUILTIN\Administrators",
         r"HKLM\SOFTWARE\Microsoft\.NETFramework\v4.0.30319 SchUseStrongCrypto",
+        r"Set-ItemProperty HKCU\Environment -Name PSModulePath",
         "https://www.powershellgallery.com/api/v2/package/Az.Accounts/2.12.1",
         "Install-Module -Name Az -RequiredVersion 11.3.1 -Scope CurrentUser -Force",
         "$path = 'C:\\temp\\logs'; $compat = 'yes'",

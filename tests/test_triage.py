@@ -293,6 +293,10 @@ def test_bad_input_is_one_line_error(tmp_path: Path) -> None:
     assert "no tickets found" in res.stderr and "Traceback" not in res.output
     res = runner.invoke(app, ["triage", str(tmp_path), "-f", "pdf"])
     assert res.exit_code == 2 and "unknown format" in res.stderr
+    res = runner.invoke(app, ["triage", str(tmp_path), "--jobs", "-1"])
+    assert res.exit_code == 2 and "--jobs" in res.stderr
+    res = runner.invoke(app, ["triage", str(tmp_path), "--at", "yesterday-ish"])
+    assert res.exit_code == 2 and len(res.stderr.strip().splitlines()) <= 2
     res = runner.invoke(app, ["triage", str(tmp_path / "missing.log"), "-f", "json"])
     assert res.exit_code == 0
     assert json.loads(res.stdout)["items"][0]["note"] == "no such file or folder"
