@@ -130,11 +130,9 @@ def read_document(stream: BinaryIO, name: str, size: int | None, kb: KnowledgeBa
         from psgdiag.scan import scan_stream
 
         return scan_stream(stream, name, kb)
-    data = read_all(stream, name)
-    if len(data) > FULL_READ_LIMIT:
-        import io
+    data = read_all(stream, name, FULL_READ_LIMIT + 1)
+    if len(data) > FULL_READ_LIMIT:  # a big pipe: scan it without reading it whole first
+        from psgdiag.scan import prefixed, scan_stream
 
-        from psgdiag.scan import scan_stream
-
-        return scan_stream(io.BytesIO(data), name, kb)
+        return scan_stream(prefixed(data, stream), name, kb)
     return normalize(decode(data, name))

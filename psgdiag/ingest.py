@@ -105,10 +105,20 @@ def open_input(name: str, stdin: BinaryIO | None) -> tuple[BinaryIO, str, int | 
     return fh, name, size
 
 
-def read_all(stream: BinaryIO, name: str) -> bytes:
-    """Read a whole stream, turning OS errors into InputError."""
+def read_all(stream: BinaryIO, name: str, limit: int = -1) -> bytes:
+    """Read a whole stream (or its first `limit` bytes), turning OS errors into InputError."""
     try:
-        return stream.read()
+        if limit < 0:
+            return stream.read()
+        parts: list[bytes] = []
+        got = 0
+        while got < limit:  # a pipe may return less than asked before its end
+            part = stream.read(limit - got)
+            if not part:
+                break
+            parts.append(part)
+            got += len(part)
+        return b"".join(parts)
     except OSError as exc:
         raise InputError(f"{name}: cannot read ({exc.strerror})", hint="check the input") from None
 

@@ -1,0 +1,334 @@
+"""Huge inputs: find candidate regions on raw bytes; decode and normalise only those regions.
+
+An input larger than ingest.FULL_READ_LIMIT is read in chunks (bounded memory). One RE2 pattern
+of literal anchors derived from the knowledge base (psgdiag.anchors), plus general ones
+(FullyQualifiedErrorId, exception, error, status codes ...), runs case-insensitively over the
+bytes. Around each hit the lines before and after are kept, and so are the first lines (the
+transcript header) and the last lines (where a CI log ends with its failure). Lines are counted
+on the bytes, so every kept line keeps its original number. UTF-16 is transcoded per chunk.
+"""
+
+from __future__ import annotations
+
+import codecs
+import io
+from collections import deque
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any, BinaryIO
+
+from psgdiag.errors import InputError
+from psgdiag.ingest import RawText, detect_encoding
+from psgdiag.model import Document, KnowledgeBase
+from psgdiag.normalize import normalize
+
+GENERAL, SPECIFIC, PINNED = 0, 1, 2
+
+
+@dataclass(frozen=True)
+class Limits:
+    """How much is read at once and how much context is kept around each candidate."""
+
+    chunk: int = 4 * 1024 * 1024
+    before: int = 30  # lines kept before a hit (an error record starts above its FQID line)
+    after: int = 30  # lines kept after a hit (wrapped record fields, stack lines)
+    head: int = 200  # first lines, always kept: transcript header, first CI timestamps
+    tail: int = 200  # last lines, always kept: a CI log usually ends with its failure
+    side_bytes: int = 64 * 1024  # context cap per side, so one giant line cannot be kept whole
+    edge_bytes: int = 256 * 1024  # cap for the head and the tail
+    budget: int = 6 * 1024 * 1024  # most bytes kept in regions; general hits are dropped first
+    region_bytes: int = 1024 * 1024  # a region that grows past this is closed (made evictable)
+
+
+@dataclass
+class _Region:
+    start: int  # offset in the (CR-normalised, UTF-8) byte stream
+    end: int
+    line: int  # original line number at `start`
+    tier: int
+    parts: list[bytes] = field(default_factory=list)
+    size: int = 0
+    open_lines: int = 0  # lines still wanted after `end`
+    closed: bool = False
+    evicted: bool = False
+
+
+_COMPILED: dict[str, tuple[Any, Any]] = {}
+
+
+def _anchor_rx(kb: KnowledgeBase) -> tuple[Any, Any]:
+    """Compile the anchors of a knowledge base: (specific|general) and specific alone."""
+    key = f"{kb.version}:{len(kb.signatures)}:{kb.sources}"
+    if key not in _COMPILED:
+        _COMPILED[key] = _compile_anchors(kb)
+    return _COMPILED[key]
+
+
+def _compile_anchors(kb: KnowledgeBase) -> tuple[Any, Any]:
+    import re2
+
+    from psgdiag.anchors import general_tokens, kb_tokens
+
+    triples = ((e.kind, e.pattern, e.statuses) for s in kb.signatures for e in s.evidence)
+    tokens = kb_tokens(triples)
+    # A short plain word ("file", "could") is too common to say more than the general anchors.
+    specific = sorted(t for t in tokens if len(t) >= 6 or not t.isalpha())
+    general = sorted(general_tokens() | {t for t in tokens if t not in specific})
+    opts = re2.Options()
+    opts.case_sensitive = False
+    opts.log_errors = False
+    opts.max_mem = 64 * 1024 * 1024
+
+    def alt(words: list[str]) -> bytes:
+        return b"|".join(re2.escape(w.encode()) for w in words) or b"\\x00\\xff\\x00\\xff"
+
+    both = re2.compile(b"(" + alt(specific) + b")|(" + alt(general) + b")", opts)
+    return both, re2.compile(alt(specific), opts)
+
+
+def _back(work: bytes, p: int, lines: int, cap: int) -> int:
+    """Return the start of the line `lines` lines above the one holding offset p (capped)."""
+    lo = max(0, p - cap)
+    i = p
+    for _ in range(lines + 1):
+        j = work.rfind(b"\n", lo, i)
+        if j < 0:
+            return lo
+        i = j
+    return i + 1
+
+
+def _forward(work: bytes, p: int, lines: int, cap: int) -> tuple[int, int]:
+    """Return (end after `lines` more line ends from p, lines still missing at the block end)."""
+    hi = min(len(work), p + cap)
+    i = p
+    for k in range(lines):
+        j = work.find(b"\n", i, hi)
+        if j < 0:
+            return (hi, 0) if hi < len(work) else (len(work), lines - k)
+        i = j + 1
+    return i, 0
+
+
+class _Scanner:
+    """Feeds blocks of complete lines through the anchor pattern and collects regions."""
+
+    def __init__(self, kb: KnowledgeBase, lim: Limits) -> None:
+        self.both, self.specific = _anchor_rx(kb)
+        self.lim = lim
+        self.regions: list[_Region] = [_Region(0, 0, 1, PINNED, open_lines=lim.head)]
+        self.queues: tuple[deque[_Region], deque[_Region]] = (deque(), deque())
+        self.kept = 0
+        self.off = 0  # stream offset of the next block
+        self.line = 1  # line number at self.off
+        self.tail = b""  # the last lines read: context for the next block, and the log's tail
+        self.tail_line = 1
+        self.pending = b""
+        self.specific_seen = False
+
+    def feed(self, chunk: bytes) -> None:
+        """Take the next chunk; process every complete line, keep the partial last one."""
+        buf = self.pending + chunk if self.pending else chunk
+        cut = max(buf.rfind(b"\n"), buf.rfind(b"\r", 0, len(buf) - 1)) + 1
+        if cut == 0:
+            if len(buf) < self.lim.side_bytes:
+                self.pending = buf
+                return
+            cut = len(buf) - 1 if buf.endswith(b"\r") else len(buf)  # a giant line: cut it
+        self.pending = buf[cut:]
+        self._block(buf[:cut])
+
+    def finish(self) -> list[_Region]:
+        """Process what is left and add the tail; return the kept regions in order."""
+        if self.pending:
+            self._block(self.pending)
+            self.pending = b""
+        tail_start = self.off - len(self.tail)
+        out: list[_Region] = []
+        for r in self.regions:
+            if r.evicted or r.end <= r.start or r.start >= tail_start:
+                continue
+            if r.end > tail_start:
+                data = b"".join(r.parts)[: tail_start - r.start]
+                r.parts, r.end = [data], tail_start
+            out.append(r)
+        if self.tail:
+            out.append(_Region(tail_start, self.off, self.tail_line, PINNED, [self.tail]))
+        return out
+
+    def _block(self, block: bytes) -> None:
+        if b"\r" in block:  # CRLF and lone CR end lines too (as ingest.split_lines says)
+            block = block.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
+        lim = self.lim
+        work = self.tail + block if self.tail else block
+        base = self.off - len(self.tail)
+        start = len(self.tail)
+        last = self.regions[-1]
+        if last.open_lines and not last.closed and last.end == self.off:
+            cap = lim.edge_bytes if last.tier == PINNED else lim.side_bytes
+            end, left = _forward(work, start, last.open_lines, cap)
+            self._extend(last, work, base, end, left)
+        self._search(work, base, start)
+        self.off += len(block)
+        self.line += block.count(b"\n")
+        keep = _back(work, len(work), max(lim.before, lim.tail), lim.edge_bytes)
+        self.tail = work[keep:]
+        self.tail_line = self.line - self.tail.count(b"\n")
+
+    def _search(self, work: bytes, base: int, start: int) -> None:
+        lim = self.lim
+        cursor, cursor_line = 0, self.tail_line
+        pos = max(0, start - 64)  # an anchor cut by a forced split of a giant line
+        while True:
+            m = self.both.search(work, pos)
+            if m is None:
+                return
+            p = m.start()
+            line_end = work.find(b"\n", p)
+            line_end = len(work) if line_end < 0 else line_end + 1
+            pos = max(line_end, p + 1)
+            if m.end() <= start:
+                continue
+            tier = SPECIFIC if m.group(1) is not None else GENERAL
+            if tier == GENERAL and self.specific.search(work, p + 1, line_end) is not None:
+                tier = SPECIFIC
+            last = self.regions[-1]
+            if not last.closed and last.end >= base + p:
+                have = work.count(b"\n", p, last.end - base)
+                if have < lim.after + 1:
+                    end, left = _forward(
+                        work, last.end - base, lim.after + 1 - have, lim.side_bytes
+                    )
+                    self._extend(last, work, base, end, left)
+                last.tier = max(last.tier, tier)
+                continue
+            s = max(_back(work, p, lim.before, lim.side_bytes), last.end - base)
+            if s < cursor:
+                cursor_line -= work.count(b"\n", s, cursor)
+            else:
+                cursor_line += work.count(b"\n", cursor, s)
+            cursor = s
+            end, left = _forward(work, p, lim.after + 1, lim.side_bytes)
+            self._close(last)
+            region = _Region(base + s, base + s, cursor_line, tier)
+            self.regions.append(region)
+            self._extend(region, work, base, end, left)
+
+    def _extend(self, r: _Region, work: bytes, base: int, end: int, left: int) -> None:
+        if base + end > r.end:
+            piece = work[r.end - base : end]
+            r.parts.append(piece)
+            r.size += len(piece)
+            self.kept += len(piece)
+            r.end = base + end
+            r.open_lines = left
+        if r.size > self.lim.region_bytes and r.tier != PINNED:
+            self._close(r)
+        self._evict()
+
+    def _close(self, r: _Region) -> None:
+        if r.closed:
+            return
+        r.closed = True
+        if r.tier == SPECIFIC and not self.specific_seen:
+            r.tier = PINNED  # the first specific hit is often the root cause: never dropped
+            self.specific_seen = True
+        if r.tier != PINNED:
+            self.queues[r.tier].append(r)
+
+    def _evict(self) -> None:
+        while self.kept > self.lim.budget:
+            queue = self.queues[GENERAL] or self.queues[SPECIFIC]
+            if not queue:
+                return
+            r = queue.popleft()
+            r.evicted = True
+            self.kept -= r.size
+            r.parts, r.size = [], 0
+
+
+def _read(stream: BinaryIO, name: str, size: int) -> Iterator[bytes]:
+    while True:
+        try:
+            chunk = stream.read(size)
+        except OSError as exc:
+            raise InputError(
+                f"{name}: cannot read ({exc.strerror})", hint="check the input"
+            ) from None
+        if not chunk:
+            return
+        yield chunk
+
+
+def _utf8_chunks(first: bytes, rest: Iterator[bytes], enc: str) -> Iterator[bytes]:
+    """Yield the input as UTF-8 bytes without a BOM (UTF-16 is transcoded chunk by chunk)."""
+    if not enc.startswith("utf-16"):
+        yield first[3:] if enc == "utf-8-sig" else first
+        yield from rest
+        return
+    codec = "utf-16-le" if "le" in enc else "utf-16-be"
+    dec = codecs.getincrementaldecoder(codec)("replace")
+    yield dec.decode(first[2:] if enc.endswith("bom") else first).encode("utf-8", "replace")
+    for raw in rest:
+        yield dec.decode(raw).encode("utf-8", "replace")
+    # A trailing odd byte is dropped, as ingest.decode does.
+
+
+def scan_stream(
+    stream: BinaryIO, name: str, kb: KnowledgeBase, limits: Limits | None = None
+) -> Document:
+    """Scan a large input in chunks; return a Document of the candidate regions only."""
+    lim = limits or Limits()
+    chunks = _read(stream, name, lim.chunk)
+    first = next(chunks, b"")
+    while len(first) < 4096:  # a pipe may deliver less than asked: detect on a full head
+        more = next(chunks, b"")
+        if not more:
+            break
+        first += more
+    enc = detect_encoding(first[:4096])
+    scanner = _Scanner(kb, lim)
+    for data in _utf8_chunks(first, chunks, enc):
+        if data:
+            scanner.feed(data)
+    texts: list[str] = []
+    numbers: list[int] = []
+    for region in scanner.finish():
+        text = b"".join(region.parts).decode("utf-8", "replace")
+        if "\x00" in text:
+            text = text.replace("\x00", "")
+        lines = text.split("\n")
+        if text.endswith("\n"):
+            lines.pop()
+        texts.extend(lines)
+        numbers.extend(range(region.line, region.line + len(lines)))
+    while texts and texts[-1] == "":
+        texts.pop()
+        numbers.pop()
+    return normalize(RawText(text="\n".join(texts), encoding=enc, source=name), numbers)
+
+
+class _Prefixed(io.RawIOBase):
+    """A stream that first returns `head`, then the rest of another stream."""
+
+    def __init__(self, head: bytes, rest: BinaryIO) -> None:
+        self._head = memoryview(head)
+        self._rest = rest
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buf: Any) -> int:
+        if len(self._head):
+            n = min(len(buf), len(self._head))
+            buf[:n] = self._head[:n]
+            self._head = self._head[n:]
+            return n
+        data = self._rest.read(len(buf))
+        buf[: len(data)] = data
+        return len(data)
+
+
+def prefixed(head: bytes, rest: BinaryIO) -> BinaryIO:
+    """Return a stream that replays the bytes already read, then continues with `rest`."""
+    return io.BufferedReader(_Prefixed(head, rest), buffer_size=1024 * 1024)
