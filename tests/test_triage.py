@@ -439,8 +439,8 @@ def test_html_report_renders_in_headless_chromium(tmp_path: Path) -> None:
     _, _, rows = _png_pixels(shot.read_bytes())
     # The first cause's bars are drawn in the palette's first colour (#4e79a7); the incident
     # window is an amber wash (#f9ab00 at 25 %) over them: 0.75 * bar + 0.25 * amber.
-    assert _count(rows, (0x4E, 0x79, 0xA7), 2) > 2000
-    assert _count(rows, (121, 133, 125), 4) > 1000
+    assert _count(rows, (0x4E, 0x79, 0xA7), 6) > 2000
+    assert _count(rows, (121, 133, 125), 6) > 1000
 
 
 def test_html_only_mail_body_is_read_as_text(tmp_path: Path) -> None:
