@@ -211,5 +211,8 @@ def looks_binary(data: bytes) -> bool:
     if head.count(0) > len(head) // 100:
         return True
     text = head.decode("utf-8", "replace")
-    bad = sum(1 for ch in text if ch == "\ufffd" or (ord(ch) < 32 and ch not in "\t\r\n\f\x1b"))
-    return bad > len(text) // 10
+    # Control characters mark binary data; bytes that are not UTF-8 alone do not, since a log
+    # saved in a legacy code page (Out-File -Encoding Default: cp1252, cp850) is full of them.
+    controls = sum(1 for ch in text if ord(ch) < 32 and ch not in "\t\r\n\f\v\x1b")
+    undecodable = text.count("\ufffd")
+    return controls > len(text) // 33 or undecodable > len(text) * 3 // 10

@@ -186,6 +186,9 @@ def test_binary_detection() -> None:
     assert looks_binary(b"\x89PNG\r\n\x1a\n" + bytes(2000))
     assert not looks_binary("WARNING: Unable to resolve package source\r\n".encode("utf-16-le"))
     assert not looks_binary("Umlaute: Paket für Modul äöü\n".encode())
+    legacy = "Install-Module : Le module « Az » a été refusé par l'éditeur, réessayez.\n"
+    assert not looks_binary(legacy.encode("cp1252"))
+    assert looks_binary(bytes((i * 37 + 11) % 256 for i in range(6000)))
 
 
 def test_zip_bomb_ratio_is_refused_without_reading(tmp_path: Path) -> None:
