@@ -98,6 +98,9 @@ def item_from_report(
         note="; ".join(n for n in (note, *report.notes) if n),
     )
     if not report.diagnoses:
+        if not any(ln.text.strip() for ln in doc.lines):
+            note = "; ".join(n for n in (base.note, "empty: no text to diagnose") if n)
+            return dataclasses.replace(base, note=note)
         keys = key_lines(doc, report.facts)
         return dataclasses.replace(base, key_lines=keys, masked=tuple(mask(k) for k in keys))
     top = report.diagnoses[0]
