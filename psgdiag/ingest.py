@@ -53,6 +53,25 @@ def detect_encoding(head: bytes) -> str:
     return "utf-8"
 
 
+_UTF8_MULTI = re.compile(
+    rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}"
+)
+_HIGH = re.compile(rb"[\x80-\xff]")
+
+
+def _legacy_or_utf8(data: bytes) -> str:
+    """Tell a Windows ANSI (cp1252) file from UTF-8 with a few damaged bytes.
+
+    `Out-File -Encoding Default` on Windows PowerShell writes the ANSI code page: its accented
+    letters are single high bytes that are not valid UTF-8 sequences.
+    """
+    sample = data[: 1 << 20]
+    multi = len(_UTF8_MULTI.findall(sample))
+    high = len(_HIGH.findall(sample))
+    stray = high - sum(len(m) for m in _UTF8_MULTI.findall(sample))
+    return "cp1252" if stray > multi else "utf-8"
+
+
 def decode(data: bytes, source: str = "<stdin>") -> RawText:
     """Decode bytes tolerantly: undecodable bytes become U+FFFD, NULs are dropped."""
     enc = detect_encoding(data[:4096])
@@ -65,7 +84,11 @@ def decode(data: bytes, source: str = "<stdin>") -> RawText:
             body = body[:-1]
         text = body.decode(codec, "replace")
     else:
-        text = data.decode("utf-8", "replace")
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError:
+            enc = _legacy_or_utf8(data)
+            text = data.decode(enc, "replace")
     if "\x00" in text:
         text = text.replace("\x00", "")
     return RawText(text=text, encoding=enc, source=source)

@@ -66,3 +66,15 @@ def test_open_input_stdin_passes_stream_through() -> None:
     stream = io.BytesIO(b"x")
     got, name, size = open_input("-", stream)
     assert got is stream and name == "<stdin>" and size is None
+
+
+def test_windows_ansi_file_is_read_as_cp1252() -> None:
+    text = "AVERTISSEMENT : Référentiel non approuvé\r\n"
+    raw = decode(text.encode("cp1252"))
+    assert raw.encoding == "cp1252" and raw.text == text
+
+
+def test_utf8_with_one_damaged_byte_stays_utf8() -> None:
+    raw = decode("Référentiel non approuvé ".encode() + b"\xff")
+    assert raw.encoding == "utf-8"
+    assert raw.text == "Référentiel non approuvé \ufffd"
