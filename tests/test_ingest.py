@@ -31,9 +31,8 @@ def test_decodes_every_windows_encoding(data: bytes, encoding: str) -> None:
 
 
 def test_undecodable_bytes_are_replaced_not_fatal() -> None:
-    raw = decode(b"Install-Module : caf\xe9 \xff\xfe\x80 failed\n")
-    assert raw.text.startswith("Install-Module : caf\ufffd")
-    assert "failed" in raw.text
+    raw = decode(b"Install-Module : caf\xe9 \x81\x8d failed\n")
+    assert raw.text == "Install-Module : caf\xe9 \ufffd\ufffd failed\n"
 
 
 def test_nuls_are_dropped() -> None:
