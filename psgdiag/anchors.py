@@ -130,8 +130,9 @@ def _branch_set(items: list[_Item]) -> _TokenSet | None:
     run: list[str] = []
 
     def flush() -> None:
-        for word in _words("".join(run)):
-            candidates.append(frozenset((word,)))
+        phrase = " ".join("".join(run).lower().split())
+        if len(phrase) >= MIN_TOKEN:
+            candidates.append(frozenset((phrase,)))
         run.clear()
 
     for item in items:
@@ -166,7 +167,11 @@ def _alternation_set(branches: list[list[_Item]]) -> _TokenSet | None:
 
 @lru_cache(maxsize=8192)
 def regex_tokens(pattern: str) -> _TokenSet | None:
-    """Return lower-case words of which every match of `pattern` contains one (None: unknown)."""
+    """Return lower-case phrases of which every match of `pattern` holds one (None: unknown).
+
+    A phrase is a literal run of the regex with its whitespace collapsed to single spaces, as in
+    the matcher's spaced view.
+    """
     try:
         parser = _Parser(pattern)
         branches = parser.alternation()
@@ -177,66 +182,89 @@ def regex_tokens(pattern: str) -> _TokenSet | None:
         return None
 
 
-def literal_tokens(literal: str, synonyms: re.Pattern[str], limit: int = 3) -> tuple[str, ...]:
-    """Return up to `limit` of the longest ASCII words of a literal phrase (synonyms excluded)."""
-    words: list[str] = []
-    for word in re.findall(r"[a-z0-9]+", literal.lower()):
-        if len(word) >= MIN_TOKEN and not synonyms.fullmatch(word) and word not in words:
-            words.append(word)
-    words.sort(key=len, reverse=True)
-    return tuple(words[:limit])
-
-
 # Words every PowerShell error record, HTTP failure or warning carries, whatever the cause.
 GENERAL = (
     "fullyqualifiederrorid",
     "categoryinfo",
     "exception",
-    "error",
-    "warning",
     "msg:",
     "http/",
     "status code",
     "statuscode",
 )
+# An error record's first line: "Install-Module : ..." (Windows PowerShell), "Verb-Noun: ..." (7).
+RECORD_START = r"\b[a-z]+-[a-z]+ ?: "
+# Lines marked as errors or warnings ("ERROR:", "##[error]", "error occurred"), not every word
+# "error" ("0 Error(s)", "-ErrorAction" are in every build log).
+MARKED = (r"\berror\s*[:\]]", r"\berror\s+occurred", r"\bwarning\s*[:\]]")
 
 
-def evidence_tokens(kind: str, pattern: str, statuses: tuple[int, ...]) -> tuple[str, ...]:
-    """Return raw-text anchors for one evidence entry (empty: rely on the general anchors)."""
-    from psgdiag.match import _SYN_RX
-
-    if kind == "text":
-        return literal_tokens(pattern, _SYN_RX)
-    if kind == "regex":
-        return tuple(sorted(regex_tokens(pattern) or ()))
-    if kind == "exception":
-        words = _words(pattern.rsplit(".", 1)[-1])
-        return tuple(words[:1])
-    if kind == "http_status":
-        return tuple(f for code in statuses for f in (f"({code})", f"{code} ("))
-    return ()  # fqid, msg_key: their lines always carry a general anchor; facts: see below
+SPECIFIC_MIN = 10  # shorter phrases are too common in CI noise to be worth a region
 
 
-def kb_tokens(signatures: Iterable[tuple[str, str, tuple[int, ...]]]) -> frozenset[str]:
-    """Return the anchors of every (kind, pattern, statuses) evidence triple."""
+def _raw(phrase: str) -> str:
+    """Return an RE2 pattern for a phrase on raw bytes: any run of whitespace between words."""
+    return r"\s+".join(re.escape(w) for w in phrase.split())
+
+
+def literal_patterns(literal: str) -> list[str]:
+    """Return raw-text patterns for a `text` literal: its first and last three words.
+
+    The matcher compares literals without whitespace and with the PowerShellGet synonyms
+    (match.literal_regex); the anchors follow, and two windows survive one console wrap.
+    """
+    from psgdiag.match import _SYN_MAP, _SYN_RX
+
+    words = literal.split()
+    windows = [words] if len(words) <= 3 else [words[:3], words[-3:]]
+    out: list[str] = []
+    for window in windows:
+        text = "".join(window).lower()
+        if not text.isascii() or sum(c.isalnum() for c in text) < SPECIFIC_MIN:
+            continue
+        pieces: list[str] = []
+        for word in window:
+            word = word.lower()
+            parts: list[str] = []
+            pos = 0
+            for m in _SYN_RX.finditer(word):
+                parts.append(re.escape(word[pos : m.start()]) + _SYN_MAP[m.group(0)])
+                pos = m.end()
+            parts.append(re.escape(word[pos:]))
+            pieces.append("".join(parts))
+        out.append(r"\s*".join(pieces))
+    return out
+
+
+def scan_patterns(evidence: Iterable[tuple[str, str, tuple[int, ...]]]) -> list[str]:
+    """Return the raw-text anchor patterns of (kind, pattern, statuses) evidence entries."""
     out: set[str] = set()
-    for kind, pattern, statuses in signatures:
-        out.update(evidence_tokens(kind, pattern, statuses))
-    return frozenset(out)
+    for kind, pattern, statuses in evidence:
+        if kind == "text":
+            out.update(literal_patterns(pattern))
+        elif kind == "regex":
+            phrases = regex_tokens(pattern) or ()
+            out.update(_raw(p) for p in phrases if len(p) >= SPECIFIC_MIN)
+        elif kind == "exception" and len(pattern) >= SPECIFIC_MIN:
+            out.add(_raw(pattern.rsplit(".", 1)[-1]))
+        elif kind == "http_status":
+            out.update(rf"\({code}\)|\b{code} \(" for code in statuses)
+        # fqid and msg_key lines always carry a general anchor; facts: see general_patterns
+    return sorted(out)
 
 
-def general_tokens() -> frozenset[str]:
-    """Return the general anchors plus those of the fact extractors and warning-stream prefixes."""
+def general_patterns() -> list[str]:
+    """Return the general anchors plus those of the fact extractors and warning prefixes."""
     from psgdiag.extract import load_extractors
     from psgdiag.normalize import load_framing
 
-    out = set(GENERAL)
+    out = {_raw(g) for g in GENERAL} | {RECORD_START, *MARKED}
     for ex in load_extractors():
-        # Short extractor words ("module", "version") are everywhere in a PowerShell CI log.
         pattern = ex.regex.pattern
         text = pattern.decode("utf-8") if isinstance(pattern, bytes) else str(pattern)
-        out.update(t for t in regex_tokens(text) or () if len(t) >= 8)
+        # Plain words ("module", "version") are everywhere in a PowerShell CI log; paths are not.
+        out.update(_raw(t) for t in regex_tokens(text) or () if len(t) >= 8 and not t.isalpha())
     for prefix, stream, _loc in load_framing().streams:
-        if stream == "warning":
-            out.update(w for w in _WORD.findall(prefix) if len(w) >= MIN_TOKEN)
-    return frozenset(out)
+        if stream == "warning" and prefix.isascii():
+            out.add(_raw(prefix))
+    return sorted(out)

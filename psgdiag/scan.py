@@ -36,8 +36,8 @@ class Limits:
     tail: int = 200  # last lines, always kept: a CI log usually ends with its failure
     side_bytes: int = 64 * 1024  # context cap per side, so one giant line cannot be kept whole
     edge_bytes: int = 256 * 1024  # cap for the head and the tail
-    budget: int = 6 * 1024 * 1024  # most bytes kept in regions; general hits are dropped first
-    region_bytes: int = 1024 * 1024  # a region that grows past this is closed (made evictable)
+    budget: int = 1024 * 1024  # most bytes kept in regions; general hits are dropped first
+    region_bytes: int = 256 * 1024  # a region that grows past this is closed (made evictable)
 
 
 @dataclass
@@ -67,22 +67,20 @@ def _anchor_rx(kb: KnowledgeBase) -> tuple[Any, Any]:
 def _compile_anchors(kb: KnowledgeBase) -> tuple[Any, Any]:
     import re2
 
-    from psgdiag.anchors import general_tokens, kb_tokens
+    from psgdiag.anchors import general_patterns, scan_patterns
 
     triples = ((e.kind, e.pattern, e.statuses) for s in kb.signatures for e in s.evidence)
-    tokens = kb_tokens(triples)
-    # A short plain word ("file", "could") is too common to say more than the general anchors.
-    specific = sorted(t for t in tokens if len(t) >= 6 or not t.isalpha())
-    general = sorted(general_tokens() | {t for t in tokens if t not in specific})
+    specific = scan_patterns(triples)
+    general = general_patterns()
     opts = re2.Options()
     opts.case_sensitive = False
     opts.log_errors = False
     opts.max_mem = 64 * 1024 * 1024
 
-    def alt(words: list[str]) -> bytes:
-        return b"|".join(re2.escape(w.encode()) for w in words) or b"\\x00\\xff\\x00\\xff"
+    def alt(patterns: list[str]) -> bytes:
+        return b"|".join(b"(?:" + p.encode() + b")" for p in patterns) or b"\\x00\\xff\\x00"
 
-    both = re2.compile(b"(" + alt(specific) + b")|(" + alt(general) + b")", opts)
+    both = re2.compile(b"(" + alt(specific) + b")|(?:" + alt(general) + b")", opts)
     return both, re2.compile(alt(specific), opts)
 
 
@@ -168,6 +166,8 @@ class _Scanner:
             cap = lim.edge_bytes if last.tier == PINNED else lim.side_bytes
             end, left = _forward(work, start, last.open_lines, cap)
             self._extend(last, work, base, end, left)
+        if last is self.regions[0] and not last.open_lines:
+            self._close(last)  # the head is complete: later hits start regions of their own
         self._search(work, base, start)
         self.off += len(block)
         self.line += block.count(b"\n")
@@ -179,40 +179,63 @@ class _Scanner:
         lim = self.lim
         cursor, cursor_line = 0, self.tail_line
         pos = max(0, start - 64)  # an anchor cut by a forced split of a giant line
-        while True:
+        while pos < len(work):
             m = self.both.search(work, pos)
             if m is None:
                 return
             p = m.start()
             line_end = work.find(b"\n", p)
-            line_end = len(work) if line_end < 0 else line_end + 1
-            pos = max(line_end, p + 1)
+            pos = len(work) if line_end < 0 else line_end + 1
             if m.end() <= start:
                 continue
             tier = SPECIFIC if m.group(1) is not None else GENERAL
-            if tier == GENERAL and self.specific.search(work, p + 1, line_end) is not None:
+            if tier == GENERAL and self.specific.search(work, p + 1, pos) is not None:
                 tier = SPECIFIC
             last = self.regions[-1]
             if not last.closed and last.end >= base + p:
                 have = work.count(b"\n", p, last.end - base)
                 if have < lim.after + 1:
-                    end, left = _forward(
-                        work, last.end - base, lim.after + 1 - have, lim.side_bytes
-                    )
+                    more = lim.after + 1 - have
+                    end, left = _forward(work, last.end - base, more, lim.side_bytes)
                     self._extend(last, work, base, end, left)
                 last.tier = max(last.tier, tier)
-                continue
-            s = max(_back(work, p, lim.before, lim.side_bytes), last.end - base)
-            if s < cursor:
-                cursor_line -= work.count(b"\n", s, cursor)
             else:
-                cursor_line += work.count(b"\n", cursor, s)
-            cursor = s
-            end, left = _forward(work, p, lim.after + 1, lim.side_bytes)
-            self._close(last)
-            region = _Region(base + s, base + s, cursor_line, tier)
-            self.regions.append(region)
-            self._extend(region, work, base, end, left)
+                s = max(_back(work, p, lim.before, lim.side_bytes), last.end - base)
+                if s < cursor:
+                    cursor_line -= work.count(b"\n", s, cursor)
+                else:
+                    cursor_line += work.count(b"\n", cursor, s)
+                cursor = s
+                end, left = _forward(work, p, lim.after + 1, lim.side_bytes)
+                self._close(last)
+                last = _Region(base + s, base + s, cursor_line, tier)
+                self.regions.append(last)
+                self._extend(last, work, base, end, left)
+            pos = self._absorb(last, work, base, pos)
+
+    def _absorb(self, r: _Region, work: bytes, base: int, pos: int) -> int:
+        """Take further hits inside region r with one search per window; return where to go on.
+
+        A hit before the region's end needs at most `after` lines past that end, so dense hits
+        ("error" on every other line) cost one C call per window, not one Python loop per line.
+        """
+        while not r.closed and pos < r.end - base:
+            end_here = r.end - base
+            m = self.both.search(work, pos, end_here)
+            if m is None:
+                return end_here
+            if r.tier < SPECIFIC and (
+                m.group(1) is not None or self.specific.search(work, m.start(), end_here)
+            ):
+                r.tier = SPECIFIC
+            pos = end_here
+            if r.open_lines:
+                break
+            end, left = _forward(work, end_here, self.lim.after, self.lim.side_bytes)
+            self._extend(r, work, base, end, left)
+            if end <= end_here:
+                break
+        return max(pos, r.end - base) if not r.closed else pos
 
     def _extend(self, r: _Region, work: bytes, base: int, end: int, left: int) -> None:
         if base + end > r.end:
@@ -222,7 +245,7 @@ class _Scanner:
             self.kept += len(piece)
             r.end = base + end
             r.open_lines = left
-        if r.size > self.lim.region_bytes and r.tier != PINNED:
+        if r.size > self.lim.region_bytes:
             self._close(r)
         self._evict()
 
