@@ -201,7 +201,10 @@ def _version(text: str) -> tuple[int, ...] | None:
 
 def _compare(left: str, op: str, right: str) -> bool:
     if op in ("~", "!~"):
-        found = re.search(right, left, re.IGNORECASE) is not None
+        try:  # RE2, like every signature regex: a signature's pattern must not be able to hang us
+            found = _regex(right).search(left) is not None
+        except Exception:  # re2.error: a pattern RE2 rejects never matches
+            found = False
         return found if op == "~" else not found
     lv, rv = _version(left), _version(right)
     a: Any
