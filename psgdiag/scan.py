@@ -325,10 +325,8 @@ def scan_stream(
             lines.pop()
         texts.extend(lines)
         numbers.extend(range(region.line, region.line + len(lines)))
-    while texts and texts[-1] == "":
-        texts.pop()
-        numbers.pop()
-    return normalize(RawText(text="\n".join(texts), encoding=enc, source=name), numbers)
+    text = "\n".join(texts) + "\n" if texts else ""  # split_lines drops only this last end
+    return normalize(RawText(text=text, encoding=enc, source=name), numbers)
 
 
 class _Prefixed(io.RawIOBase):

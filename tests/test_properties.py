@@ -1,0 +1,110 @@
+"""Property tests: the reader never crashes, and every evidence line points at the original line."""
+
+from __future__ import annotations
+
+import io
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from psgdiag import api
+from psgdiag.ingest import decode, split_lines
+from psgdiag.match import compact
+from psgdiag.model import Document, KnowledgeBase, Report
+from psgdiag.normalize import clean_line, normalize
+from psgdiag.scan import Limits, scan_stream
+from tests.conftest import CASES
+
+# A loaded 2-core machine: no per-example deadline, a modest number of examples.
+SETTINGS = settings(
+    deadline=None,
+    max_examples=40,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+SMALL = Limits(chunk=512, before=3, after=5, head=4, tail=4, side_bytes=100_000)
+
+
+def _case_lines() -> list[str]:
+    lines: list[str] = []
+    for path in sorted(CASES.glob("*/*.log"))[:60]:
+        lines.extend(split_lines(decode(path.read_bytes()).text)[:40])
+    return lines or ["Install-Module : No match was found for the specified search criteria."]
+
+
+CASE_LINES = _case_lines()
+KB = api.load_kb()
+
+line_text = st.one_of(
+    st.sampled_from(CASE_LINES),
+    st.text(max_size=80),
+    st.sampled_from(["", "   ", "\x1b[31mERROR:\x1b[0m", "2024-05-03T10:00:00.000Z ##[error]x"]),
+)
+newline = st.sampled_from(["\n", "\r\n", "\r"])
+encoding = st.sampled_from(["utf-8", "utf-8-sig", "utf-16-le", "utf-16-be"])
+
+
+@st.composite
+def logs(draw: st.DrawFn) -> bytes:
+    """A log assembled from real case lines and junk, in any encoding and newline style."""
+    lines = draw(st.lists(line_text, max_size=60))
+    nl = draw(newline)
+    enc = draw(encoding)
+    text = nl.join(lines) + (nl if draw(st.booleans()) else "")
+    data = text.encode(enc, "replace")
+    if enc.startswith("utf-16"):
+        data = "\ufeff".encode(enc) + data
+    return data
+
+
+def original_lines(data: bytes) -> list[str]:
+    return split_lines(decode(data).text)
+
+
+def assert_evidence_maps_back(report: Report, data: bytes) -> None:
+    """The quoted evidence text starts on the original line it names."""
+    lines = original_lines(data)
+    for diag in report.diagnoses:
+        for hit in diag.hits:
+            if hit.line_start == 0:  # a fact or incident hit quotes no line
+                continue
+            assert 1 <= hit.line_start <= hit.line_end <= len(lines)
+            span = "".join(clean_line(x)[0] for x in lines[hit.line_start - 1 : hit.line_end])
+            head = compact(hit.text.split("…")[0])[:24]
+            assert head and head in compact(span), (hit, lines[hit.line_start - 1])
+
+
+def assert_lines_are_original(doc: Document, data: bytes) -> None:
+    lines = original_lines(data)
+    for line in doc.lines:
+        assert 1 <= line.no <= len(lines)
+        assert line.raw == lines[line.no - 1].replace("\x00", ""), line
+
+
+@SETTINGS
+@given(st.binary(max_size=4000))
+def test_arbitrary_bytes_never_crash_either_reader(data: bytes) -> None:
+    api.diagnose_document(api.read_document(io.BytesIO(data), "x", None, KB), kb=KB)
+    doc = scan_stream(io.BytesIO(data), "x", KB, SMALL)
+    api.diagnose_document(doc, kb=KB)
+
+
+@SETTINGS
+@given(logs())
+def test_every_evidence_line_maps_back_to_the_input(data: bytes) -> None:
+    assert_evidence_maps_back(api.diagnose_bytes(data, kb=KB), data)
+
+
+@SETTINGS
+@given(logs(), st.sampled_from([1, 3, 64, 512]))
+def test_scanned_lines_and_evidence_keep_their_original_numbers(data: bytes, chunk: int) -> None:
+    limits = Limits(chunk=chunk, before=3, after=5, head=4, tail=4, side_bytes=100_000)
+    doc = scan_stream(io.BytesIO(data), "x", KB, limits)
+    assert_lines_are_original(doc, data)
+    assert doc.total_lines == len(original_lines(data))
+    assert_evidence_maps_back(api.diagnose_document(doc, kb=KB), data)
+
+
+def test_the_full_reader_agrees_with_itself(kb: KnowledgeBase) -> None:
+    data = "\r\n".join(CASE_LINES[:200]).encode()
+    doc = normalize(decode(data))
+    assert_lines_are_original(doc, data)
