@@ -11,6 +11,10 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from psgdiag.model import KnowledgeBase
 
 MIN_TOKEN = 4
 _WORD = re.compile(r"[a-z0-9][a-z0-9_.:/\\-]*[a-z0-9]")
@@ -268,3 +272,54 @@ def general_patterns() -> list[str]:
         if stream == "warning" and prefix.isascii():
             out.add(_raw(prefix))
     return sorted(out)
+
+
+@lru_cache(maxsize=8192)
+def literal_required(literal: str) -> str:
+    """Return the longest piece every match of match.literal_regex(literal) contains verbatim."""
+    from psgdiag.match import _SYN_RX, compact
+
+    pieces = re.split(r"[^\x00-\x7f]+", compact(literal))
+    parts = [p for piece in pieces for p in _SYN_RX.split(piece)]
+    return max(parts, key=len, default="")
+
+
+_REQUIRED: dict[str, dict[str, frozenset[str] | None]] = {}
+
+
+def regex_requirements(kb: KnowledgeBase) -> dict[str, frozenset[str] | None]:
+    """Return regex_tokens for every regex of the KB, cached on disk beside the KB snapshot.
+
+    Parsing thousands of regexes costs more than running them, so the result is pickled under
+    a name derived from kb.version (a digest of the signature files' contents).
+    """
+    if kb.version in _REQUIRED:
+        return _REQUIRED[kb.version]
+    import hashlib
+    import os
+    import pickle
+
+    from psgdiag.kb import cache_root
+
+    digest = hashlib.sha256(f"{kb.version}:{len(kb.signatures)}".encode()).hexdigest()[:32]
+    path = cache_root() / f"anchors-{digest}.pickle"
+    table: dict[str, frozenset[str] | None] | None = None
+    try:
+        with path.open("rb") as fh:
+            loaded = pickle.load(fh)
+        table = loaded if isinstance(loaded, dict) else None
+    except Exception:  # missing or damaged: rebuild
+        table = None
+    if table is None:
+        patterns = {e.pattern for s in kb.signatures for e in s.evidence if e.kind == "regex"}
+        table = {p: regex_tokens(p) for p in sorted(patterns)}
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_suffix(f".{os.getpid()}.tmp")
+            with tmp.open("wb") as fh:
+                pickle.dump(table, fh, protocol=pickle.HIGHEST_PROTOCOL)
+            os.replace(tmp, path)
+        except OSError:
+            pass
+    _REQUIRED[kb.version] = table
+    return table

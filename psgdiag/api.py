@@ -8,6 +8,7 @@ from typing import BinaryIO
 
 from psgdiag import incidents as inc_mod
 from psgdiag import kb as kb_mod
+from psgdiag.anchors import regex_requirements
 from psgdiag.extract import extract_facts
 from psgdiag.ingest import FULL_READ_LIMIT, RawText, decode, read_all
 from psgdiag.match import Matcher, TextIndex
@@ -70,6 +71,7 @@ def diagnose_document(
         facts,
         locales,
         incident_for=lambda cause: inc_mod.correlate(history, cause, facts.time),
+        required=regex_requirements(kb),
     )
     record_lines = frozenset(r.line for r in facts.records)
     candidates = []

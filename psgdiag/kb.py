@@ -395,12 +395,17 @@ def _cache_file(files: list[Path]) -> Path | None:
         except OSError:
             return None
         h.update(f"{p.resolve()}:{st.st_size}:{st.st_mtime_ns}\n".encode())
+    return cache_root() / f"kb-{h.hexdigest()[:32]}.pickle"
+
+
+def cache_root() -> Path:
+    """Return the folder for cached snapshots (PSGDIAG_CACHE_DIR, else the user cache dir)."""
     root = os.environ.get("PSGDIAG_CACHE_DIR")
     if root is None:
         import platformdirs
 
         root = platformdirs.user_cache_dir("psgdiag")
-    return Path(root) / f"kb-{h.hexdigest()[:32]}.pickle"
+    return Path(root)
 
 
 def load(extra_dirs: Iterable[Path] = (), *, use_cache: bool = True) -> KnowledgeBase:

@@ -14,11 +14,12 @@ from __future__ import annotations
 import bisect
 import datetime as dt
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
+from psgdiag.anchors import literal_required
 from psgdiag.kb import compile_regex
 from psgdiag.model import Document, Evidence, Facts, FactTest, Hit, Incident, Signature
 
@@ -267,11 +268,24 @@ class Matcher:
         facts: Facts,
         locales: tuple[str, ...] = (),
         incident_for: Callable[[str], Incident | None] | None = None,
+        required: Mapping[str, frozenset[str] | None] | None = None,
     ) -> None:
         self.index = index
         self.facts = facts
         self.locales = locales
         self.incident_for = incident_for
+        # regex -> phrases one of which every match holds (psgdiag.anchors): skip the others
+        self.required = required or {}
+        self._lower_spaced: str | None = None
+
+    def _absent(self, pattern: str) -> bool:
+        """True when no phrase a match of `pattern` must contain is in the document."""
+        need = self.required.get(pattern)
+        if not need:
+            return False
+        if self._lower_spaced is None:
+            self._lower_spaced = self.index.spaced.lower()
+        return not any(p in self._lower_spaced for p in need)
 
     def _hit(self, ev: Evidence, first: int, last: int, groups: dict[str, str]) -> Hit:
         clean = tuple(sorted((k, v) for k, v in groups.items() if v))
@@ -297,7 +311,10 @@ class Matcher:
                 if not ev.stream or idx.stream_at(first) == ev.stream:
                     return self._hit(ev, first, last, {})
             m = None
-            if sum(ch.isascii() and ch.isalnum() for ch in exact) >= _MIN_ASCII_ANCHOR:
+            if (
+                sum(ch.isascii() and ch.isalnum() for ch in exact) >= _MIN_ASCII_ANCHOR
+                and literal_required(ev.pattern) in idx.compact  # else no need to compile
+            ):
                 m = literal_regex(ev.pattern).search(idx.compact)
             if m:
                 first, last = idx.lines_for(idx.compact_starts, m.start(), m.end())
@@ -320,6 +337,8 @@ class Matcher:
 
     def _regex(self, ev: Evidence) -> Hit | None:
         idx = self.index
+        if self._absent(ev.pattern):
+            return None
         m = _regex(ev.pattern).search(idx.spaced_bytes)
         if not m:
             return None
