@@ -389,12 +389,14 @@ def _files(dirs: Iterable[Path], probs: Problems) -> list[Path]:
 
 def _cache_file(files: list[Path]) -> Path | None:
     h = hashlib.sha256(f"{__version__}:{_SNAPSHOT_FORMAT}".encode())
+    folders: dict[Path, Path] = {}  # resolve each folder once, not each of 1,000 files
     for p in files:
         try:
             st = p.stat()
+            folder = folders.get(p.parent) or folders.setdefault(p.parent, p.parent.resolve())
         except OSError:
             return None
-        h.update(f"{p.resolve()}:{st.st_size}:{st.st_mtime_ns}\n".encode())
+        h.update(f"{folder / p.name}:{st.st_size}:{st.st_mtime_ns}\n".encode())
     return cache_root() / f"kb-{h.hexdigest()[:32]}.pickle"
 
 
