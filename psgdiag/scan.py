@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import codecs
 import io
+import re
 from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -36,7 +37,7 @@ class Limits:
     tail: int = 200  # last lines, always kept: a CI log usually ends with its failure
     side_bytes: int = 64 * 1024  # context cap per side, so one giant line cannot be kept whole
     edge_bytes: int = 256 * 1024  # cap for the head and the tail
-    budget: int = 1024 * 1024  # most bytes kept in regions; general hits are dropped first
+    budget: int = 512 * 1024  # most bytes kept in regions; general hits are dropped first
     region_bytes: int = 256 * 1024  # a region that grows past this is closed (made evictable)
 
 
@@ -96,9 +97,18 @@ def _back(work: bytes, p: int, lines: int, cap: int) -> int:
     return i + 1
 
 
+_LINES: dict[int, re.Pattern[bytes]] = {}
+
+
 def _forward(work: bytes, p: int, lines: int, cap: int) -> tuple[int, int]:
     """Return (end after `lines` more line ends from p, lines still missing at the block end)."""
     hi = min(len(work), p + cap)
+    rx = _LINES.get(lines)
+    if rx is None:
+        rx = _LINES.setdefault(lines, re.compile(rb"(?:[^\n]*\n){%d}" % lines))
+    m = rx.match(work, p, hi)  # the common case in one C call
+    if m is not None:
+        return m.end(), 0
     i = p
     for k in range(lines):
         j = work.find(b"\n", i, hi)
@@ -231,7 +241,12 @@ class _Scanner:
             pos = end_here
             if r.open_lines:
                 break
+            # Dense hits grow the window geometrically: few windows per region, whatever the
+            # density (at most half the region again past the last hit; capped by region_bytes).
             end, left = _forward(work, end_here, self.lim.after, self.lim.side_bytes)
+            if not left and end - end_here < r.size // 2:
+                grow = work.find(b"\n", end_here + r.size // 2)
+                end = len(work) if grow < 0 else grow + 1
             self._extend(r, work, base, end, left)
             if end <= end_here:
                 break
