@@ -21,7 +21,7 @@ from typing import Any
 
 from psgdiag.anchors import literal_required
 from psgdiag.kb import compile_regex
-from psgdiag.model import Document, Evidence, Facts, FactTest, Hit, Incident, Signature
+from psgdiag.model import Document, Evidence, Facts, FactTest, Hit, Incident, Signature, Strength
 
 # Synonym groups for the PowerShellGet rewrite of PackageManagement texts (catalog §1 rule 4).
 _ONE = "(?:package|module|script)"
@@ -106,6 +106,24 @@ def literal_regex(literal: str) -> re.Pattern[str]:
 @lru_cache(maxsize=8192)
 def _folded_literal(literal: str) -> str:
     return fold(compact(literal))
+
+
+_WEAKER = {
+    Strength.STRONG: Strength.MEDIUM,
+    Strength.MEDIUM: Strength.WEAK,
+    Strength.WEAK: Strength.WEAK,
+    Strength.CONTEXT: Strength.CONTEXT,
+    Strength.AGAINST: Strength.AGAINST,
+}
+_ERROR_ID = re.compile(r"^[A-Z][a-z0-9]+(?:[A-Z][A-Za-z0-9]*){2,}$")
+
+
+@lru_cache(maxsize=4096)
+def _error_id_rx(error_id: str) -> re.Pattern[str] | None:
+    """A word-bounded search for a distinctive CamelCase error id, or None for generic ones."""
+    if len(error_id) < 14 or not _ERROR_ID.match(error_id):
+        return None
+    return re.compile(r"(?<![A-Za-z0-9])" + re.escape(error_id) + r"(?![A-Za-z0-9])", re.IGNORECASE)
 
 
 @lru_cache(maxsize=8192)
@@ -268,24 +286,25 @@ class Matcher:
         facts: Facts,
         locales: tuple[str, ...] = (),
         incident_for: Callable[[str], Incident | None] | None = None,
-        required: Mapping[str, frozenset[str] | None] | None = None,
+        required: Mapping[str, tuple[frozenset[str], ...]] | None = None,
     ) -> None:
         self.index = index
         self.facts = facts
         self.locales = locales
         self.incident_for = incident_for
-        # regex -> phrases one of which every match holds (psgdiag.anchors): skip the others
+        # regex -> phrase sets; every match holds one phrase of each (psgdiag.anchors)
         self.required = required or {}
         self._lower_spaced: str | None = None
 
     def _absent(self, pattern: str) -> bool:
-        """True when no phrase a match of `pattern` must contain is in the document."""
-        need = self.required.get(pattern)
-        if not need:
+        """True when some phrase set a match of `pattern` needs has no phrase in the document."""
+        needs = self.required.get(pattern)
+        if not needs:
             return False
         if self._lower_spaced is None:
             self._lower_spaced = self.index.spaced.lower()
-        return not any(p in self._lower_spaced for p in need)
+        low = self._lower_spaced
+        return any(not any(p in low for p in need) for need in needs)
 
     def _hit(self, ev: Evidence, first: int, last: int, groups: dict[str, str]) -> Hit:
         clean = tuple(sorted((k, v) for k, v in groups.items() if v))
@@ -361,7 +380,24 @@ class Matcher:
                 or ("," in want and have.startswith(want))
             ):
                 return self._hit(ev, fq.line, fq.line, {})
-        return None
+        return self._error_id_in_text(ev)
+
+    def _error_id_in_text(self, ev: Evidence) -> Hit | None:
+        """An error id quoted outside a FullyQualifiedErrorId field (a ticket, a JSON log).
+
+        Counts one strength level lower: the surrounding record is not there to confirm it.
+        """
+        if ev.strength in (Strength.CONTEXT, Strength.AGAINST):
+            return None  # discriminators (excludes) need the real field, not a mention
+        rx = _error_id_rx(ev.pattern.split(",", 1)[0].strip())
+        if rx is None:
+            return None
+        m = rx.search(self.index.spaced)
+        if not m:
+            return None
+        first, last = self.index.lines_for(self.index.spaced_starts, m.start(), m.end())
+        hit = self._hit(ev, first, last, {})
+        return Hit(hit.evidence, _WEAKER[ev.strength], "fqid-text", first, last, hit.text)
 
     def _msg_key(self, ev: Evidence) -> Hit | None:
         for mk in self.facts.msg_keys:

@@ -152,3 +152,21 @@ requires_any = ["ja"]
         "see about_Execution_Policies at https:/go.microsoft.com/fwlink/?LinkID=135170 ? NuGet ?\n",
         body,
     )
+
+
+def test_error_id_quoted_in_prose_counts_one_level_lower() -> None:
+    body = """
+[[evidence]]
+name = "fq"
+strength = "strong"
+fqid = "InvalidAuthenticodeSignature,Validate-ModuleAuthenticodeSignature"
+[match]
+requires_any = ["fq"]
+"""
+    hit = _hits("The install stops with InvalidAuthenticodeSignature on the .psd1 file.\n", body)[
+        "fq"
+    ]
+    assert hit.kind == "fqid-text" and hit.strength.value == "medium" and hit.line_start == 1
+    assert "fq" not in _hits("error XInvalidAuthenticodeSignatureY\n", body)
+    generic = body.replace("InvalidAuthenticodeSignature,", "InvalidData,")
+    assert "fq" not in _hits("CategoryInfo : InvalidData: (:) [], Exception\n", generic)
