@@ -130,6 +130,11 @@ def _words(text: str) -> list[str]:
 
 
 def _branch_set(items: list[_Item]) -> _TokenSet | None:
+    return _best(_branch_candidates(items))
+
+
+def _branch_candidates(items: list[_Item]) -> list[_TokenSet]:
+    """Every token set a match of this branch must hit (each one is required)."""
     candidates: list[_TokenSet] = []
     run: list[str] = []
 
@@ -156,7 +161,7 @@ def _branch_set(items: list[_Item]) -> _TokenSet | None:
         if item.repeated:
             flush()
     flush()
-    return _best(candidates)
+    return [c for c in candidates if min(map(len, c)) >= MIN_TOKEN]
 
 
 def _alternation_set(branches: list[list[_Item]]) -> _TokenSet | None:
@@ -184,6 +189,26 @@ def regex_tokens(pattern: str) -> _TokenSet | None:
         return _alternation_set(branches)
     except (IndexError, ValueError):
         return None
+
+
+@lru_cache(maxsize=8192)
+def regex_requirements_of(pattern: str) -> tuple[_TokenSet, ...]:
+    """Return token sets that every match must each hit (all of them; empty: unknown).
+
+    A regex without top-level alternation requires every literal run and every group of
+    alternatives it is made of; with alternation, one set: the union of each branch's best.
+    """
+    try:
+        parser = _Parser(pattern)
+        branches = parser.alternation()
+        if parser.i < len(pattern):
+            return ()
+        if len(branches) == 1:
+            return tuple(sorted(_branch_candidates(branches[0]), key=lambda c: -min(map(len, c))))
+        union = _alternation_set(branches)
+        return (union,) if union else ()
+    except (IndexError, ValueError):
+        return ()
 
 
 # Words every PowerShell error record, HTTP failure or warning carries, whatever the cause.
@@ -284,11 +309,11 @@ def literal_required(literal: str) -> str:
     return max(parts, key=len, default="")
 
 
-_REQUIRED: dict[str, dict[str, frozenset[str] | None]] = {}
+_REQUIRED: dict[str, dict[str, tuple[frozenset[str], ...]]] = {}
 
 
-def regex_requirements(kb: KnowledgeBase) -> dict[str, frozenset[str] | None]:
-    """Return regex_tokens for every regex of the KB, cached on disk beside the KB snapshot.
+def regex_requirements(kb: KnowledgeBase) -> dict[str, tuple[frozenset[str], ...]]:
+    """Return regex_requirements_of every regex of the KB, cached on disk beside the snapshot.
 
     Parsing thousands of regexes costs more than running them, so the result is pickled under
     a name derived from kb.version (a digest of the signature files' contents).
@@ -302,8 +327,8 @@ def regex_requirements(kb: KnowledgeBase) -> dict[str, frozenset[str] | None]:
     from psgdiag.kb import cache_root
 
     digest = hashlib.sha256(f"{kb.version}:{len(kb.signatures)}".encode()).hexdigest()[:32]
-    path = cache_root() / f"anchors-{digest}.pickle"
-    table: dict[str, frozenset[str] | None] | None = None
+    path = cache_root() / f"anchors-v2-{digest}.pickle"
+    table: dict[str, tuple[frozenset[str], ...]] | None = None
     try:
         with path.open("rb") as fh:
             loaded = pickle.load(fh)
@@ -312,7 +337,7 @@ def regex_requirements(kb: KnowledgeBase) -> dict[str, frozenset[str] | None]:
         table = None
     if table is None:
         patterns = {e.pattern for s in kb.signatures for e in s.evidence if e.kind == "regex"}
-        table = {p: regex_tokens(p) for p in sorted(patterns)}
+        table = {p: regex_requirements_of(p) for p in sorted(patterns)}
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             tmp = path.with_suffix(f".{os.getpid()}.tmp")
