@@ -20,8 +20,9 @@ from typing import Any
 
 from psgdiag.kb import bundled_dir
 
-# Long words outside regex group names ((?P<name>...)) and placeholders ({name}).
-_WORD = re.compile(r"(?<![<{\\])\b[A-Za-z]{5,}\b(?![>}])")
+# Words of 4+ letters, also right after a regex escape (\bmodule), but not regex group names
+# ((?P<name>...)) or placeholders ({name}).
+_WORD = re.compile(r"(?:(?<=\\[bBdDsSwW])|(?<![\\A-Za-z<{]))[A-Za-z]{4,}(?![A-Za-z>}])")
 
 
 def pseudo(rng: random.Random, word: str) -> str:

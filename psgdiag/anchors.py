@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from psgdiag.model import KnowledgeBase
 
-MIN_TOKEN = 4
+MIN_TOKEN = 3
 _WORD = re.compile(r"[a-z0-9][a-z0-9_.:/\\-]*[a-z0-9]")
 _QUANT_START = frozenset("?*+{")
 _GROUP_HEAD = re.compile(r"\?(?:P?<(?![=!])[^>]*>|<?[=!]|[a-zA-Z-]*[:)])")
