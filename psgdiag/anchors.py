@@ -265,14 +265,21 @@ def literal_patterns(literal: str) -> list[str]:
     return out
 
 
-def scan_patterns(evidence: Iterable[tuple[str, str, tuple[int, ...]]]) -> list[str]:
-    """Return the raw-text anchor patterns of (kind, pattern, statuses) evidence entries."""
+def scan_patterns(
+    evidence: Iterable[tuple[str, str, tuple[int, ...]]],
+    required: dict[str, tuple[frozenset[str], ...]] | None = None,
+) -> list[str]:
+    """Return the raw-text anchor patterns of (kind, pattern, statuses) evidence entries.
+
+    `required` (regex_requirements of the KB, cached on disk) saves parsing every regex again.
+    """
     out: set[str] = set()
     for kind, pattern, statuses in evidence:
         if kind == "text":
             out.update(literal_patterns(pattern))
         elif kind == "regex":
-            phrases = regex_tokens(pattern) or ()
+            needs = required.get(pattern) if required is not None else None
+            phrases = needs[0] if needs else regex_tokens(pattern) or ()
             out.update(_raw(p) for p in phrases if len(p) >= SPECIFIC_MIN)
         elif kind == "exception" and len(pattern) >= SPECIFIC_MIN:
             out.add(_raw(pattern.rsplit(".", 1)[-1]))

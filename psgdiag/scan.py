@@ -68,10 +68,10 @@ def _anchor_rx(kb: KnowledgeBase) -> tuple[Any, Any]:
 def _compile_anchors(kb: KnowledgeBase) -> tuple[Any, Any]:
     import re2
 
-    from psgdiag.anchors import general_patterns, scan_patterns
+    from psgdiag.anchors import general_patterns, regex_requirements, scan_patterns
 
     triples = ((e.kind, e.pattern, e.statuses) for s in kb.signatures for e in s.evidence)
-    specific = scan_patterns(triples)
+    specific = scan_patterns(triples, regex_requirements(kb))
     general = general_patterns()
     opts = re2.Options()
     opts.case_sensitive = False
