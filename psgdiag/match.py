@@ -389,7 +389,12 @@ class Matcher:
         """
         if ev.strength in (Strength.CONTEXT, Strength.AGAINST):
             return None  # discriminators (excludes) need the real field, not a mention
-        rx = _error_id_rx(ev.pattern.split(",", 1)[0].strip())
+        error_id = ev.pattern.split(",", 1)[0].strip()
+        if self._lower_spaced is None:
+            self._lower_spaced = self.index.spaced.lower()
+        if error_id.lower() not in self._lower_spaced:
+            return None  # absent: no need to compile its regex
+        rx = _error_id_rx(error_id)
         if rx is None:
             return None
         m = rx.search(self.index.spaced)
