@@ -331,14 +331,13 @@ def regex_requirements(kb: KnowledgeBase) -> dict[str, tuple[frozenset[str], ...
     import os
     import pickle
 
-    from psgdiag.kb import cache_root
+    from psgdiag.kb import cache_root, load_pickle
 
     digest = hashlib.sha256(f"{kb.version}:{len(kb.signatures)}".encode()).hexdigest()[:32]
     path = cache_root() / f"anchors-v2-{digest}.pickle"
     table: dict[str, tuple[frozenset[str], ...]] | None = None
     try:
-        with path.open("rb") as fh:
-            loaded = pickle.load(fh)
+        loaded = load_pickle(path.read_bytes())
         table = loaded if isinstance(loaded, dict) else None
     except Exception:  # missing or damaged: rebuild
         table = None
