@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import io
+import re
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from psgdiag import api
+from psgdiag.anchors import regex_requirements_of
 from psgdiag.ingest import decode, split_lines
+from psgdiag.kb import compile_regex
 from psgdiag.match import compact
 from psgdiag.model import Document, KnowledgeBase, Report
 from psgdiag.normalize import clean_line, normalize
@@ -108,3 +111,31 @@ def test_the_full_reader_agrees_with_itself(kb: KnowledgeBase) -> None:
     data = "\r\n".join(CASE_LINES[:200]).encode()
     doc = normalize(decode(data))
     assert_lines_are_original(doc, data)
+
+
+def _python_compatible_regexes() -> list[str]:
+    out = []
+    for sig in KB.signatures:
+        for ev in sig.evidence:
+            if ev.kind == "regex" and ev.pattern.isascii():  # hypothesis generates ASCII here
+                try:
+                    re.compile(ev.pattern)
+                except re.error:
+                    continue
+                out.append(ev.pattern)
+    return sorted(set(out))
+
+
+KB_REGEXES = _python_compatible_regexes()
+
+
+@SETTINGS
+@given(st.data())
+def test_regex_requirements_hold_for_every_match(data: st.DataObject) -> None:
+    """Whatever text a signature regex matches holds a phrase of each required set."""
+    pattern = data.draw(st.sampled_from(KB_REGEXES))
+    text = data.draw(st.from_regex(re.compile(pattern, re.IGNORECASE | re.ASCII)))
+    assume(compile_regex(pattern.encode()).search(text.encode()) is not None)  # RE2 agrees
+    low = text.lower()
+    for need in regex_requirements_of(pattern):
+        assert any(p in low for p in need), (pattern, text, need)
