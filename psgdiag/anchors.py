@@ -17,10 +17,11 @@ if TYPE_CHECKING:
     from psgdiag.model import KnowledgeBase
 
 MIN_TOKEN = 3
-_WORD = re.compile(r"[a-z0-9][a-z0-9_.:/\\-]*[a-z0-9]")
+# Patterns as strings: `re` caches them on first use, so importing this module compiles nothing.
+_WORD = r"[a-z0-9][a-z0-9_.:/\\-]*[a-z0-9]"
 _QUANT_START = frozenset("?*+{")
-_GROUP_HEAD = re.compile(r"\?(?:P?<(?![=!])[^>]*>|<?[=!]|[a-zA-Z-]*[:)])")
-_BRACES = re.compile(r"\{(\d*)(,?)(\d*)\}")
+_GROUP_HEAD = r"\?(?:P?<(?![=!])[^>]*>|<?[=!]|[a-zA-Z-]*[:)])"
+_BRACES = r"\{(\d*)(,?)(\d*)\}"
 
 # One required token set per parsed item: a frozenset of words, any of which every match contains.
 _TokenSet = frozenset[str]
@@ -63,7 +64,7 @@ class _Parser:
         ch = self.p[self.i]
         self.i += 1
         if ch == "(":
-            m = _GROUP_HEAD.match(self.p, self.i)
+            m = re.compile(_GROUP_HEAD).match(self.p, self.i)
             head = m.group(0) if m else ""
             self.i += len(head)
             if head.endswith(")"):
@@ -100,7 +101,7 @@ class _Parser:
             return
         ch = self.p[self.i]
         if ch == "{":
-            m = _BRACES.match(self.p, self.i)
+            m = re.compile(_BRACES).match(self.p, self.i)
             if not m:
                 return  # a literal brace
             self.i = m.end()
@@ -126,7 +127,7 @@ def _best(candidates: Iterable[_TokenSet]) -> _TokenSet | None:
 
 
 def _words(text: str) -> list[str]:
-    return [w for w in _WORD.findall(text.lower()) if len(w) >= MIN_TOKEN]
+    return [w for w in re.findall(_WORD, text.lower()) if len(w) >= MIN_TOKEN]
 
 
 def _branch_set(items: list[_Item]) -> _TokenSet | None:
