@@ -58,15 +58,20 @@ def confidence(hits: Sequence[Hit]) -> float:
     return round((1.0 - miss) * (AGAINST_FACTOR**against), 4)
 
 
+def _names(names: Sequence[str], shown: int = 3) -> str:
+    more = f" (+{len(names) - shown} more)" if len(names) > shown else ""
+    return ", ".join(names[:shown]) + more
+
+
 def evaluate(sig: Signature, hits: tuple[Hit, ...], record_lines: frozenset[int]) -> Candidate:
     """Apply requires/excludes and compute confidence and rank for one signature."""
     names = {h.evidence for h in hits}
     reason = ""
     missing_all = [n for n in sig.requires_all if n not in names]
     if missing_all:
-        reason = "lacks " + ", ".join(missing_all)
+        reason = "lacks " + _names(missing_all)
     elif sig.requires_any and not names.intersection(sig.requires_any):
-        reason = "lacks any of " + ", ".join(sig.requires_any)
+        reason = "lacks any of " + _names(sig.requires_any)
     else:
         ruled = [n for n in sig.excludes if n in names]
         if ruled:
@@ -153,7 +158,13 @@ def rank(
     for c in roots[MAX_DIAGNOSES:]:
         whynot.append(WhyNot(c.sig.id, c.confidence, "ranked below the causes shown", c.hits))
     for c in sorted(candidates, key=lambda c: (-c.confidence, c.sig.id)):
-        meaningful = [h for h in c.hits if h.strength != Strength.CONTEXT]
+        # Only a cause the log's own text pointed at is worth a "why not" line.
+        meaningful = [
+            h
+            for h in c.hits
+            if h.strength not in (Strength.CONTEXT, Strength.AGAINST)
+            and h.kind not in ("fact", "incident")
+        ]
         if c.sig.id in viable_ids or not meaningful:
             continue
         reason = c.rejected or f"evidence too weak ({c.confidence:.2f} below {THRESHOLD})"
