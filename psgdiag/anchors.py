@@ -318,40 +318,42 @@ def literal_required(literal: str) -> str:
 
 
 _REQUIRED: dict[str, dict[str, tuple[frozenset[str], ...]]] = {}
+_CACHE_FORMAT = 3  # bump when regex_requirements_of changes what it returns
 
 
 def regex_requirements(kb: KnowledgeBase) -> dict[str, tuple[frozenset[str], ...]]:
     """Return regex_requirements_of every regex of the KB, cached on disk beside the snapshot.
 
-    Parsing thousands of regexes costs more than running them, so the result is pickled under
-    a name derived from kb.version (a digest of the signature files' contents).
+    Parsing thousands of regexes costs more than running them, so results are pickled by
+    pattern: editing one signature re-parses only its own regexes.
     """
     if kb.version in _REQUIRED:
         return _REQUIRED[kb.version]
-    import hashlib
     import os
     import pickle
 
     from psgdiag.kb import cache_root, load_pickle
 
-    digest = hashlib.sha256(f"{kb.version}:{len(kb.signatures)}".encode()).hexdigest()[:32]
-    path = cache_root() / f"anchors-v2-{digest}.pickle"
-    table: dict[str, tuple[frozenset[str], ...]] | None = None
+    path = cache_root() / f"regex-requirements-v{_CACHE_FORMAT}.pickle"
+    patterns = {e.pattern for s in kb.signatures for e in s.evidence if e.kind == "regex"}
     try:
         loaded = load_pickle(path.read_bytes())
-        table = loaded if isinstance(loaded, dict) else None
+        known: dict[str, tuple[frozenset[str], ...]] = loaded if isinstance(loaded, dict) else {}
     except Exception:  # missing or damaged: rebuild
-        table = None
-    if table is None:
-        patterns = {e.pattern for s in kb.signatures for e in s.evidence if e.kind == "regex"}
-        table = {p: regex_requirements_of(p) for p in sorted(patterns)}
+        known = {}
+    missing = patterns.difference(known)
+    if missing:
+        known.update((p, regex_requirements_of(p)) for p in missing)
+        if len(known) > 2 * len(patterns) + 1000:  # forget patterns no signature has any more
+            known = {p: known[p] for p in patterns}
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             tmp = path.with_suffix(f".{os.getpid()}.tmp")
             with tmp.open("wb") as fh:
-                pickle.dump(table, fh, protocol=pickle.HIGHEST_PROTOCOL)
+                pickle.dump(known, fh, protocol=pickle.HIGHEST_PROTOCOL)
             os.replace(tmp, path)
         except OSError:
             pass
+    table = {p: known[p] for p in patterns}
     _REQUIRED[kb.version] = table
     return table
