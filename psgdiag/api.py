@@ -134,7 +134,8 @@ def read_document(stream: BinaryIO, name: str, size: int | None, kb: KnowledgeBa
         return scan_stream(stream, name, kb)
     data = read_all(stream, name, FULL_READ_LIMIT + 1)
     if len(data) > FULL_READ_LIMIT:  # a big pipe: scan it without reading it whole first
-        from psgdiag.scan import prefixed, scan_stream
+        from psgdiag.bytestream import prefixed
+        from psgdiag.scan import scan_stream
 
         return scan_stream(prefixed(data, stream), name, kb)
     return normalize(decode(data, name))

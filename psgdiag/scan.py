@@ -10,15 +10,12 @@ on the bytes, so every kept line keeps its original number. UTF-16 is transcoded
 
 from __future__ import annotations
 
-import codecs
-import io
 import re
 from collections import deque
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any, BinaryIO
 
-from psgdiag.errors import InputError
+from psgdiag.bytestream import read_chunks, utf8_chunks
 from psgdiag.ingest import RawText, detect_encoding
 from psgdiag.model import Document, KnowledgeBase
 from psgdiag.normalize import normalize
@@ -285,39 +282,12 @@ class _Scanner:
             r.parts, r.size = [], 0
 
 
-def _read(stream: BinaryIO, name: str, size: int) -> Iterator[bytes]:
-    while True:
-        try:
-            chunk = stream.read(size)
-        except OSError as exc:
-            raise InputError(
-                f"{name}: cannot read ({exc.strerror})", hint="check the input"
-            ) from None
-        if not chunk:
-            return
-        yield chunk
-
-
-def _utf8_chunks(first: bytes, rest: Iterator[bytes], enc: str) -> Iterator[bytes]:
-    """Yield the input as UTF-8 bytes without a BOM (UTF-16 is transcoded chunk by chunk)."""
-    if not enc.startswith("utf-16"):
-        yield first[3:] if enc == "utf-8-sig" else first
-        yield from rest
-        return
-    codec = "utf-16-le" if "le" in enc else "utf-16-be"
-    dec = codecs.getincrementaldecoder(codec)("replace")
-    yield dec.decode(first[2:] if enc.endswith("bom") else first).encode("utf-8", "replace")
-    for raw in rest:
-        yield dec.decode(raw).encode("utf-8", "replace")
-    # A trailing odd byte is dropped, as ingest.decode does.
-
-
 def scan_stream(
     stream: BinaryIO, name: str, kb: KnowledgeBase, limits: Limits | None = None
 ) -> Document:
     """Scan a large input in chunks; return a Document of the candidate regions only."""
     lim = limits or Limits()
-    chunks = _read(stream, name, lim.chunk)
+    chunks = read_chunks(stream, name, lim.chunk)
     first = next(chunks, b"")
     while len(first) < 4096:  # a pipe may deliver less than asked: detect on a full head
         more = next(chunks, b"")
@@ -326,7 +296,7 @@ def scan_stream(
         first += more
     enc = detect_encoding(first[:4096])
     scanner = _Scanner(kb, lim)
-    for data in _utf8_chunks(first, chunks, enc):
+    for data in utf8_chunks(first, chunks, enc):
         if data:
             scanner.feed(data)
     texts: list[str] = []
@@ -342,29 +312,3 @@ def scan_stream(
         numbers.extend(range(region.line, region.line + len(lines)))
     text = "\n".join(texts) + "\n" if texts else ""  # split_lines drops only this last end
     return normalize(RawText(text=text, encoding=enc, source=name), numbers)
-
-
-class _Prefixed(io.RawIOBase):
-    """A stream that first returns `head`, then the rest of another stream."""
-
-    def __init__(self, head: bytes, rest: BinaryIO) -> None:
-        self._head = memoryview(head)
-        self._rest = rest
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buf: Any) -> int:
-        if len(self._head):
-            n = min(len(buf), len(self._head))
-            buf[:n] = self._head[:n]
-            self._head = self._head[n:]
-            return n
-        data = self._rest.read(len(buf))
-        buf[: len(data)] = data
-        return len(data)
-
-
-def prefixed(head: bytes, rest: BinaryIO) -> BinaryIO:
-    """Return a stream that replays the bytes already read, then continues with `rest`."""
-    return io.BufferedReader(_Prefixed(head, rest), buffer_size=1024 * 1024)

@@ -9,12 +9,12 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from psgdiag import api
-from psgdiag.anchors import regex_requirements_of
 from psgdiag.ingest import decode, split_lines
 from psgdiag.kb import compile_regex
 from psgdiag.match import compact
 from psgdiag.model import Document, KnowledgeBase, Report
 from psgdiag.normalize import clean_line, normalize
+from psgdiag.regexlit import regex_requirements_of
 from psgdiag.scan import Limits, scan_stream
 from tests.conftest import CASES
 

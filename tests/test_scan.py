@@ -8,11 +8,13 @@ from typing import BinaryIO
 import pytest
 
 from psgdiag import api
-from psgdiag.anchors import literal_patterns, regex_tokens, scan_patterns
+from psgdiag.anchors import literal_patterns, scan_patterns
+from psgdiag.bytestream import prefixed
 from psgdiag.ingest import decode
 from psgdiag.model import Document, KnowledgeBase, Line
 from psgdiag.normalize import normalize
-from psgdiag.scan import Limits, prefixed, scan_stream
+from psgdiag.regexlit import regex_tokens
+from psgdiag.scan import Limits, scan_stream
 
 FAILURE = (
     "Install-Module : Package 'Az.Accounts' failed to be installed because: End of Central Direc\n"
