@@ -2,13 +2,13 @@
 
     python benchmarks/bench.py [--repeat 5] [--workdir /tmp/psgdiag-bench] [--huge]
 
-Rows: explain on a small paste vs the import floor (`python -c "import typer, rich, rapidfuzz"`,
-target <= 1.5x); explain on a generated 100 MB CI log (file and pipe, UTF-8 and UTF-16) vs
-`grep -c -F -i -f <the signatures' literal phrases>` (target <= 5x, peak RSS <= 200 MB); a 50 MB
-line without a newline; the small paste with 1,000 synthetic signatures beside the real ones
-(warm snapshot cache, target < 2x). Each row is the median of --repeat runs; peak RSS is the
-child's own peak (GNU time's %M; os.wait4 otherwise). Generated logs live in --workdir, never
-in the repository.
+Jobs run interleaved (one run of each per round). Rows: explain on a small paste vs the import
+floor (`python -c "import typer, rich, rapidfuzz"`, target <= 1.5x); the same paste with 1,000
+synthetic signatures beside the real ones (warm snapshot cache, target < 2x); explain on a
+generated 100 MB CI log (file and pipe, UTF-8 and UTF-16) and a 50 MB line without a newline vs
+`grep -c -F -i -f <the signatures' literal phrases>` (target <= 5x, peak RSS <= 200 MB). Each
+row is the median of --repeat runs; peak RSS is the child's own peak (GNU time's %M; os.wait4
+otherwise). Generated logs live in --workdir, never in the repository.
 """
 
 from __future__ import annotations
@@ -79,10 +79,22 @@ def measure(cmd: list[str], *, pipe_from: Path | None = None, env: dict[str, str
     return Run(wall, peak_kb / 1024, proc.returncode, text)
 
 
-def repeat(cmd: list[str], n: int, env: dict[str, str], pipe_from: Path | None = None) -> list[Run]:
-    """Run cmd n times (after one warm-up run)."""
-    measure(cmd, pipe_from=pipe_from, env=env)
-    return [measure(cmd, pipe_from=pipe_from, env=env) for _ in range(n)]
+Job = tuple[list[str], Path | None]  # a command and the file piped to its stdin (or None)
+
+
+def rounds(jobs: dict[str, Job], n: int, env: dict[str, str]) -> dict[str, list[Run]]:
+    """Run every job once per round, n rounds (after one warm-up round).
+
+    Interleaving keeps a baseline and the rows compared with it under the same machine load: on
+    a shared machine, load shifts between consecutive blocks of runs skew ratios otherwise.
+    """
+    out: dict[str, list[Run]] = {name: [] for name in jobs}
+    for i in range(n + 1):
+        for name, (cmd, pipe) in jobs.items():
+            run = measure(cmd, pipe_from=pipe, env=env)
+            if i:
+                out[name].append(run)
+    return out
 
 
 def found(run: Run) -> str:
@@ -178,33 +190,41 @@ def main() -> None:
 
     print(f"psgdiag benchmark: median and min of {n} runs (s), peak RSS (MB), ratio to baseline")
     print(f"{'':<44} {'median':>7} {'min':>7} {'RSS MB':>8} {'ratio':>7}  {'target':<14} found")
-    floor = repeat([PY, "-c", "import typer, rich, rapidfuzz"], n, env)
-    base = statistics.median(r.wall for r in floor)
-    row("import floor: typer, rich, rapidfuzz", floor, None, "baseline")
+    small_jobs: dict[str, Job] = {
+        "floor": ([PY, "-c", "import typer, rich, rapidfuzz"], None),
+        "json": ([*EXPLAIN, str(small)], None),
+        "rich": ([PY, "-m", "psgdiag", "explain", "-f", "rich", str(small)], None),
+        "many": ([*EXPLAIN, "--signatures", str(sigs), str(small)], None),
+    }
+    res = rounds(small_jobs, n, env)
+    base = statistics.median(r.wall for r in res["floor"])
+    row("import floor: typer, rich, rapidfuzz", res["floor"], None, "baseline")
     for fmt in ("json", "rich"):
-        runs = repeat([PY, "-m", "psgdiag", "explain", "-f", fmt, str(small)], n, env)
+        runs = res[fmt]
         row(f"explain small paste (-f {fmt})", runs, base, "<= 1.5x", found(runs[0]))
-    real = repeat([*EXPLAIN, str(small)], n, env)
-    many = repeat([*EXPLAIN, "--signatures", str(sigs), str(small)], n, env)
-    real_base = statistics.median(r.wall for r in real)
-    row("small paste, real KB (json)", real, None, "baseline", found(real[0]))
-    row("small paste, real KB + 1,000 synthetic", many, real_base, "< 2x", found(many[0]))
+    json_base = statistics.median(r.wall for r in res["json"])
+    row("small paste, real KB + 1,000 synthetic", res["many"], json_base, "< 2x vs -f json")
 
     big = logs["ci-100m.log"]
-    grep = repeat(["grep", "-c", "-F", "-i", "-f", str(phrases), str(big)], n, env)
-    gbase = statistics.median(r.wall for r in grep)
-    row("grep -c -F -i -f phrases, 100 MB", grep, None, "baseline")
-    for label, cmd, pipe in (
-        ("explain 100 MB CI log (file)", [*EXPLAIN, str(big)], None),
-        ("explain 100 MB CI log (stdin pipe)", [*EXPLAIN, "-"], big),
-        ("explain 100 MB UTF-16 CI log (file)", [*EXPLAIN, str(logs["ci-100m-utf16.log"])], None),
-        ("explain 50 MB line without newline", [*EXPLAIN, str(logs["line-50m.log"])], None),
-    ):
-        runs = repeat(cmd, n, env, pipe_from=pipe)
-        row(label, runs, gbase, "<= 5x, 200 MB", found(runs[0]))
+    big_jobs: dict[str, Job] = {
+        "grep -c -F -i -f phrases, 100 MB": (
+            ["grep", "-c", "-F", "-i", "-f", str(phrases), str(big)],
+            None,
+        ),
+        "explain 100 MB CI log (file)": ([*EXPLAIN, str(big)], None),
+        "explain 100 MB CI log (stdin pipe)": ([*EXPLAIN, "-"], big),
+        "explain 100 MB UTF-16 CI log (file)": ([*EXPLAIN, str(logs["ci-100m-utf16.log"])], None),
+        "explain 50 MB line without newline": ([*EXPLAIN, str(logs["line-50m.log"])], None),
+    }
     if args.huge:
-        runs = repeat([*EXPLAIN, str(logs["ci-1g.log"])], max(1, n // 2), env)
-        row("explain 1 GB CI log (file)", runs, gbase, "(10x size)", found(runs[0]))
+        big_jobs["explain 1 GB CI log (file)"] = ([*EXPLAIN, str(logs["ci-1g.log"])], None)
+    res = rounds(big_jobs, n, env)
+    names = list(big_jobs)
+    gbase = statistics.median(r.wall for r in res[names[0]])
+    row(names[0], res[names[0]], None, "baseline")
+    for label in names[1:]:
+        target = "(10x the size)" if "1 GB" in label else "<= 5x, 200 MB"
+        row(label, res[label], gbase, target, found(res[label][0]))
     import_profile(small, env)
 
 
