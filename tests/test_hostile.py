@@ -105,6 +105,7 @@ def test_arbitrary_bytes_complete(seed: int) -> None:
         b"\r" * 100_000,
         b"\x1b[" * 30_000,
     ],
+    ids=["nuls", "nuls-in-record", "utf16-lone-surrogates", "bom-broken-utf8", "cr-only", "esc"],
 )
 def test_binary_junk_completes(data: bytes) -> None:
     code, _out, err = cli(["explain", "-f", "json", "-"], data)
