@@ -10,9 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from functools import lru_cache
-from typing import TYPE_CHECKING
-
-from psgdiag.regexlit import regex_requirements_of, regex_tokens
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from psgdiag.model import KnowledgeBase
@@ -85,7 +83,7 @@ def scan_patterns(
             out.update(literal_patterns(pattern))
         elif kind == "regex":
             needs = required.get(pattern) if required is not None else None
-            phrases = needs[0] if needs else regex_tokens(pattern) or ()
+            phrases = needs[0] if needs else _regexlit().regex_tokens(pattern) or ()
             out.update(_raw(p) for p in phrases if len(p) >= SPECIFIC_MIN)
         elif kind == "exception" and len(pattern) >= SPECIFIC_MIN:
             out.add(_raw(pattern.rsplit(".", 1)[-1]))
@@ -105,7 +103,8 @@ def general_patterns() -> list[str]:
         pattern = ex.regex.pattern
         text = pattern.decode("utf-8") if isinstance(pattern, bytes) else str(pattern)
         # Plain words ("module", "version") are everywhere in a PowerShell CI log; paths are not.
-        out.update(_raw(t) for t in regex_tokens(text) or () if len(t) >= 8 and not t.isalpha())
+        tokens = _regexlit().regex_tokens(text) or ()
+        out.update(_raw(t) for t in tokens if len(t) >= 8 and not t.isalpha())
     for prefix, stream, _loc in load_framing().streams:
         if stream == "warning" and prefix.isascii():
             out.add(_raw(prefix))
@@ -123,6 +122,15 @@ def literal_required(literal: str) -> str:
 
 
 _REQUIRED: dict[str, dict[str, tuple[frozenset[str], ...]]] = {}
+
+
+def _regexlit() -> Any:
+    """The regex literal parser, imported only when a table is (re)built."""
+    from psgdiag import regexlit
+
+    return regexlit
+
+
 _CACHE_FORMAT = 3  # bump when regex_requirements_of changes what it returns
 
 
@@ -134,10 +142,7 @@ def regex_requirements(kb: KnowledgeBase) -> dict[str, tuple[frozenset[str], ...
     """
     if kb.version in _REQUIRED:
         return _REQUIRED[kb.version]
-    import os
-    import pickle
-
-    from psgdiag.kb import cache_root, load_pickle
+    from psgdiag.snapshot import cache_root, load_pickle, save_pickle
 
     path = cache_root() / f"regex-requirements-v{_CACHE_FORMAT}.pickle"
     patterns = {e.pattern for s in kb.signatures for e in s.evidence if e.kind == "regex"}
@@ -148,17 +153,10 @@ def regex_requirements(kb: KnowledgeBase) -> dict[str, tuple[frozenset[str], ...
         known = {}
     missing = patterns.difference(known)
     if missing:
-        known.update((p, regex_requirements_of(p)) for p in missing)
+        known.update((p, _regexlit().regex_requirements_of(p)) for p in missing)
         if len(known) > 2 * len(patterns) + 1000:  # forget patterns no signature has any more
             known = {p: known[p] for p in patterns}
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_suffix(f".{os.getpid()}.tmp")
-            with tmp.open("wb") as fh:
-                pickle.dump(known, fh, protocol=pickle.HIGHEST_PROTOCOL)
-            os.replace(tmp, path)
-        except OSError:
-            pass
+        save_pickle(path, known)
     table = {p: known[p] for p in patterns}
     _REQUIRED[kb.version] = table
     return table

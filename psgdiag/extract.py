@@ -7,14 +7,13 @@ from __future__ import annotations
 
 import bisect
 import re
-import tomllib
 from dataclasses import dataclass
 from functools import lru_cache
-from importlib import resources
 from typing import Any
 
 from psgdiag.kb import compile_regex
 from psgdiag.model import Document, ErrorRecord, Facts, FactValue, Line
+from psgdiag.snapshot import data_toml
 from psgdiag.timeparse import find_time
 
 _FQID = re.compile(r"FullyQualifiedErrorId\s*:\s*(.+)$", re.IGNORECASE)
@@ -54,8 +53,7 @@ class Extractor:
 @lru_cache(maxsize=1)
 def load_extractors() -> tuple[Extractor, ...]:
     """Load the fact extractors shipped in data/extractors.toml."""
-    text = resources.files("psgdiag.data").joinpath("extractors.toml").read_text("utf-8")
-    raw = tomllib.loads(text)
+    raw = data_toml("extractors.toml")
     out = []
     for item in raw["extractor"]:
         out.append(

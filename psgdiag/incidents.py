@@ -9,15 +9,14 @@ from __future__ import annotations
 import datetime as dt
 import os
 import re
-import tomllib
 from collections.abc import Iterable
 from functools import lru_cache
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
 from psgdiag.errors import KbError
 from psgdiag.model import Incident, TimeRange
+from psgdiag.snapshot import data_toml
 
 UTC = dt.UTC
 INSTALL_IMPACT = frozenset({"Y", "P"})
@@ -96,10 +95,17 @@ def parse_incident(item: dict[str, Any], where: str, problems: list[str]) -> Inc
 
 def parse_incidents_toml(text: str, where: str) -> tuple[Incident, ...]:
     """Parse a TOML document of [[incident]] tables; raise KbError listing every problem."""
+    import tomllib  # the bundled history comes from a snapshot; only other files parse here
+
     try:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise KbError([f"{where}: invalid TOML: {exc}"]) from None
+    return parse_incidents_data(raw, where)
+
+
+def parse_incidents_data(raw: dict[str, Any], where: str) -> tuple[Incident, ...]:
+    """Validate parsed [[incident]] tables; raise KbError listing every problem."""
     problems: list[str] = []
     out = []
     for i, item in enumerate(raw.get("incident", [])):
@@ -124,14 +130,12 @@ def cache_path() -> Path:
 @lru_cache(maxsize=1)
 def bundled() -> tuple[Incident, ...]:
     """Return the incident history shipped with the package."""
-    text = resources.files("psgdiag.data").joinpath("incidents.toml").read_text("utf-8")
-    return parse_incidents_toml(text, "psgdiag/data/incidents.toml")
+    return parse_incidents_data(data_toml("incidents.toml"), "psgdiag/data/incidents.toml")
 
 
 @lru_cache(maxsize=1)
 def _conditions() -> dict[str, tuple[re.Pattern[str], ...]]:
-    text = resources.files("psgdiag.data").joinpath("incidents.toml").read_text("utf-8")
-    raw = tomllib.loads(text).get("incident", [])
+    raw = data_toml("incidents.toml").get("incident", [])
     return {
         str(i["id"]): tuple(re.compile(p, re.MULTILINE) for p in i["applies_if"])
         for i in raw
@@ -155,8 +159,7 @@ def applicable(incidents: Iterable[Incident], lines: Iterable[str]) -> tuple[Inc
 @lru_cache(maxsize=1)
 def end_reasons() -> dict[str, str]:
     """Return why each bundled incident's assumed end was chosen (id -> reason)."""
-    text = resources.files("psgdiag.data").joinpath("incidents.toml").read_text("utf-8")
-    raw = tomllib.loads(text).get("incident", [])
+    raw = data_toml("incidents.toml").get("incident", [])
     return {str(i["id"]): " ".join(str(i["end_reason"]).split()) for i in raw if "end_reason" in i}
 
 

@@ -7,11 +7,7 @@ knowledge base of a thousand files costs about as much to load as a small one.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import os
-import pickle
 import re
-import tomllib
 from collections.abc import Iterable
 from importlib import resources
 from pathlib import Path
@@ -33,6 +29,7 @@ from psgdiag.model import (
     Status,
     Strength,
 )
+from psgdiag.snapshot import cache_key, cache_root, load_pickle, save_pickle
 
 MATCHER_KEYS = ("text", "regex", "fqid", "msg_key", "http_status", "exception", "fact", "incident")
 CATEGORIES = frozenset(
@@ -388,7 +385,7 @@ def _files(dirs: Iterable[Path], probs: Problems) -> list[Path]:
 
 
 def _cache_file(files: list[Path]) -> Path | None:
-    h = hashlib.sha256(f"{__version__}:{_SNAPSHOT_FORMAT}".encode())
+    parts = [f"{__version__}:{_SNAPSHOT_FORMAT}\n"]
     folders: dict[Path, Path] = {}  # resolve each folder once, not each of 1,000 files
     for p in files:
         try:
@@ -396,31 +393,8 @@ def _cache_file(files: list[Path]) -> Path | None:
             folder = folders.get(p.parent) or folders.setdefault(p.parent, p.parent.resolve())
         except OSError:
             return None
-        h.update(f"{folder / p.name}:{st.st_size}:{st.st_mtime_ns}\n".encode())
-    return cache_root() / f"kb-{h.hexdigest()[:32]}.pickle"
-
-
-def load_pickle(data: bytes) -> Any:
-    """Unpickle a snapshot with the cyclic GC paused (it rescans every new object: ~25% faster)."""
-    import gc
-
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        return pickle.loads(data)
-    finally:
-        if was_enabled:
-            gc.enable()
-
-
-def cache_root() -> Path:
-    """Return the folder for cached snapshots (PSGDIAG_CACHE_DIR, else the user cache dir)."""
-    root = os.environ.get("PSGDIAG_CACHE_DIR")
-    if root is None:
-        import platformdirs
-
-        root = platformdirs.user_cache_dir("psgdiag")
-    return Path(root)
+        parts.append(f"{folder / p.name}:{st.st_size}:{st.st_mtime_ns}\n")
+    return cache_root() / f"kb-{cache_key(''.join(parts))}.pickle"
 
 
 def load(extra_dirs: Iterable[Path] = (), *, use_cache: bool = True) -> KnowledgeBase:
@@ -440,6 +414,9 @@ def load(extra_dirs: Iterable[Path] = (), *, use_cache: bool = True) -> Knowledg
         except Exception:  # a damaged cache is simply rebuilt
             pass
     by_id: dict[str, Signature] = {}
+    import hashlib  # only when the snapshot is rebuilt
+    import tomllib
+
     digest = hashlib.sha256()
     for path in files:
         where = str(path)
@@ -470,12 +447,5 @@ def load(extra_dirs: Iterable[Path] = (), *, use_cache: bool = True) -> Knowledg
         sources=tuple(str(d) for d in dirs),
     )
     if cache is not None:
-        try:
-            cache.parent.mkdir(parents=True, exist_ok=True)
-            tmp = cache.with_suffix(f".{os.getpid()}.tmp")
-            with tmp.open("wb") as fh:
-                pickle.dump(kb, fh, protocol=pickle.HIGHEST_PROTOCOL)
-            os.replace(tmp, cache)
-        except OSError:
-            pass
+        save_pickle(cache, kb)
     return kb

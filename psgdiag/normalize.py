@@ -8,13 +8,12 @@ lines is not done here: the matcher works on a whitespace-free index of the whol
 from __future__ import annotations
 
 import re
-import tomllib
 from dataclasses import dataclass
 from functools import lru_cache
-from importlib import resources
 
 from psgdiag.ingest import RawText, split_lines
 from psgdiag.model import Document, Line
+from psgdiag.snapshot import data_toml
 
 # ANSI colour and cursor sequences (PowerShell 7 colours errors; GitHub keeps the codes).
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\x1b")
@@ -50,7 +49,7 @@ class Framing:
 @lru_cache(maxsize=1)
 def load_framing() -> Framing:
     """Load the framing table shipped with the package."""
-    raw = tomllib.loads(resources.files("psgdiag.data").joinpath("framing.toml").read_text("utf-8"))
+    raw = data_toml("framing.toml")
     streams: list[tuple[str, str, str]] = []
     markers: list[tuple[str, str]] = []
     for loc, spec in raw["locale"].items():

@@ -12,15 +12,14 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import tomllib
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
-from importlib import resources
 from typing import Any
 
 from psgdiag import statusdates as sd
 from psgdiag.model import Incident
+from psgdiag.snapshot import data_toml
 
 _HEADING = re.compile(r"^(#{2,4})\s+(.*?)\s*#*\s*$")
 _SECTION = re.compile(r"^\s*__([A-Za-z ]+?)__\s*:?\s*(.*)$")
@@ -64,8 +63,7 @@ class ParseResult:
 
 @lru_cache(maxsize=1)
 def _table() -> dict[str, Any]:
-    raw = resources.files("psgdiag.data").joinpath("status_keywords.toml").read_text("utf-8")
-    return tomllib.loads(raw)
+    return data_toml("status_keywords.toml")
 
 
 def _rules() -> list[dict[str, Any]]:

@@ -3,32 +3,26 @@
 from __future__ import annotations
 
 import contextlib
+import importlib
 import os
 import sys
+from collections.abc import Sequence
+from typing import Any
 
 import typer
 
 from psgdiag import __version__
-from psgdiag.cli import (
-    explain,
-    incidents_cli,
-    probe_cli,
-    run_cli,
-    shell_cli,
-    signatures,
-    signatures_new,
-    triage_cli,
-)
 
-app = typer.Typer(
-    name="psgdiag",
-    help="Explain failed PowerShell module installs: what went wrong, whose side it is on, "
-    "whether it was a gallery outage, and what to do.",
-    add_completion=False,
-    no_args_is_help=True,
-    pretty_exceptions_enable=False,
-    rich_markup_mode=None,
-)
+#: Each command and the modules that register it (in this order, for `--help`).
+COMMANDS: dict[str, tuple[str, ...]] = {
+    "explain": ("explain",),
+    "signatures": ("signatures", "signatures_new"),
+    "incidents": ("incidents_cli",),
+    "triage": ("triage_cli",),
+    "probe": ("probe_cli",),
+    "run": ("run_cli",),
+    "shell": ("shell_cli",),
+}
 
 
 def _version(value: bool) -> None:
@@ -37,7 +31,6 @@ def _version(value: bool) -> None:
         raise typer.Exit(0)
 
 
-@app.callback()
 def root(
     ctx: typer.Context,
     version: bool = typer.Option(
@@ -51,15 +44,41 @@ def root(
         os.environ["PSGDIAG_DEBUG"] = "1"
 
 
-explain.register(app)
-signatures.register(app)
-incidents_cli.register(app)
-signatures_new.register(app)
-triage_cli.register(app)
-probe_cli.register(app)
-run_cli.register(app)
-shell_cli.register(app)
-# Further commands register here (one module each).
+def build_app(commands: Sequence[str] = tuple(COMMANDS)) -> typer.Typer:
+    """Build the typer app with the given commands registered (all by default)."""
+    new = typer.Typer(
+        name="psgdiag",
+        help="Explain failed PowerShell module installs: what went wrong, whose side it is on, "
+        "whether it was a gallery outage, and what to do.",
+        add_completion=False,
+        no_args_is_help=True,
+        pretty_exceptions_enable=False,
+        rich_markup_mode=None,
+    )
+    new.callback()(root)
+    for name in commands:
+        for module in COMMANDS[name]:
+            importlib.import_module(f"psgdiag.cli.{module}").register(new)
+    return new
+
+
+def _requested(argv: Sequence[str]) -> tuple[str, ...]:
+    """The command named on the command line, so only it is built (start-up time); else all."""
+    for arg in argv:
+        if arg in COMMANDS:
+            return (arg,)
+        if not arg.startswith("-"):
+            break
+    return tuple(COMMANDS)
+
+
+def __getattr__(name: str) -> Any:
+    """`psgdiag.cli.app`: the full app, built on first use (tests, embedding)."""
+    if name == "app":
+        full = build_app()
+        globals()["app"] = full
+        return full
+    raise AttributeError(name)
 
 
 def _setup_streams() -> None:
@@ -75,7 +94,7 @@ def main() -> None:
     """Console-script entry point."""
     _setup_streams()
     try:
-        app()
+        build_app(_requested(sys.argv[1:]))()
     except KeyboardInterrupt:
         sys.stderr.write("psgdiag: interrupted\n")
         sys.exit(130)
