@@ -6,7 +6,9 @@ from psgdiag.model import KnowledgeBase, Signature
 
 
 def help_page(sig: Signature) -> str:
-    """Return a plain-text help page for one cause (like `ruff rule`)."""
+    """Return a plain-text help page for one cause (like `ruff rule`); placeholders at defaults."""
+    from psgdiag.score import fill
+
     ex = sig.explain
     out = [
         f"{sig.id}: {sig.title}",
@@ -16,16 +18,16 @@ def help_page(sig: Signature) -> str:
         f"status: {sig.status.value}    category: {sig.category}",
         "",
         "What",
-        "  " + ex.summary,
+        "  " + fill(ex.summary, {}),
     ]
     if ex.why:
         out += ["", "Why", *("  " + ln for ln in ex.why.splitlines())]
     if ex.note:
         out += ["", "Note", "  " + ex.note]
     if ex.hint:
-        out += ["", "First step", "  " + ex.hint]
+        out += ["", "First step", "  " + fill(ex.hint, {})]
     if ex.settle:
-        out += ["", "To tell it apart from look-alikes", "  " + ex.settle]
+        out += ["", "To tell it apart from look-alikes", "  " + fill(ex.settle, {})]
     out += ["", "Evidence"]
     for ev in sig.evidence:
         loc = f" [{ev.locale}]" if ev.locale else ""
@@ -38,12 +40,12 @@ def help_page(sig: Signature) -> str:
     out += ["", "Remedies"]
     for i, r in enumerate(sig.remedies, 1):
         grade = f"{r.scope.value}, {r.risk.value}" + (", admin" if r.admin else "")
-        out.append(f"  {i}. {r.title} ({grade})")
-        out.extend("       " + c for c in r.command.splitlines())
+        out.append(f"  {i}. {fill(r.title, {})} ({grade})")
+        out.extend("       " + c for c in fill(r.command, {}).splitlines())
         if r.cost:
             out.append(f"     cost: {r.cost}")
         if r.verify:
-            out.append(f"     verify: {r.verify}")
+            out.append(f"     verify: {fill(r.verify, {})}")
     if ex.false_positives:
         out += ["", "Known false positives"] + [f"  - {fp}" for fp in ex.false_positives]
     if sig.examples:
