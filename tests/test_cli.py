@@ -178,3 +178,17 @@ def test_piped_rich_output_does_not_break_evidence_lines() -> None:
         no, text = ln[1:].split(None, 1)
         assert text == " ".join(original[int(no) - 1].split())
     assert "\x1b[" not in out
+
+
+def test_signatures_show_and_list() -> None:
+    res = runner.invoke(app, ["signatures", "show", "corrupt-package-download"])
+    assert res.exit_code == 0
+    assert res.stdout.startswith("corrupt-package-download: ")
+    for section in ("What", "Evidence", "Remedies", "Examples"):
+        assert f"\n{section}\n" in res.stdout
+    assert "{module" not in res.stdout
+    res = runner.invoke(app, ["signatures", "show", "corupt-package-download"])
+    assert res.exit_code == 2 and "did you mean: corrupt-package-download" in res.stderr
+    res = runner.invoke(app, ["signatures", "list", "-f", "json"])
+    ids = [s["id"] for s in json.loads(res.stdout)["signatures"]]
+    assert "corrupt-package-download" in ids and ids == sorted(ids)
