@@ -83,6 +83,11 @@ def diagnose_document(
             candidates.append(evaluate(sig, hits, record_lines))
     diagnoses, whynot = rank(candidates, facts, history)
     notes: list[str] = []
+    foreign = facts.first("out_of_scope")
+    if foreign and diagnoses and "client" not in facts.values:
+        # Another tool's output (a data-driven fact): its look-alike texts are not our causes.
+        notes.append(f"this looks like output of {foreign}, which psgdiag does not diagnose")
+        diagnoses = ()
     if not diagnoses and locales:
         notes.append(
             "localised PowerShell output detected ("

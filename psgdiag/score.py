@@ -28,6 +28,7 @@ AGAINST_FACTOR = 0.5
 THRESHOLD = 0.45
 RECORD_BONUS = 0.04  # evidence inside an error record outranks prompts and verbose chatter
 MAX_DIAGNOSES = 5
+FOLD_MARGIN = 0.25  # a root cause may be this much less certain than its consequence
 _PLACEHOLDER = re.compile(r"\{([a-z_]+)(?:\|([^{}]*))?\}")
 
 
@@ -121,10 +122,20 @@ def rank(
     viable = [c for c in candidates if not c.rejected and c.confidence >= THRESHOLD]
     viable.sort(key=lambda c: (-c.rank, c.sig.id))
     viable_ids = {c.sig.id for c in viable}
+    conf_of = {c.sig.id: c.confidence for c in viable}
     roots: list[Candidate] = []
     chains: dict[str, list[str]] = {}
     for c in viable:
-        root = next((r for r in c.sig.consequence_of if r in viable_ids and r != c.sig.id), None)
+        # Fold into a root cause only when the root is about as well supported: a weakly evidenced
+        # "root" must not swallow a well-evidenced specific error.
+        root = next(
+            (
+                r
+                for r in c.sig.consequence_of
+                if r in viable_ids and r != c.sig.id and conf_of[r] >= c.confidence - FOLD_MARGIN
+            ),
+            None,
+        )
         if root is not None:
             chains.setdefault(root, []).append(c.sig.id)
         else:

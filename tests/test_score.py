@@ -117,3 +117,21 @@ def test_output_is_deterministic() -> None:
     a = api.diagnose_text(LOG, kb=KB, incidents=())
     b = api.diagnose_text(LOG, kb=KB, incidents=())
     assert a.diagnoses == b.diagnoses and a.runners_up == b.runners_up
+
+
+def test_a_weak_root_does_not_swallow_a_strong_consequence() -> None:
+    weak_root = make(
+        "root-cause",
+        """
+[[evidence]]
+name = "hint"
+strength = "medium"
+text = "Could not get response from query"
+[match]
+requires_any = ["hint"]
+""",
+    )
+    kb = KnowledgeBase((CONSEQUENCE, weak_root), "test")
+    log = "WARNING: Could not get response from query 'x'.\nDependent Package 'A' failed to install.\n"
+    report = api.diagnose_text(log, kb=kb, incidents=())
+    assert [d.signature.id for d in report.diagnoses] == ["consequence", "root-cause"]
