@@ -192,3 +192,18 @@ def test_signatures_show_and_list() -> None:
     res = runner.invoke(app, ["signatures", "list", "-f", "json"])
     ids = [s["id"] for s in json.loads(res.stdout)["signatures"]]
     assert "corrupt-package-download" in ids and ids == sorted(ids)
+
+
+def test_output_of_another_tool_is_not_diagnosed_and_says_so(tmp_path: Path) -> None:
+    log = tmp_path / "pmc.log"
+    log.write_text(
+        "PM> Install-Package Contoso.Client -Version 1.2.3\n"
+        "Install-Package : The specified path, file name, or both are too long. The fully qualified "
+        "file name must be less than 260 characters, and the directory name must be less than 248 "
+        "characters.\n"
+        "    + FullyQualifiedErrorId : NuGetCmdletUnhandledException,NuGet.PackageManagement."
+        "PowerShellCmdlets.InstallPackageCommand\n"
+    )
+    code, doc = _json([str(log)])
+    assert doc["diagnoses"] == [] and code == 0
+    assert "Package Manager Console" in doc["notes"][0]
