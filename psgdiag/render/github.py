@@ -73,7 +73,8 @@ def log_file(report: Report) -> str:
     return src.replace("\\", "/")
 
 
-def _body(report: Report, d: Diagnosis) -> str:
+def body(report: Report, d: Diagnosis) -> str:
+    """The plain-text message for one diagnosis (also the JUnit failure text)."""
     lines = [d.summary, f"Side: {d.fault.value}; {action_of(d)}."]
     if d.incident is not None:
         lines.append(f"Known incident: {d.incident.id} ({d.incident.title}).")
@@ -102,7 +103,7 @@ def build_annotations(reports: Sequence[Report], options: Options) -> list[Annot
                 title = "Also possible: " + title
             level = "error" if i == 0 else "warning"
             line = ev[0][0] if ev and where else 0
-            msg = clean(_body(report, d))
+            msg = clean(body(report, d))
             out.append(Annotation(level, clean(title), msg, where, line, d.signature.id))
         out.extend(Annotation("notice", "psgdiag", clean(n), where) for n in report.notes)
     return out

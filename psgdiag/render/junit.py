@@ -13,10 +13,10 @@ import xml.etree.ElementTree as ET
 from collections.abc import Callable, Sequence
 from typing import TextIO
 
-from psgdiag.model import Diagnosis, Report
+from psgdiag.model import Report
 from psgdiag.redact import redact
 from psgdiag.render import Options
-from psgdiag.render.github import action_of, evidence_lines
+from psgdiag.render.github import body
 
 # XML 1.0 forbids most C0 controls (an ANSI escape in a quoted log line would make the file
 # unreadable), lone surrogates and U+FFFE/U+FFFF.
@@ -26,17 +26,6 @@ _NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 def xml_text(text: str) -> str:
     """Return text with the characters XML 1.0 cannot carry shown as \\xNN escapes."""
     return _NOT_XML.sub(lambda m: f"\\x{ord(m.group(0)):02x}", text)
-
-
-def _failure_text(report: Report, d: Diagnosis) -> str:
-    lines = [d.summary, f"side: {d.fault.value} ({action_of(d)})"]
-    if d.incident is not None:
-        lines.append(f"incident: {d.incident.id} {d.incident.title}")
-    if d.signature.explain.hint:
-        lines.append(f"first step: {d.signature.explain.hint}")
-    lines.append("evidence:")
-    lines.extend(f"  line {no}: {text}" for no, text in evidence_lines(report, d))
-    return "\n".join(lines)
 
 
 def _suite(report: Report, clean: Callable[[str], str]) -> ET.Element:
@@ -55,7 +44,7 @@ def _suite(report: Report, clean: Callable[[str], str]) -> ET.Element:
             message=xml_text(clean(f"{d.signature.title}: {d.summary}")),
             type=d.signature.id,
         )
-        failure.text = xml_text(clean(_failure_text(report, d)))
+        failure.text = xml_text(clean(body(report, d)))
     if not report.diagnoses:
         ET.SubElement(suite, "testcase", classname="psgdiag", name="no-known-cause")
     if report.notes:
