@@ -48,9 +48,8 @@ def render_report(report: Report, options: Options) -> str:
             out.append(f"- **First step:** {sig.explain.hint}")
         out.append("\n**From your log:**\n\n```text")
         lines = {ln.no: ln.text for ln in reversed(report.document.lines)}
-        for h in d.hits:
-            if h.line_start and h.line_start in lines:
-                out.append(f"{h.line_start:>5}: {lines[h.line_start]}")
+        for no in sorted({h.line_start for h in d.hits if h.line_start in lines}):
+            out.append(f"{no:>5}: {lines[no]}")
         out.append("```\n")
         if sig.remedies:
             out.append("**What to do:**\n")
