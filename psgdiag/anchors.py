@@ -44,9 +44,10 @@ def literal_patterns(literal: str) -> list[str]:
     """Return raw-text patterns for a `text` literal: its first and last three words.
 
     The matcher compares literals without whitespace and with the PowerShellGet synonyms
-    (match.literal_regex); the anchors follow, and two windows survive one console wrap.
+    (textview.literal_regex); the anchors follow, and two windows survive one console wrap.
     """
-    from psgdiag.match import _SYN_MAP, _SYN_RX
+    from psgdiag.textview import SYN_MAP as _SYN_MAP
+    from psgdiag.textview import SYN_RX as _SYN_RX
 
     words = literal.split()
     windows = [words] if len(words) <= 3 else [words[:3], words[-3:]]
@@ -113,8 +114,9 @@ def general_patterns() -> list[str]:
 
 @lru_cache(maxsize=8192)
 def literal_required(literal: str) -> str:
-    """Return the longest piece every match of match.literal_regex(literal) contains verbatim."""
-    from psgdiag.match import _SYN_RX, compact
+    """Return the longest piece every match of textview.literal_regex(literal) contains verbatim."""
+    from psgdiag.textview import SYN_RX as _SYN_RX
+    from psgdiag.textview import compact
 
     pieces = re.split(r"[^\x00-\x7f]+", compact(literal))
     parts = [p for piece in pieces for p in _SYN_RX.split(piece)]

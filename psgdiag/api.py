@@ -11,7 +11,7 @@ from psgdiag import kb as kb_mod
 from psgdiag.anchors import regex_requirements
 from psgdiag.extract import extract_facts
 from psgdiag.ingest import FULL_READ_LIMIT, RawText, decode, read_all
-from psgdiag.match import Matcher, TextIndex
+from psgdiag.match import Matcher
 from psgdiag.model import (
     Document,
     Facts,
@@ -24,6 +24,7 @@ from psgdiag.model import (
 )
 from psgdiag.normalize import detect_locales, normalize
 from psgdiag.score import evaluate, rank
+from psgdiag.textview import TextIndex
 
 
 def load_kb(extra_dirs: Sequence[Path] = ()) -> KnowledgeBase:

@@ -1,112 +1,20 @@
 """Evidence matchers: (Document, Facts, Signature) -> hits with original line numbers.
 
-Text is matched against two views of the whole document (message-catalog.md §1):
-- the *compact* view: lower case, all whitespace removed, so words and FQIDs that a console
-  wrapped mid-word still match (rule 6, rule 8); literals also accept the PowerShellGet
-  package/module and source/repository rewrites (rule 4) and `?` for any non-ASCII letter
-  (Windows PowerShell pipes text to programs as ASCII);
-- the *spaced* view: lines joined by one space, whitespace collapsed, for `regex` evidence
-  (RE2, case-insensitive, linear time).
+Each evidence kind has one small matcher; text kinds read the views of psgdiag.textview.
 """
 
 from __future__ import annotations
 
-import bisect
 import datetime as dt
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
 from psgdiag.anchors import literal_required
 from psgdiag.kb import compile_regex
-from psgdiag.model import Document, Evidence, Facts, FactTest, Hit, Incident, Signature, Strength
-
-# Synonym groups for the PowerShellGet rewrite of PackageManagement texts (catalog §1 rule 4).
-_ONE = "(?:package|module|script)"
-_MANY = "(?:packages|modules|scripts)"
-_SRC_ONE = f"(?:{_ONE}(?:source|repository)|psrepository)"
-_SRC_MANY = f"(?:{_ONE}(?:sources|repositories)|psrepositories)"
-_SYNONYMS: tuple[tuple[str, str], ...] = (
-    ("packagesources", _SRC_MANY),
-    ("psrepositories", _SRC_MANY),
-    ("packagesource", _SRC_ONE),
-    ("psrepository", _SRC_ONE),
-    ("repositories", "(?:repositories|sources)"),
-    ("sources", "(?:repositories|sources)"),
-    ("repository", "(?:repository|source)"),
-    ("source", "(?:repository|source)"),
-    ("packages", _MANY),
-    ("modules", _MANY),
-    ("scripts", _MANY),
-    ("package", _ONE),
-    ("module", _ONE),
-    ("script", _ONE),
-)
-_SYN_RX = re.compile("|".join(k for k, _ in _SYNONYMS))
-# Canonical folding of the same rewrite for plain substring search: package/module/script -> M,
-# source/repository -> R (so "packagesource", "psrepository" and "modulerepository" all read MR).
-_FOLD_RX = re.compile(
-    "psrepositories|psrepository|repositories|repository|sources|source|package|module|script"
-)
-_FOLD_MAP = {
-    "psrepositories": "MRs",
-    "psrepository": "MR",
-    "repositories": "Rs",
-    "repository": "R",
-    "sources": "Rs",
-    "source": "R",
-    "package": "M",
-    "module": "M",
-    "script": "M",
-}
-_SYN_MAP = dict(_SYNONYMS)
-_WS = re.compile(r"\s+")
-_MAX_HIT_CHARS = 400
-_MIN_ASCII_ANCHOR = 12
-
-
-def compact(text: str) -> str:
-    """Lower-case and drop all whitespace."""
-    return _WS.sub("", text.lower())
-
-
-def fold(compact_text: str) -> str:
-    """Fold the PowerShellGet package/module and source/repository rewrite to one spelling."""
-    return _FOLD_RX.sub(lambda m: _FOLD_MAP[m.group(0)], compact_text)
-
-
-@lru_cache(maxsize=4096)
-def literal_regex(literal: str) -> re.Pattern[str]:
-    """Build the compact-view regex for a literal phrase (synonyms, '?' for non-ASCII)."""
-    out: list[str] = []
-    text = compact(literal)
-    i = 0
-    while i < len(text):
-        m = _SYN_RX.match(text, i)
-        if m:
-            out.append(_SYN_MAP[m.group(0)])
-            i = m.end()
-            continue
-        ch = text[i]
-        if ord(ch) > 127:
-            j = i
-            while j < len(text) and ord(text[j]) > 127:
-                j += 1
-            run = text[i:j]
-            out.append(f"(?:{re.escape(run)}|[?\ufffd\u0080-\U0010ffff]{{1,{3 * len(run)}}})")
-            i = j
-            continue
-        out.append(re.escape(ch))
-        i += 1
-    return re.compile("".join(out))
-
-
-@lru_cache(maxsize=8192)
-def _folded_literal(literal: str) -> str:
-    return fold(compact(literal))
-
+from psgdiag.model import Evidence, Facts, FactTest, Hit, Incident, Signature, Strength
+from psgdiag.textview import MIN_ASCII_ANCHOR, TextIndex, compact, folded_literal, literal_regex
 
 _WEAKER = {
     Strength.STRONG: Strength.MEDIUM,
@@ -129,88 +37,6 @@ def _error_id_rx(error_id: str) -> re.Pattern[str] | None:
 @lru_cache(maxsize=8192)
 def _regex(pattern: str) -> Any:
     return compile_regex(pattern.encode("utf-8"))
-
-
-@dataclass
-class TextIndex:
-    """The compact and spaced views of a document, with offsets back to line numbers."""
-
-    doc: Document
-    compact: str
-    compact_starts: list[int]
-    spaced: str
-    spaced_starts: list[int]
-    spaced_bytes: bytes
-    spaced_byte_starts: list[int]
-    folded: str
-    folded_starts: list[int]
-
-    @classmethod
-    def build(cls, doc: Document) -> TextIndex:
-        """Index a document once; every matcher reads from it."""
-        f_parts: list[str] = []
-        f_starts: list[int] = []
-        f_pos = 0
-        c_parts: list[str] = []
-        s_parts: list[str] = []
-        c_starts: list[int] = []
-        s_starts: list[int] = []
-        b_starts: list[int] = []
-        b_pos = 0
-        c_pos = s_pos = 0
-        prev_no = None
-        for line in doc.lines:
-            # Regions cut from a large input (line numbers jump) must not match across the cut.
-            gap = prev_no is not None and line.no > prev_no + 1
-            sep_c = "\x00" if gap else ""
-            c_starts.append(c_pos + len(sep_c))
-            piece = sep_c + compact(line.text)
-            c_parts.append(piece)
-            c_pos += len(piece)
-            f_piece = fold(piece)
-            f_starts.append(f_pos + len(sep_c))
-            f_parts.append(f_piece)
-            f_pos += len(f_piece)
-            s_starts.append(s_pos)
-            s_piece = ("\x00 " if gap else "") + line.text + " "
-            s_parts.append(s_piece)
-            s_pos += len(s_piece)
-            b_starts.append(b_pos)
-            b_pos += len(s_piece.encode("utf-8", "surrogatepass"))
-            prev_no = line.no
-        return cls(
-            doc,
-            "".join(c_parts),
-            c_starts,
-            "".join(s_parts),
-            s_starts,
-            "".join(s_parts).encode("utf-8", "surrogatepass"),
-            b_starts,
-            "".join(f_parts),
-            f_starts,
-        )
-
-    def lines_for(self, starts: list[int], begin: int, end: int) -> tuple[int, int]:
-        """Map a [begin, end) span of a view to (first, last) original line numbers."""
-        lines = self.doc.lines
-        if not lines:
-            return 0, 0
-        a = max(bisect.bisect_right(starts, begin) - 1, 0)
-        b = max(bisect.bisect_right(starts, max(end - 1, begin)) - 1, a)
-        return lines[a].no, lines[b].no
-
-    def quote(self, first: int, last: int) -> str:
-        """Return the cleaned text of original lines first..last, capped in length."""
-        parts = [ln.text for ln in self.doc.lines if first <= ln.no <= last and ln.text]
-        text = " ".join(parts)
-        return text if len(text) <= _MAX_HIT_CHARS else text[: _MAX_HIT_CHARS - 1] + "…"
-
-    def stream_at(self, line_no: int) -> str:
-        """Return the stream of the first cleaned line with this original number."""
-        for ln in self.doc.lines:
-            if ln.no == line_no:
-                return ln.stream
-        return ""
 
 
 def _version(text: str) -> tuple[int, ...] | None:
@@ -314,9 +140,9 @@ class Matcher:
         idx = self.index
         if ev.pattern.isascii():
             # Plain substring search on the folded view: no regex to compile per run.
-            pos = idx.folded.find(_folded_literal(ev.pattern))
+            pos = idx.folded.find(folded_literal(ev.pattern))
             if pos >= 0:
-                end = pos + len(_folded_literal(ev.pattern))
+                end = pos + len(folded_literal(ev.pattern))
                 first, last = idx.lines_for(idx.folded_starts, pos, end)
                 if not ev.stream or idx.stream_at(first) == ev.stream:
                     return self._hit(ev, first, last, {})
@@ -331,7 +157,7 @@ class Matcher:
                     return self._hit(ev, first, last, {})
             m = None
             if (
-                sum(ch.isascii() and ch.isalnum() for ch in exact) >= _MIN_ASCII_ANCHOR
+                sum(ch.isascii() and ch.isalnum() for ch in exact) >= MIN_ASCII_ANCHOR
                 and literal_required(ev.pattern) in idx.compact  # else no need to compile
             ):
                 m = literal_regex(ev.pattern).search(idx.compact)

@@ -17,9 +17,9 @@ from pathlib import Path
 
 from psgdiag import kb as kb_mod
 from psgdiag.errors import KbError
-from psgdiag.match import TextIndex
 from psgdiag.model import Document, Facts, KnowledgeBase, Signature
 from psgdiag.redact import redact
+from psgdiag.textview import TextIndex
 from psgdiag.triage_cluster import VARIABLES, key_lines, mask, mask_spans
 
 MAX_LINE_CHARS = 160

@@ -130,8 +130,8 @@ def test_ps7_conciseview_layout() -> None:
     assert facts.first("ps_edition") == "Core"
     assert facts.first("psget_version") == "2.2.4"
     from psgdiag.ingest import RawText
-    from psgdiag.match import TextIndex
     from psgdiag.normalize import normalize
+    from psgdiag.textview import TextIndex
 
     index = TextIndex.build(normalize(RawText(CONCISE, "utf-8", "t")))
     assert (

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from psgdiag.extract import extract_facts
 from psgdiag.ingest import RawText
-from psgdiag.match import Matcher, TextIndex, literal_regex
+from psgdiag.match import Matcher
 from psgdiag.normalize import normalize
+from psgdiag.textview import TextIndex, literal_regex
 from tests.sigfactory import make
 
 

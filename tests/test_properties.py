@@ -11,11 +11,11 @@ from hypothesis import strategies as st
 from psgdiag import api
 from psgdiag.ingest import decode, split_lines
 from psgdiag.kb import compile_regex
-from psgdiag.match import compact
 from psgdiag.model import Document, KnowledgeBase, Report
 from psgdiag.normalize import clean_line, normalize
 from psgdiag.regexlit import regex_requirements_of
 from psgdiag.scan import Limits, scan_stream
+from psgdiag.textview import compact
 from tests.conftest import CASES
 
 # A loaded 2-core machine: no per-example deadline, a modest number of examples.
