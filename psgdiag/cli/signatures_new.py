@@ -51,12 +51,13 @@ def new_cmd(
 ) -> None:
     """Draft a signature (status experimental) from a log and list the sample cases it also hits."""
     from psgdiag import kb as kb_mod
+    from psgdiag import sigschema
     from psgdiag import triage_draft as draft
     from psgdiag.extract import extract_facts
     from psgdiag.ingest import decode
     from psgdiag.normalize import normalize
 
-    if sig_id is not None and not kb_mod._ID_RX.match(sig_id):
+    if sig_id is not None and not sigschema.ID_RX.match(sig_id):
         raise UsageError(f"{sig_id!r} is not a kebab-case id", hint="e.g. --id module-in-use")
     if category not in kb_mod.CATEGORIES:
         raise UsageError(
