@@ -8,7 +8,7 @@ from typing import TextIO
 from psgdiag.model import Fault, Report
 from psgdiag.redact import redact
 from psgdiag.render import Options
-from psgdiag.render.terminal import SIDE
+from psgdiag.render.terminal import SIDE, window_end_text
 from psgdiag.score import fill
 
 
@@ -37,7 +37,7 @@ def render_report(report: Report, options: Options) -> str:
         out.append(f"- **Whose side:** {SIDE[d.fault]}")
         if d.incident is not None:
             inc = d.incident
-            end = inc.end.date().isoformat() if inc.end else "open"
+            end = window_end_text(inc)
             out.append(
                 f"- **Known incident:** `{inc.id}` {inc.title} "
                 f"({inc.start.date().isoformat()} .. {end}). {inc.workaround}".rstrip()

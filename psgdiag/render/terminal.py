@@ -10,7 +10,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.text import Text
 
-from psgdiag.model import Diagnosis, Fault, Report
+from psgdiag.model import Diagnosis, Fault, Incident, Report
 from psgdiag.render import Options
 
 SIDE = {
@@ -20,6 +20,15 @@ SIDE = {
     Fault.PACKAGE: "the package itself",
     Fault.UNDETERMINED: "not settled by the log alone",
 }
+
+
+def window_end_text(inc: Incident) -> str:
+    """The end of an incident window as shown to people: known, assumed, or open."""
+    if inc.end is not None:
+        return inc.end.date().isoformat()
+    if inc.end_assumed is not None:
+        return f"{inc.end_assumed.date().isoformat()} (assumed)"
+    return "open"
 
 
 def _can_encode(out: TextIO, sample: str) -> bool:
@@ -58,7 +67,7 @@ def _card(con: Console, d: Diagnosis, report: Report, rule: str, options: Option
     con.print(f"[dim]side:[/] {escape(SIDE[d.fault])}")
     if d.incident is not None:
         inc = d.incident
-        end = inc.end.date().isoformat() if inc.end else "open"
+        end = window_end_text(inc)
         con.print(
             f'[yellow]incident:[/] {escape(inc.id)} "{escape(inc.title)}" '
             f"({inc.start.date().isoformat()} .. {end})"
