@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 from psgdiag.errors import ExitCode, UsageError
+from psgdiag.probe_outcomes import cause as outcome_cause
 
 DEFAULT_REPOSITORY = "https://www.powershellgallery.com/api/v2"
 # Small (about 100 KB), published by Microsoft (so it stays listed), released rarely, and
@@ -21,10 +22,10 @@ STEP_ORDER = ("connect", "tls", "tls-legacy", "feed", "download", "zip", "hash",
 # reproduces a damaged download from here settles it as the gallery's (or the package's).
 SERVICE_SIDE = frozenset(
     {
-        "gallery-service-error",
-        "gallery-certificate-invalid",
-        "corrupt-package-download",
-        "package-hash-mismatch",
+        outcome_cause("service-error"),
+        outcome_cause("certificate-rejected"),
+        outcome_cause("package-damaged"),
+        outcome_cause("package-hash-differs"),
     }
 )
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
@@ -191,7 +192,7 @@ def run_probe(opts: ProbeOptions) -> ProbeResult:
                 "fail",
                 f"the overall --timeout of {opts.timeout:g} s ran out before the probe finished",
                 int(opts.timeout * 1000),
-                cause="network-unreachable",
+                cause=outcome_cause("unreachable"),
             )
         )
     return _result(opts, done, facts, timed_out)
@@ -205,7 +206,7 @@ def _work(
     try:
         run_steps(opts, deadline, steps, facts)
     except ProbeTimeout as exc:
-        steps.append(Step("deadline", "fail", str(exc), cause="network-unreachable"))
+        steps.append(Step("deadline", "fail", str(exc), cause=outcome_cause("unreachable")))
     except Exception as exc:  # handed to the main thread, which raises it
         facts["error"] = exc
 

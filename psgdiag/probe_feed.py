@@ -10,6 +10,7 @@ from urllib.parse import quote
 
 from psgdiag.probe import Deadline, Step, StepTimer
 from psgdiag.probe_http import Session, fetch, read_capped, retry_after, status_cause
+from psgdiag.probe_outcomes import cause as outcome_cause
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 DATA = "{http://schemas.microsoft.com/ado/2007/08/dataservices}"
@@ -128,7 +129,7 @@ def step_feed(
         failed, entries, _ = _atom(session, exact_url(repository, module, version), deadline, facts)
         if failed is None and pick(entries, version):
             return _chosen(entries, module, version, queries, timer)
-        if failed is not None and failed.cause != "module-not-found":
+        if failed is not None and failed.cause != outcome_cause("not-found"):
             return replace(failed, ms=timer.ms()), None
     url: str | None = feed_url(repository, module)
     entries = []
@@ -166,7 +167,7 @@ def _atom(
             f"the repository answered {resp.status_code} but {exc}: "
             "is this a NuGet v2 feed, or a proxy or captive-portal page?"
         )
-        return Step("feed", "fail", detail, 0, "gallery-service-error"), [], None
+        return Step("feed", "fail", detail, 0, outcome_cause("service-error")), [], None
     return None, page, nxt
 
 
@@ -175,12 +176,12 @@ def _chosen(
 ) -> tuple[Step, Entry | None]:
     if not entries:
         detail = f"the feed lists no package with id '{module}'"
-        return Step("feed", "fail", detail, timer.ms(), "module-not-found"), None
+        return Step("feed", "fail", detail, timer.ms(), outcome_cause("not-found")), None
     chosen = pick(entries, version)
     if chosen is None:
         shown = ", ".join(sorted({e.version for e in entries}, key=version_key)[-5:])
         detail = f"'{module}' has no version {version} (latest listed: {shown})"
-        return Step("feed", "fail", detail, timer.ms(), "module-not-found"), None
+        return Step("feed", "fail", detail, timer.ms(), outcome_cause("not-found")), None
     size = f"{chosen.size} bytes" if chosen.size is not None else "size not given"
     digest = f"{chosen.hash_algorithm} {chosen.hash[:16]}..." if chosen.hash else "no hash"
     detail = (

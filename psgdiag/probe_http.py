@@ -12,6 +12,7 @@ from urllib.parse import unquote, urlsplit, urlunsplit
 from psgdiag import __version__
 from psgdiag.errors import NetworkError
 from psgdiag.probe import Deadline, ProbeTimeout
+from psgdiag.probe_outcomes import cause as outcome_cause
 
 if TYPE_CHECKING:
     import httpx
@@ -155,29 +156,31 @@ def classify(exc: BaseException) -> tuple[str, str]:
     import httpx
 
     if isinstance(exc, ProbeTimeout):
-        return "network-unreachable", str(exc)
+        return outcome_cause("unreachable"), str(exc)
     if isinstance(exc, RedirectLoop):
-        return "gallery-service-error", f"redirect loop: {exc}"
+        return outcome_cause("service-error"), f"redirect loop: {exc}"
     if isinstance(exc, TooLarge | httpx.InvalidURL | httpx.UnsupportedProtocol):
-        return "gallery-service-error", f"the server's answer cannot be used: {exc}"
+        return outcome_cause("service-error"), f"the server's answer cannot be used: {exc}"
     if isinstance(exc, httpx.ProxyError):
         text = str(exc)
         if text.startswith("407"):
-            return "proxy-auth-required", f"the proxy demands credentials ({text})"
-        return "network-unreachable", f"the proxy failed: {text}"
+            return outcome_cause("proxy-auth"), f"the proxy demands credentials ({text})"
+        return outcome_cause("unreachable"), f"the proxy failed: {text}"
     if isinstance(exc, httpx.TimeoutException):
-        return "network-unreachable", f"timed out ({type(exc).__name__}): {exc or 'no answer'}"
+        return outcome_cause(
+            "unreachable"
+        ), f"timed out ({type(exc).__name__}): {exc or 'no answer'}"
     root = _root(exc)
     if isinstance(root, ssl.SSLCertVerificationError):
         why = root.verify_message or root.reason or str(root)
-        return "gallery-certificate-invalid", f"certificate rejected: {why}"
+        return outcome_cause("certificate-rejected"), f"certificate rejected: {why}"
     if isinstance(root, ssl.SSLError):
-        return "network-unreachable", f"TLS failed: {root.reason or root}"
+        return outcome_cause("unreachable"), f"TLS failed: {root.reason or root}"
     if isinstance(exc, httpx.RemoteProtocolError):
-        return "network-unreachable", f"the server broke the connection: {exc}"
+        return outcome_cause("unreachable"), f"the server broke the connection: {exc}"
     if isinstance(exc, httpx.TransportError):
-        return "network-unreachable", f"{type(exc).__name__}: {exc or root}"
-    return "network-unreachable", f"{type(exc).__name__}: {exc}"
+        return outcome_cause("unreachable"), f"{type(exc).__name__}: {exc or root}"
+    return outcome_cause("unreachable"), f"{type(exc).__name__}: {exc}"
 
 
 def _root(exc: BaseException) -> BaseException:
@@ -196,12 +199,12 @@ def status_cause(status: int, *, listing: bool) -> str | None:
     if status < 400:
         return None
     if status == 407:
-        return "proxy-auth-required"
+        return outcome_cause("proxy-auth")
     if status in (401, 403):
-        return "repository-auth-failed"
+        return outcome_cause("auth-failed")
     if status in (404, 410) and listing:
-        return "module-not-found"
-    return "gallery-service-error"
+        return outcome_cause("not-found")
+    return outcome_cause("service-error")
 
 
 def retry_after(response: httpx.Response) -> str | None:

@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 
 from psgdiag.probe import Deadline, ProbeTimeout, Step, StepTimer
 from psgdiag.probe_cert import CertInfo, from_peercert, peek
+from psgdiag.probe_outcomes import cause as outcome_cause
 from psgdiag.probe_route import Target, TunnelError, open_socket, safe_proxy
 
 # OpenSSL reasons meaning "no TLS version in common" (the server is older or newer than us).
@@ -30,19 +31,23 @@ def step_connect(target: Target, deadline: Deadline) -> Step:
     try:
         sock, how = open_socket(target, deadline)
     except TunnelError as exc:
-        cause = "proxy-auth-required" if exc.status == 407 else "network-unreachable"
-        return Step("connect", "fail", f"the proxy refused CONNECT{via}: {exc}", timer.ms(), cause)
+        shown = outcome_cause("proxy-auth") if exc.status == 407 else outcome_cause("unreachable")
+        return Step("connect", "fail", f"the proxy refused CONNECT{via}: {exc}", timer.ms(), shown)
     except socket.gaierror as exc:
         return Step(
             "connect",
             "fail",
             f"cannot resolve {host}{via}: {exc}",
             timer.ms(),
-            "network-unreachable",
+            outcome_cause("unreachable"),
         )
     except (OSError, ProbeTimeout) as exc:
         return Step(
-            "connect", "fail", f"could not connect{via}: {exc}", timer.ms(), "network-unreachable"
+            "connect",
+            "fail",
+            f"could not connect{via}: {exc}",
+            timer.ms(),
+            outcome_cause("unreachable"),
         )
     sock.close()
     return Step("connect", "pass", f"connected to {how}{via}", timer.ms())
@@ -67,7 +72,9 @@ def step_tls(target: Target, deadline: Deadline) -> Step:
     try:
         sock, _ = open_socket(target, deadline)
     except (OSError, TunnelError, ProbeTimeout) as exc:
-        return Step("tls", "fail", f"could not reconnect: {exc}", timer.ms(), "network-unreachable")
+        return Step(
+            "tls", "fail", f"could not reconnect: {exc}", timer.ms(), outcome_cause("unreachable")
+        )
     try:
         with client_context().wrap_socket(sock, server_hostname=target.host) as tls:
             version = tls.version() or "?"
@@ -82,7 +89,7 @@ def step_tls(target: Target, deadline: Deadline) -> Step:
     except TimeoutError:
         sock.close()
         detail = "the TLS handshake got no answer before the --timeout ran out"
-        return Step("tls", "fail", detail, timer.ms(), "network-unreachable")
+        return Step("tls", "fail", detail, timer.ms(), outcome_cause("unreachable"))
     except OSError as exc:
         sock.close()
         return Step(
@@ -90,7 +97,7 @@ def step_tls(target: Target, deadline: Deadline) -> Step:
             "fail",
             f"the connection dropped during the TLS handshake: {exc}",
             timer.ms(),
-            "network-unreachable",
+            outcome_cause("unreachable"),
         )
     info = from_peercert(cert)
     detail = f"{version} ({cipher}); " + info.describe(dt.datetime.now(dt.UTC))
@@ -114,7 +121,7 @@ def _rejected(
     if info is not None:
         detail += "; " + info.describe(dt.datetime.now(dt.UTC))
         data.update(_cert_data(info))
-    return Step("tls", "fail", detail, timer.ms(), "gallery-certificate-invalid", data=data)
+    return Step("tls", "fail", detail, timer.ms(), outcome_cause("certificate-rejected"), data=data)
 
 
 def _cert_data(info: CertInfo) -> dict[str, object]:
@@ -136,9 +143,9 @@ def _handshake_failure(exc: ssl.SSLError, timer: StepTimer) -> Step:
             f"no TLS version in common ({reason}): the server does not offer TLS 1.2 or newer, "
             "which current clients require"
         )
-        return Step("tls", "fail", detail, timer.ms(), "gallery-service-error")
+        return Step("tls", "fail", detail, timer.ms(), outcome_cause("service-error"))
     detail = f"TLS handshake failed ({reason or exc}): a TLS-inspecting proxy or firewall?"
-    return Step("tls", "fail", detail, timer.ms(), "network-unreachable")
+    return Step("tls", "fail", detail, timer.ms(), outcome_cause("unreachable"))
 
 
 def legacy_context() -> ssl.SSLContext:
@@ -175,7 +182,9 @@ def step_tls_legacy(target: Target, deadline: Deadline) -> Step:
             "that offers no TLS 1.2 (Windows PowerShell 5.1 on .NET defaults, PowerShellGet "
             "before 2.2.4) cannot connect"
         )
-        return Step("tls-legacy", "note", detail, timer.ms(), finding="tls12-required")
+        return Step(
+            "tls-legacy", "note", detail, timer.ms(), finding=outcome_cause("legacy-tls-refused")
+        )
     except OSError as exc:
         sock.close()
         return Step("tls-legacy", "skip", f"could not test: {exc}", timer.ms())

@@ -22,6 +22,7 @@ from psgdiag.probe_http import (
     status_cause,
     transport_errors,
 )
+from psgdiag.probe_outcomes import cause as outcome_cause
 
 MAX_DOWNLOAD = 1024 * 1024 * 1024
 EOCD = b"PK\x05\x06"
@@ -79,7 +80,7 @@ def step_download(
         route = " -> ".join(dict.fromkeys(host_label(u) for u in tried))
         detail = f"download via {route} failed after {received} bytes: {why}"
         if received and _cut_short(exc):
-            cause = "corrupt-package-download"  # the body ended before its Content-Length
+            cause = outcome_cause("package-damaged")  # the body ended before its Content-Length
         return Step("download", "fail", detail, timer.ms(), cause, data={"received": received})
     advertised = int(length) if length and length.isdigit() else None
     data = {
@@ -93,10 +94,14 @@ def step_download(
     short = [n for n in (advertised, entry.size) if n is not None and received < n]
     if short:
         detail += f": {max(short) - received} bytes short of the advertised {max(short)}"
-        return Step("download", "fail", detail, timer.ms(), "corrupt-package-download", data=data)
+        return Step(
+            "download", "fail", detail, timer.ms(), outcome_cause("package-damaged"), data=data
+        )
     if received > cap or (advertised is not None and received > advertised):
         detail += ": more bytes than advertised"
-        return Step("download", "fail", detail, timer.ms(), "corrupt-package-download", data=data)
+        return Step(
+            "download", "fail", detail, timer.ms(), outcome_cause("package-damaged"), data=data
+        )
     return Step("download", "pass", detail, timer.ms(), data=data)
 
 
@@ -119,31 +124,31 @@ def step_zip(path: Path, entry: Entry, deadline: Deadline) -> Step:
             f"no End of Central Directory record in the last {len(tail)} bytes of {size}: "
             "the file is cut short or is not a zip (Install-Module fails the same way)"
         )
-        return Step("zip", "fail", detail, timer.ms(), "corrupt-package-download")
+        return Step("zip", "fail", detail, timer.ms(), outcome_cause("package-damaged"))
     fields = struct.unpack("<4sHHHHIIH", tail[at : at + 22])
     total, cd_size, cd_offset = fields[4], fields[5], fields[6]
     eocd_pos = size - len(tail) + at
     zip64 = cd_offset == 0xFFFFFFFF or total == 0xFFFF
     if not zip64 and cd_offset + cd_size > eocd_pos:
         detail = f"the central directory ({cd_size} bytes at {cd_offset}) runs past the EOCD"
-        return Step("zip", "fail", detail, timer.ms(), "corrupt-package-download")
+        return Step("zip", "fail", detail, timer.ms(), outcome_cause("package-damaged"))
     try:
         with zipfile.ZipFile(path) as zf:
             infos = zf.infolist()
             if not zip64 and len(infos) != total:
                 detail = f"EOCD promises {total} entries, central directory holds {len(infos)}"
-                return Step("zip", "fail", detail, timer.ms(), "corrupt-package-download")
+                return Step("zip", "fail", detail, timer.ms(), outcome_cause("package-damaged"))
             bad = _first_bad_entry(zf, infos, deadline)
             if bad is not None:
                 detail = f"{len(infos)} entries, but {bad}"
-                return Step("zip", "fail", detail, timer.ms(), "corrupt-package-download")
+                return Step("zip", "fail", detail, timer.ms(), outcome_cause("package-damaged"))
             nuspec = _nuspec(zf)
     except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, ValueError) as exc:
         detail = f"the zip cannot be read: {exc}"
-        return Step("zip", "fail", detail, timer.ms(), "corrupt-package-download")
+        return Step("zip", "fail", detail, timer.ms(), outcome_cause("package-damaged"))
     if nuspec is None:
         detail = f"{len(infos)} entries but no .nuspec at the root: not a NuGet package"
-        return Step("zip", "fail", detail, timer.ms(), "corrupt-package-download")
+        return Step("zip", "fail", detail, timer.ms(), outcome_cause("package-damaged"))
     name, nid, nver = nuspec
     detail = f"EOCD and {len(infos)} central directory entries intact; {name}: {nid} {nver}"
     if nid.lower() != entry.id.lower() or not same_version(nver, entry.version):
@@ -209,4 +214,6 @@ def step_hash(path: Path, entry: Entry, deadline: Deadline) -> Step:
         f"{entry.hash_algorithm} of what arrived ({got[:16]}...) differs from the feed's "
         f"({entry.hash[:16]}...)"
     )
-    return Step("hash", "fail", detail, timer.ms(), "package-hash-mismatch", data=data)
+    return Step(
+        "hash", "fail", detail, timer.ms(), outcome_cause("package-hash-differs"), data=data
+    )

@@ -23,6 +23,7 @@ from psgdiag.probe_http import (
     transport_errors,
 )
 from psgdiag.probe_net import client_context, step_connect, step_tls, step_tls_legacy
+from psgdiag.probe_outcomes import cause as outcome_cause
 from psgdiag.probe_pkg import package_url, step_download, step_hash, step_zip
 from psgdiag.probe_route import target_for
 
@@ -95,7 +96,7 @@ def _package_steps(
         steps.append(step_download(session, url, entry, dest, deadline, facts))
         if not dest.exists() or dest.stat().st_size == 0:
             return
-        if steps[-1].ok or steps[-1].cause == "corrupt-package-download":
+        if steps[-1].ok or steps[-1].cause == outcome_cause("package-damaged"):
             # A short download is still checked: the zip and hash steps show what broke.
             steps.append(step_zip(dest, entry, deadline))
             steps.append(step_hash(dest, entry, deadline))
@@ -118,7 +119,7 @@ def step_bootstrap(opts: ProbeOptions, deadline: Deadline) -> Step:
             root = ET.fromstring(body)
         except ET.ParseError as exc:
             detail = f"{route}: 200 but the provider list is not XML ({exc})"
-            return Step("bootstrap", "fail", detail, timer.ms(), "gallery-service-error")
+            return Step("bootstrap", "fail", detail, timer.ms(), outcome_cause("service-error"))
         links = [el.get("href", "") for el in root.iter() if el.get("href")]
         detail = f"{route}: 200, provider list with {len(links)} links"
         provider = next((h for h in links if _PROVIDER_TAG.search(h)), None)

@@ -95,3 +95,12 @@ def test_signatures_dir_overrides_a_bundled_id_in_explain(tmp_path: Path) -> Non
     assert doc["diagnoses"][0]["summary"] == marker
     plain = runner.invoke(app, ["explain", "-f", "json", str(log)])
     assert json.loads(plain.stdout)["diagnoses"][0]["summary"] != marker
+
+
+def test_probe_outcomes_name_known_causes(kb) -> None:  # type: ignore[no-untyped-def]
+    from psgdiag.probe_outcomes import outcomes
+
+    table = outcomes()
+    assert table, "data/probe_outcomes.toml is empty"
+    known = {s.id for s in kb.signatures}
+    assert set(table.values()) <= known
