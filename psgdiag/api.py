@@ -13,6 +13,7 @@ from psgdiag.extract import extract_facts
 from psgdiag.ingest import FULL_READ_LIMIT, RawText, decode, read_all
 from psgdiag.match import Matcher
 from psgdiag.model import (
+    Diagnosis,
     Document,
     Facts,
     Fault,
@@ -32,14 +33,11 @@ def load_kb(extra_dirs: Sequence[Path] = ()) -> KnowledgeBase:
     return kb_mod.load(extra_dirs)
 
 
-def verdict_of(report_diagnoses: Sequence[object]) -> str:
+def verdict_of(diagnoses: Sequence[Diagnosis]) -> str:
     """Return 'none', 'fix' or 'retry' for the best diagnosis."""
-    from psgdiag.model import Diagnosis
-
-    if not report_diagnoses:
+    if not diagnoses:
         return "none"
-    top = report_diagnoses[0]
-    assert isinstance(top, Diagnosis)
+    top = diagnoses[0]
     return "retry" if top.transient or top.fault == Fault.SERVICE else "fix"
 
 

@@ -12,30 +12,12 @@ from __future__ import annotations
 import datetime as dt
 import re
 
+from psgdiag.timeparse import ENGLISH_MONTHS as _MONTHS
+
 UTC = dt.UTC
 # The gallery team works in Redmond: a date-only end is widened to the end of the Pacific day.
 PACIFIC_SLACK = dt.timedelta(hours=8)
 
-_MONTHS = {
-    name: i + 1
-    for i, names in enumerate(
-        [
-            "january jan",
-            "february feb",
-            "march mar",
-            "april apr",
-            "may",
-            "june jun",
-            "july jul",
-            "august aug",
-            "september sept sep",
-            "october oct",
-            "november nov",
-            "december dec",
-        ]
-    )
-    for name in names.split()
-}
 _MON = "|".join(sorted(_MONTHS, key=len, reverse=True))
 _ZONE = r"UTC|GMT|PST|PDT|EST|EDT|CET|CEST|Pacific(?:\s+Time)?"
 _FIXED = {"utc": 0, "gmt": 0, "pst": -8, "pdt": -7, "est": -5, "edt": -4, "cet": 1, "cest": 2}

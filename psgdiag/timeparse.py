@@ -21,22 +21,43 @@ _LOCAL_AFTER = dt.timedelta(hours=12)  # UTC-12 is the latest
 _MAX_TRANSCRIPT = dt.timedelta(days=2)  # a longer session says nothing precise about the failure
 _DAY = dt.timedelta(days=1, microseconds=-1)
 
-# English, then the full names of the UI languages seen in localized logs (de, fr, es, pt, it).
-_MONTH_NAMES = [
-    "january jan januar janvier enero janeiro gennaio",
-    "february feb februar février fevrier febrero fevereiro febbraio",
-    "march mar märz maerz mars marzo março marco",
-    "april apr avril abril aprile",
-    "may mai mayo maio maggio",
-    "june jun juni juin junio junho giugno",
-    "july jul juli juillet julio julho luglio",
-    "august aug août aout agosto",
-    "september sep sept septembre septiembre setembro settembre",
-    "october oct oktober octobre octubre outubro ottobre",
-    "november nov novembre noviembre novembro",
-    "december dec dezember décembre decembre diciembre dezembro dicembre",
+# English names (also what the status page uses), then the UI languages seen in localized logs.
+_ENGLISH = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"]
+_ENGLISH_LONG = [
+    "january",
+    "february",
+    "march",
+    "april",
+    "may",
+    "june",
+    "july",
+    "august",
+    "september",
+    "october",
+    "november",
+    "december",
 ]
-_MONTHS = {name: i + 1 for i, names in enumerate(_MONTH_NAMES) for name in names.split()}
+_LOCALIZED = [
+    "januar janvier enero janeiro gennaio",
+    "februar février fevrier febrero fevereiro febbraio",
+    "märz maerz mars marzo março marco",
+    "avril abril aprile",
+    "mai mayo maio maggio",
+    "juni juin junio junho giugno",
+    "juli juillet julio julho luglio",
+    "août aout agosto",
+    "septembre septiembre setembro settembre",
+    "oktober octobre octubre outubro ottobre",
+    "novembre noviembre novembro",
+    "dezember décembre decembre diciembre dezembro dicembre",
+]
+#: English month names and abbreviations -> month number.
+ENGLISH_MONTHS = {name: i + 1 for i in range(12) for name in (_ENGLISH[i], _ENGLISH_LONG[i])} | {
+    "sept": 9
+}
+_MONTHS = ENGLISH_MONTHS | {
+    name: i + 1 for i, names in enumerate(_LOCALIZED) for name in names.split()
+}
 _MONTH_RX = "|".join(sorted(_MONTHS, key=len, reverse=True))
 _WEEKDAY_RX = r"(?:mon|tues?|wed(?:nes)?|thu(?:rs)?|fri|sat(?:ur)?|sun)(?:day)?"
 
