@@ -7,12 +7,12 @@ from __future__ import annotations
 
 import bisect
 import re
-from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
 from psgdiag.kb import compile_regex
 from psgdiag.model import Document, ErrorRecord, Facts, FactValue, Line
+from psgdiag.record import record
 from psgdiag.snapshot import data_toml
 from psgdiag.timeparse import find_time
 
@@ -41,7 +41,7 @@ _EXCEPTION = re.compile(r"\b((?:System|Microsoft)(?:\.\w+)+(?:Exception|Error))\
 _URL = re.compile(r"https?://[^\s'\"<>()«»\[\]{}]+", re.IGNORECASE)
 
 
-@dataclass(frozen=True)
+@record
 class Extractor:
     """A named regex whose groups (and `set` values) become facts."""
 

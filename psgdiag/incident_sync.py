@@ -14,7 +14,6 @@ import os
 import tempfile
 import tomllib
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +21,7 @@ from psgdiag import incidents as inc_mod
 from psgdiag import statuspage
 from psgdiag.errors import ExitCode, InputError, KbError, NetworkError, PsgdiagError
 from psgdiag.model import Incident
+from psgdiag.record import record
 
 DEFAULT_URL = (
     "https://raw.githubusercontent.com/PowerShell/PowerShellGallery/master/psgallery_status.md"
@@ -30,7 +30,7 @@ MAX_BYTES = 5_000_000
 TIMEOUT = 15.0
 
 
-@dataclass(frozen=True)
+@record
 class Fetched:
     """A fetched page (text None when the server said 304 Not Modified)."""
 
@@ -39,7 +39,7 @@ class Fetched:
     last_modified: str = ""
 
 
-@dataclass(frozen=True)
+@record
 class SyncResult:
     """What a sync changed."""
 

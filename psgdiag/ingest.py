@@ -10,11 +10,11 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
 from psgdiag.errors import InputError
+from psgdiag.record import record
 
 #: Inputs up to this size are decoded whole; larger ones are scanned in chunks.
 FULL_READ_LIMIT = 16 * 1024 * 1024
@@ -22,7 +22,7 @@ FULL_READ_LIMIT = 16 * 1024 * 1024
 _NEWLINE = re.compile(r"\r\n|\r|\n")
 
 
-@dataclass(frozen=True)
+@record
 class RawText:
     """Decoded text plus where it came from and which line it starts at."""
 

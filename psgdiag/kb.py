@@ -46,7 +46,7 @@ __all__ = [
 ]
 
 
-_SNAPSHOT_FORMAT = 3
+_SNAPSHOT_FORMAT = 4
 
 
 def bundled_dir() -> Path:

@@ -11,18 +11,18 @@ precision = correct / predicted, recall = found / support.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from psgdiag.errors import PsgdiagError
 from psgdiag.model import KnowledgeBase, TimeRange
+from psgdiag.record import record
 
 if TYPE_CHECKING:
     from psgdiag.kbreport import CheckResult
 
 
-@dataclass
+@record(frozen=False)
 class _Tally:
     predicted: int = 0
     correct: int = 0
@@ -30,7 +30,7 @@ class _Tally:
     found: int = 0
 
 
-@dataclass(frozen=True)
+@record
 class Case:
     """One labelled sample."""
 

@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
 from typing import TextIO
 
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from psgdiag.record import asdict, field, record
+
 SCHEMA_VERSION = 1
 
 
-@dataclass(frozen=True)
+@record
 class Problem:
     """One finding: which check, how bad, where (file and key), and what."""
 
@@ -22,7 +23,7 @@ class Problem:
     message: str
 
 
-@dataclass
+@record(frozen=False)
 class CheckResult:
     """Everything `signatures check` found."""
 

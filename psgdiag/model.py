@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
-from dataclasses import dataclass, field
+
+from psgdiag.record import field, record
 
 
 class Strength(enum.StrEnum):
@@ -55,7 +56,7 @@ class Risk(enum.StrEnum):
 # ---------------------------------------------------------------- knowledge base
 
 
-@dataclass(frozen=True)
+@record
 class FactTest:
     """A predicate on extracted facts: `name op value` (op may be 'exists' / 'missing')."""
 
@@ -64,7 +65,7 @@ class FactTest:
     value: str = ""
 
 
-@dataclass(frozen=True)
+@record
 class Evidence:
     """One named clue of a signature; exactly one matcher kind is set."""
 
@@ -79,7 +80,7 @@ class Evidence:
     fact: FactTest | None = None
 
 
-@dataclass(frozen=True)
+@record
 class Remedy:
     """One step the user can take, graded by scope and risk."""
 
@@ -92,7 +93,7 @@ class Remedy:
     cost: str = ""
 
 
-@dataclass(frozen=True)
+@record
 class Example:
     """An inline snippet the signature must (or must not) match."""
 
@@ -100,7 +101,7 @@ class Example:
     text: str
 
 
-@dataclass(frozen=True)
+@record
 class Explain:
     """The prose shown for a diagnosis."""
 
@@ -112,7 +113,7 @@ class Explain:
     false_positives: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True)
+@record
 class Signature:
     """A validated cause signature loaded from signatures/<id>.toml."""
 
@@ -138,7 +139,7 @@ class Signature:
     valid_until: dt.date | None = None
 
 
-@dataclass(frozen=True)
+@record
 class KnowledgeBase:
     """All signatures, best loaded once per run."""
 
@@ -157,7 +158,7 @@ class KnowledgeBase:
 # ---------------------------------------------------------------- input
 
 
-@dataclass(frozen=True)
+@record
 class Line:
     """One cleaned line with its 1-based line number in the original input."""
 
@@ -167,7 +168,7 @@ class Line:
     stream: str = ""  # error | warning | verbose | debug | prompt | ""
 
 
-@dataclass(frozen=True)
+@record
 class Document:
     """The normalised input: cleaned lines plus how it was decoded."""
 
@@ -178,7 +179,7 @@ class Document:
     notes: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True)
+@record
 class TimeRange:
     """When the failure happened, as an interval (an exact time has lo == hi)."""
 
@@ -193,7 +194,7 @@ class TimeRange:
         return self.lo <= end and start <= self.hi
 
 
-@dataclass(frozen=True)
+@record
 class FactValue:
     """One extracted fact with the line it came from (0 when it came from no line)."""
 
@@ -201,7 +202,7 @@ class FactValue:
     line: int = 0
 
 
-@dataclass(frozen=True)
+@record
 class ErrorRecord:
     """A PowerShell error record found in the text."""
 
@@ -212,7 +213,7 @@ class ErrorRecord:
     fqid: str = ""
 
 
-@dataclass(frozen=True)
+@record
 class Facts:
     """Everything extracted from a Document, before any signature is consulted."""
 
@@ -234,7 +235,7 @@ class Facts:
 # ---------------------------------------------------------------- results
 
 
-@dataclass(frozen=True)
+@record
 class Hit:
     """One evidence that matched, with the original lines that prove it."""
 
@@ -247,7 +248,7 @@ class Hit:
     groups: tuple[tuple[str, str], ...] = ()
 
 
-@dataclass(frozen=True)
+@record
 class Incident:
     """A dated gallery incident or service change."""
 
@@ -277,7 +278,7 @@ class Incident:
         return dt.datetime.max.replace(tzinfo=dt.UTC)
 
 
-@dataclass(frozen=True)
+@record
 class WhyNot:
     """A cause that was considered and rejected or outranked, and why."""
 
@@ -287,7 +288,7 @@ class WhyNot:
     hits: tuple[Hit, ...] = ()
 
 
-@dataclass(frozen=True)
+@record
 class Diagnosis:
     """One explained cause with its confidence, evidence and remedies."""
 
@@ -304,7 +305,7 @@ class Diagnosis:
     notes: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True)
+@record
 class Report:
     """The result of diagnosing one input."""
 

@@ -8,11 +8,11 @@ lines is not done here: the matcher works on a whitespace-free index of the whol
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from functools import lru_cache
 
 from psgdiag.ingest import RawText, split_lines
 from psgdiag.model import Document, Line
+from psgdiag.record import record
 from psgdiag.snapshot import data_toml
 
 # ANSI colour and cursor sequences (PowerShell 7 colours errors; GitHub keeps the codes).
@@ -38,7 +38,7 @@ _PADDING = re.compile(r"\s{24,}")
 _SPACES = re.compile(r"\s+")
 
 
-@dataclass(frozen=True)
+@record
 class Framing:
     """Stream prefixes and UI-language markers, from data/framing.toml."""
 

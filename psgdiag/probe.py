@@ -5,11 +5,11 @@ from __future__ import annotations
 import re
 import threading
 import time
-from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 from psgdiag.errors import ExitCode, UsageError
 from psgdiag.probe_outcomes import cause as outcome_cause
+from psgdiag.record import field, record
 
 DEFAULT_REPOSITORY = "https://www.powershellgallery.com/api/v2"
 # Small (about 100 KB), published by Microsoft (so it stays listed), released rarely, and
@@ -32,7 +32,7 @@ _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
 _VERSION = re.compile(r"^[0-9A-Za-z][0-9A-Za-z.+-]{0,63}$")
 
 
-@dataclass(frozen=True)
+@record
 class ProbeOptions:
     """What to probe and how."""
 
@@ -46,7 +46,7 @@ class ProbeOptions:
     legacy_client: bool = False
 
 
-@dataclass(frozen=True)
+@record
 class Step:
     """One checked step: pass, fail, skip or note, with its cause when it failed."""
 
@@ -64,7 +64,7 @@ class Step:
         return self.status != "fail"
 
 
-@dataclass(frozen=True)
+@record
 class ProbeResult:
     """The steps run, the verdict, and what was learnt about the package."""
 

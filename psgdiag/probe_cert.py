@@ -6,14 +6,15 @@ import datetime as dt
 import socket
 import ssl
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+
+from psgdiag.record import record
 
 _CN = bytes.fromhex("550403")  # 2.5.4.3 commonName
 _O = bytes.fromhex("55040a")  # 2.5.4.10 organizationName
 _STRINGS = {0x0C: "utf-8", 0x13: "ascii", 0x16: "ascii", 0x14: "latin-1", 0x1E: "utf-16-be"}
 
 
-@dataclass(frozen=True)
+@record
 class CertInfo:
     """The parts of a certificate a person checks first."""
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 import re
 import xml.etree.ElementTree as ET
 from contextlib import closing
-from dataclasses import dataclass, replace
 from urllib.parse import quote
 
 from psgdiag.probe import Deadline, Step, StepTimer
 from psgdiag.probe_http import Session, fetch, read_capped, retry_after, status_cause
 from psgdiag.probe_outcomes import cause as outcome_cause
+from psgdiag.record import record, replace
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 DATA = "{http://schemas.microsoft.com/ado/2007/08/dataservices}"
@@ -19,7 +19,7 @@ FEED_CAP = 16 * 1024 * 1024
 MAX_PAGES = 20
 
 
-@dataclass(frozen=True)
+@record
 class Entry:
     """One package version as the feed describes it."""
 

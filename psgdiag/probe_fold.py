@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from dataclasses import replace
 from urllib.parse import unquote, urlsplit
 
 from psgdiag.api import verdict_of
@@ -19,6 +18,7 @@ from psgdiag.probe import (
     validate,
 )
 from psgdiag.probe_render import masked, to_dict
+from psgdiag.record import replace
 
 # Where a NuGet v2 request URL stops naming the feed and starts naming an operation.
 _FEED_OPERATION = re.compile(
@@ -108,7 +108,7 @@ def fold_probe(report: Report, *, timeout: float = 30.0, proxy: str | None = Non
     if result.verdict == cause and failed is not None and failed.name in _CONTENT_STEPS:
         # Reproduced from here, in the package's own bytes: not the failing machine's fault.
         changes.update(fault=Fault.PACKAGE, transient=False)
-    folded = replace(top, **changes)  # type: ignore[arg-type]
+    folded = replace(top, **changes)
     diagnoses = (folded, *report.diagnoses[1:])
     # The verdict (and so explain's exit code) follows the folded side, as the card does.
     return replace(report, probe=probe, diagnoses=diagnoses, verdict=verdict_of(diagnoses))

@@ -5,7 +5,6 @@ from __future__ import annotations
 import ssl
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlsplit, urlunsplit
 
@@ -13,6 +12,7 @@ from psgdiag import __version__
 from psgdiag.errors import NetworkError
 from psgdiag.probe import Deadline, ProbeTimeout
 from psgdiag.probe_outcomes import cause as outcome_cause
+from psgdiag.record import field, record
 
 if TYPE_CHECKING:
     import httpx
@@ -36,7 +36,7 @@ def transport_errors() -> tuple[type[BaseException], ...]:
     return (httpx.HTTPError, httpx.InvalidURL, RedirectLoop, TooLarge, ProbeTimeout, OSError)
 
 
-@dataclass
+@record(frozen=False)
 class Fetched:
     """A response being streamed, with the redirect chain that led to it."""
 
@@ -54,7 +54,7 @@ class Fetched:
         return seen
 
 
-@dataclass(frozen=True)
+@record
 class Session:
     """The client plus the repository's origin and credentials (sent only there)."""
 

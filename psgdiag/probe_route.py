@@ -6,13 +6,13 @@ import base64
 import socket
 import threading
 import urllib.request
-from dataclasses import dataclass
 from urllib.parse import unquote, urlsplit
 
 from psgdiag.probe import Deadline, ProbeTimeout
+from psgdiag.record import record
 
 
-@dataclass(frozen=True)
+@record
 class Target:
     """Where a request goes: the origin and, when one applies, the proxy it goes through."""
 

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
 from functools import lru_cache
+
+from psgdiag.record import record
 
 MIN_TOKEN = 3
 # Patterns as strings: `re` caches them on first use, so importing this module compiles nothing.
@@ -24,7 +25,7 @@ _BRACES = r"\{(\d*)(,?)(\d*)\}"
 _TokenSet = frozenset[str]
 
 
-@dataclass
+@record(frozen=False)
 class _Item:
     """One regex atom: a literal character, a group (its branches) or anything else."""
 

@@ -6,15 +6,14 @@ never from a list of cause ids: the knowledge base decides, the runner only appl
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import email.utils
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from typing import BinaryIO
 
 from psgdiag.model import Fault, Report
+from psgdiag.record import record, replace
 from psgdiag.runner_capture import Capture, SignalRelay, StartError, run_child
 
 EXIT_CANNOT_START = 127
@@ -24,7 +23,7 @@ _RETRY_AFTER = re.compile(
 )
 
 
-@dataclass(frozen=True)
+@record
 class RetryPolicy:
     """How often and how long to wait: exponential backoff from `delay`, capped at `max_delay`."""
 
@@ -40,7 +39,7 @@ class RetryPolicy:
         return max(0.0, min(wait, self.max_delay))
 
 
-@dataclass(frozen=True)
+@record
 class Decision:
     """Whether to run the command again, and the reason shown to the user."""
 
@@ -49,7 +48,7 @@ class Decision:
     retry_after: float | None = None
 
 
-@dataclass(frozen=True)
+@record
 class Attempt:
     """One run of the command."""
 
@@ -60,7 +59,7 @@ class Attempt:
     wait: float = 0.0
 
 
-@dataclass(frozen=True)
+@record
 class RunResult:
     """Every attempt, and the exit code the wrapper exits with (the command's own)."""
 
@@ -128,13 +127,13 @@ def with_capture_note(report: Report, capture: Capture) -> Report:
         f"the output was {capture.total_bytes} bytes; {capture.dropped_lines} lines in the middle "
         "were not kept for diagnosis, so line numbers after the marker count from the kept copy"
     )
-    return dataclasses.replace(report, notes=(*report.notes, note))
+    return replace(report, notes=(*report.notes, note))
 
 
 Diagnose = Callable[[bytes, dt.datetime], Report]
 
 
-@dataclass(frozen=True)
+@record
 class Streams:
     """Where the child's output goes and where the wrapper's own progress notes go."""
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 from psgdiag import incidents as inc_mod
 from psgdiag.model import (
@@ -22,6 +21,7 @@ from psgdiag.model import (
     Strength,
     WhyNot,
 )
+from psgdiag.record import record
 
 WEIGHTS = {Strength.STRONG: 0.9, Strength.MEDIUM: 0.6, Strength.WEAK: 0.25, Strength.CONTEXT: 0.0}
 AGAINST_FACTOR = 0.5
@@ -32,7 +32,7 @@ FOLD_MARGIN = 0.25  # a root cause may be this much less certain than its conseq
 _PLACEHOLDER = re.compile(r"\{([a-z_]+)(?:\|([^{}]*))?\}")
 
 
-@dataclass(frozen=True)
+@record
 class Candidate:
     """A signature with its hits and where it stands."""
 

@@ -13,12 +13,12 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import Any
 
 from psgdiag import statusdates as sd
 from psgdiag.model import Incident
+from psgdiag.record import field, record, replace
 from psgdiag.snapshot import data_toml
 
 _HEADING = re.compile(r"^(#{2,4})\s+(.*?)\s*#*\s*$")
@@ -38,7 +38,7 @@ _SECTION_KEYS = {
 _OPEN_DAYS = dt.timedelta(days=7)
 
 
-@dataclass
+@record(frozen=False)
 class Entry:
     """One dated heading of the page and the text under it."""
 
@@ -53,7 +53,7 @@ class Entry:
     free: list[str] = field(default_factory=list)  # text before the first __Section__
 
 
-@dataclass(frozen=True)
+@record
 class ParseResult:
     """Incidents parsed from a page, plus warnings about what was skipped or repaired."""
 

@@ -14,10 +14,10 @@ from __future__ import annotations
 
 import bisect
 import re
-from dataclasses import dataclass
 from functools import lru_cache
 
 from psgdiag.model import Document
+from psgdiag.record import record
 
 # Synonym groups for the PowerShellGet rewrite of PackageManagement texts (catalog §1 rule 4).
 _ONE = "(?:package|module|script)"
@@ -104,7 +104,7 @@ def folded_literal(literal: str) -> str:
     return fold(compact(literal))
 
 
-@dataclass
+@record(frozen=False)
 class TextIndex:
     """The compact and spaced views of a document, with offsets back to line numbers."""
 

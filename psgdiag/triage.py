@@ -7,15 +7,14 @@ that cannot be read or is not text still gets its row, with a note, never a cras
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import os
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass
 from pathlib import Path
 
 from psgdiag.model import Incident, KnowledgeBase, Report, TimeRange
+from psgdiag.record import record, replace
 from psgdiag.triage_cluster import Cluster, cluster, key_lines, mask
 from psgdiag.triage_collect import (
     MAX_MEMBER_BYTES,
@@ -33,7 +32,7 @@ POOL_THRESHOLD = 64
 Progress = Callable[[int, int], None]
 
 
-@dataclass(frozen=True)
+@record
 class TriageItem:
     """One ticket's row: its best cause (or why there is none) and the lines that show it."""
 
@@ -61,7 +60,7 @@ class TriageItem:
     cluster: str | None = None
 
 
-@dataclass(frozen=True)
+@record
 class TriageResult:
     """The whole queue: rows in input order, groups of unexplained tickets, incidents seen."""
 
@@ -100,16 +99,16 @@ def item_from_report(
     if not report.diagnoses:
         if not any(ln.text.strip() for ln in doc.lines):
             note = "; ".join(n for n in (base.note, "empty: no text to diagnose") if n)
-            return dataclasses.replace(base, note=note)
+            return replace(base, note=note)
         keys = key_lines(doc, report.facts)
-        return dataclasses.replace(base, key_lines=keys, masked=tuple(mask(k) for k in keys))
+        return replace(base, key_lines=keys, masked=tuple(mask(k) for k in keys))
     top = report.diagnoses[0]
     texts = {ln.no: ln.text for ln in reversed(doc.lines)}
     seen: dict[int, str] = {}
     for hit in sorted(top.hits, key=lambda h: h.line_start):
         if hit.line_start and hit.line_start not in seen and len(seen) < MAX_EVIDENCE:
             seen[hit.line_start] = texts.get(hit.line_start, hit.text)
-    return dataclasses.replace(
+    return replace(
         base,
         status="diagnosed",
         cause=top.signature.id,
@@ -252,7 +251,7 @@ def finish(
     rows = list(items)
     for grp in groups:
         for index in grp.members:
-            rows[index] = dataclasses.replace(rows[index], cluster=grp.id)
+            rows[index] = replace(rows[index], cluster=grp.id)
     return TriageResult(tuple(rows), groups, kb_version, _relevant(rows, history))
 
 

@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 from psgdiag.model import Document, Facts
+from psgdiag.record import record
 
 #: Variable kinds, most specific first, with the RE2-safe regex a drafted signature uses for each.
 VARIABLES: tuple[tuple[str, str, str], ...] = (
@@ -92,7 +92,7 @@ def key_lines(doc: Document, facts: Facts) -> tuple[str, ...]:
     return tuple(seen)
 
 
-@dataclass(frozen=True)
+@record
 class Cluster:
     """A group of unexplained tickets that failed alike."""
 

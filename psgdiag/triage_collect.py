@@ -15,8 +15,9 @@ import io
 import os
 import zipfile
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
+
+from psgdiag.record import record
 
 #: A single log (or archive member) larger than this is not read whole.
 MAX_MEMBER_BYTES = 16 * 1024 * 1024
@@ -30,7 +31,7 @@ MAX_ZIP_DEPTH = 2
 _DOS_EPOCH = dt.datetime(1980, 1, 1, tzinfo=dt.UTC)
 
 
-@dataclass(frozen=True)
+@record
 class Ticket:
     """One ticket to diagnose: where its bytes are, how to read them, and its file date."""
 

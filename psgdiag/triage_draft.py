@@ -12,12 +12,12 @@ from __future__ import annotations
 import re
 import tomllib
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 from psgdiag import kb as kb_mod
 from psgdiag.errors import KbError
 from psgdiag.model import Document, Facts, KnowledgeBase, Signature
+from psgdiag.record import record
 from psgdiag.redact import redact
 from psgdiag.textview import TextIndex
 from psgdiag.triage_cluster import VARIABLES, key_lines, mask, mask_spans
@@ -29,7 +29,7 @@ _SPECIAL = set("\\.^$|?*+()[]{}")
 _SLUG_WORD = re.compile(r"[a-z][a-z0-9]+")
 
 
-@dataclass(frozen=True)
+@record
 class Draft:
     """A drafted signature: its TOML text and the parsed, validated signature."""
 

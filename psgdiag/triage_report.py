@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import csv
-import dataclasses
 import datetime as dt
 import json
 from collections import Counter
 from typing import Any, TextIO
 
+from psgdiag.record import replace
 from psgdiag.redact import redact
 from psgdiag.triage import TriageItem, TriageResult
 
@@ -261,7 +261,7 @@ def redacted(result: TriageResult) -> TriageResult:
     """Return a copy with secrets and personal data masked in every text field."""
 
     def one(it: TriageItem) -> TriageItem:
-        return dataclasses.replace(
+        return replace(
             it,
             path=redact(it.path),
             summary=redact(it.summary),
@@ -272,7 +272,6 @@ def redacted(result: TriageResult) -> TriageResult:
         )
 
     groups = tuple(
-        dataclasses.replace(c, template=tuple(redact(t) for t in c.template))
-        for c in result.clusters
+        replace(c, template=tuple(redact(t) for t in c.template)) for c in result.clusters
     )
-    return dataclasses.replace(result, items=tuple(one(i) for i in result.items), clusters=groups)
+    return replace(result, items=tuple(one(i) for i in result.items), clusters=groups)

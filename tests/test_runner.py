@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import io
 import json
@@ -16,6 +15,7 @@ import pytest
 
 from psgdiag import api
 from psgdiag.model import Incident, KnowledgeBase, Report
+from psgdiag.record import replace
 from psgdiag.runner import RetryPolicy, Streams, decide, retry_after_seconds, run_with_retries
 from psgdiag.runner_capture import Capture
 
@@ -261,12 +261,12 @@ def test_decide_retries_inside_a_live_incident_but_not_a_permanent_change() -> N
     )
 
     def with_incident(inc: Incident) -> Report:
-        top = dataclasses.replace(admin.diagnoses[0], incident=inc)
-        return dataclasses.replace(admin, diagnoses=(top,))
+        top = replace(admin.diagnoses[0], incident=inc)
+        return replace(admin, diagnoses=(top,))
 
     live = decide(with_incident(outage), NOW)
     assert live.retry and live.reason == "admin-rights-required during incident INC-2026-03-01-test"
-    lasting = decide(with_incident(dataclasses.replace(outage, permanent=True)), NOW)
+    lasting = decide(with_incident(replace(outage, permanent=True)), NOW)
     assert not lasting.retry
 
 

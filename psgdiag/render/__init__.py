@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from importlib import import_module
 from typing import TextIO
 
 from psgdiag.model import Report
+from psgdiag.record import record
 
 FORMATS = ("rich", "json", "markdown", "github", "azure", "junit")
 
 
-@dataclass(frozen=True)
+@record
 class Options:
     """How to render: colour, width, redaction, verbosity."""
 

@@ -8,16 +8,15 @@ the Azure Pipelines renderer, which differs only in syntax and escaping.
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import re
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import PurePosixPath, PureWindowsPath
 from typing import TextIO
 
 from psgdiag.model import Diagnosis, Fault, Report
+from psgdiag.record import record, replace
 from psgdiag.redact import redact
 from psgdiag.render import Options
 
@@ -27,7 +26,7 @@ LINE_WIDTH = 200
 RUNNERS_UP = 5  # listed in the job summary only: rejected causes are not annotations
 
 
-@dataclass(frozen=True)
+@record
 class Annotation:
     """One platform-neutral annotation: level, title, message and an optional log location."""
 
@@ -112,7 +111,7 @@ def build_annotations(reports: Sequence[Report], options: Options) -> list[Annot
 def recovered_annotations(reports: Sequence[Report], options: Options) -> list[Annotation]:
     """Return warnings (never errors) for failures that a later retry got past."""
     return [
-        dataclasses.replace(a, level="warning", title="Passed after a retry: " + a.title)
+        replace(a, level="warning", title="Passed after a retry: " + a.title)
         for a in build_annotations(reports, options)
         if a.level == "error"
     ]
