@@ -6,6 +6,7 @@ import datetime as dt
 import io
 import json
 import os
+import re
 from pathlib import Path
 
 import pytest
@@ -13,6 +14,7 @@ import pytest
 from psgdiag import api, render
 from psgdiag import kb as kb_mod
 from psgdiag.model import Incident, KnowledgeBase, Report
+from psgdiag.render.styled import Styled
 from psgdiag.timeparse import parse_at
 from tests.conftest import DATA
 
@@ -92,3 +94,41 @@ def test_no_markup_leaks_into_plain_formats() -> None:
         out = io.StringIO()
         render.get(fmt)(_reports("may"), out, render.Options())
         assert "[bold" not in out.getvalue() and "[/]" not in out.getvalue()
+
+
+def test_colour_card_uses_ansi_styles_and_plain_card_has_none() -> None:
+    coloured, plain = io.StringIO(), io.StringIO()
+    render.get("rich")(_reports("may"), coloured, render.Options(color=True))
+    render.get("rich")(_reports("may"), plain, render.Options())
+    assert "\x1b[1;31m── corrupt-package-download\x1b[0m" in coloured.getvalue()
+    assert "\x1b[36m  L" in coloured.getvalue()  # evidence line numbers in cyan
+    assert "\x1b" not in plain.getvalue()
+    # the same words either way
+    assert re.sub(r"\x1b\[[0-9;]*m", "", coloured.getvalue()) == plain.getvalue()
+
+
+def test_control_characters_from_the_log_reach_the_terminal_inert() -> None:
+    hostile = b"\x1b]0;owned\x07Install-Package : Package 'x' failed to be installed\x1b[2J\r\n"
+    data = (DATA / "seed-2016-05.log").read_bytes().replace(b"\r\n", b"\n", 1) + hostile
+    full = kb_mod.load([DATA / "golden_kb"], use_cache=False)
+    kb = KnowledgeBase(tuple(s for s in full.signatures if s.source.startswith(str(DATA))), "gold")
+    report = api.diagnose_bytes(data, kb=kb, incidents=INCIDENTS, source="x.log")
+    for color in (False, True):
+        out = io.StringIO()
+        render.get("rich")([report], out, render.Options(color=color))
+        text = re.sub(r"\x1b\[[0-9;]*m", "", out.getvalue())
+        assert not any(ord(ch) < 32 and ch not in "\n\t" for ch in text)
+
+
+def test_styled_lines_survive_a_console_code_page_without_the_characters() -> None:
+    raw = io.BytesIO()
+    out = io.TextIOWrapper(raw, encoding="cp1252", errors="strict")
+    Styled(out, color=False).line(("bold", "Paket"), " インストール ", "ok")
+    out.flush()
+    assert raw.getvalue() == b"Paket ?????? ok\n"
+
+
+def test_styled_lines_neutralise_escape_sequences_in_any_span() -> None:
+    out = io.StringIO()
+    Styled(out, color=True).line(("cyan", "L1 "), "a\x1b[2Jb\x07c\x9bd\te")
+    assert out.getvalue() == "\x1b[36mL1 \x1b[0ma\ufffd[2Jb\ufffdc\ufffdd\te\n"

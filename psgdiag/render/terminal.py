@@ -1,4 +1,4 @@
-"""Rich terminal output: one card per diagnosis (pip anatomy), evidence lines never hard-wrapped."""
+"""Terminal output (`-f rich`): a card per diagnosis (pip anatomy); evidence lines never wrap."""
 
 from __future__ import annotations
 
@@ -6,12 +6,9 @@ import codecs
 from collections.abc import Sequence
 from typing import TextIO
 
-from rich.console import Console
-from rich.markup import escape
-from rich.text import Text
-
 from psgdiag.model import Diagnosis, Fault, Incident, Report
 from psgdiag.render import Options
+from psgdiag.render.styled import Styled
 
 SIDE = {
     Fault.SERVICE: "the gallery (service side)",
@@ -41,41 +38,28 @@ def _can_encode(out: TextIO, sample: str) -> bool:
     return True
 
 
-def _console(out: TextIO, options: Options) -> Console:
-    return Console(
-        file=out,
-        force_terminal=options.color,
-        no_color=not options.color,
-        color_system="standard" if options.color else None,
-        width=options.width or 100,
-        soft_wrap=True,
-        highlight=False,
-        emoji=False,
-        markup=True,
-    )
-
-
-def _card(con: Console, d: Diagnosis, report: Report, rule: str, options: Options) -> None:
+def _card(con: Styled, d: Diagnosis, report: Report, rule: str, options: Options) -> None:
     sig = d.signature
     dot = "·" if rule != "-" else "*"
     action = "retry later" if d.transient or d.fault == Fault.SERVICE else "fix needed"
-    con.print(
-        f"[bold red]{rule * 2} {escape(sig.id)}[/] {rule} {d.confidence:.0%} {rule} "
-        f"[bold]{escape(action)}[/]"
+    con.line(
+        ("bold red", f"{rule * 2} {sig.id}"),
+        f" {rule} {d.confidence:.0%} {rule} ",
+        ("bold", action),
     )
-    con.print(f"[bold]{escape(d.summary)}[/]")
-    con.print(f"[dim]side:[/] {escape(SIDE[d.fault])}")
+    con.line(("bold", d.summary))
+    con.line(("dim", "side:"), f" {SIDE[d.fault]}")
     if d.incident is not None:
         inc = d.incident
         end = window_end_text(inc)
-        con.print(
-            f'[yellow]incident:[/] {escape(inc.id)} "{escape(inc.title)}" '
-            f"({inc.start.date().isoformat()} .. {end})"
+        con.line(
+            ("yellow", "incident:"),
+            f' {inc.id} "{inc.title}" ({inc.start.date().isoformat()} .. {end})',
         )
         if inc.summary:
-            con.print(f"  {escape(inc.summary)}")
+            con.line(f"  {inc.summary}")
         if inc.workaround:
-            con.print(f"  [dim]what to do:[/] {escape(inc.workaround)}")
+            con.line("  ", ("dim", "what to do:"), f" {inc.workaround}")
     elif d.possible_incidents:
         latest = d.possible_incidents[-3:]
         spans = "; ".join(
@@ -83,8 +67,8 @@ def _card(con: Console, d: Diagnosis, report: Report, rule: str, options: Option
             f"{(i.end or i.end_assumed or i.start).date().isoformat()})"
             for i in latest
         )
-        con.print(f"[dim]if this happened during a known incident:[/] {escape(spans)}")
-    con.print("[dim]evidence:[/]")
+        con.line(("dim", "if this happened during a known incident:"), f" {spans}")
+    con.line(("dim", "evidence:"))
     lines = {ln.no: ln.text for ln in reversed(report.document.lines) if ln.text}
     shown: set[int] = set()
     for h in d.hits:
@@ -92,71 +76,74 @@ def _card(con: Console, d: Diagnosis, report: Report, rule: str, options: Option
             for no in range(h.line_start, min(h.line_end, h.line_start + 3) + 1):
                 if no in lines and no not in shown:
                     shown.add(no)
-                    con.print(Text(f"  L{no:<5} ", style="cyan") + Text(lines[no]))
+                    con.line(("cyan", f"  L{no:<5} "), lines[no])
         elif h.text:
-            con.print(Text(f"  {dot}      ", style="cyan") + Text(h.text))
+            con.line(("cyan", f"  {dot}      "), h.text)
     if d.consequences:
-        con.print(f"[dim]also explains:[/] {escape(', '.join(d.consequences))}")
+        con.line(("dim", "also explains:"), f" {', '.join(d.consequences)}")
     ex = sig.explain
     if options.verbose and ex.why:
-        con.print(f"[dim]why:[/] {escape(' '.join(ex.why.split()))}")
+        con.line(("dim", "why:"), f" {' '.join(ex.why.split())}")
     if ex.note:
-        con.print(f"[dim]note:[/] {escape(ex.note)}")
+        con.line(("dim", "note:"), f" {ex.note}")
     if ex.hint:
-        con.print(f"[green]hint:[/] {escape(ex.hint)}")
+        con.line(("green", "hint:"), f" {ex.hint}")
     variables = dict(d.variables)
     from psgdiag.score import fill
 
     if sig.remedies:
-        con.print("[dim]remedies:[/]")
+        con.line(("dim", "remedies:"))
     for i, r in enumerate(sig.remedies, 1):
         grade = f"{r.scope.value}, {r.risk.value}" + (", admin" if r.admin else "")
-        con.print(f"  {i}. {escape(fill(r.title, variables))} [dim]({grade})[/]")
+        con.line(f"  {i}. {fill(r.title, variables)} ", ("dim", f"({grade})"))
         if r.command:
             for cmd_line in fill(r.command, variables).splitlines():
-                con.print(Text("     " + cmd_line, style="bold"))
+                con.line(("bold", "     " + cmd_line))
         if r.cost:
-            con.print(f"     [dim]cost:[/] {escape(r.cost)}")
+            con.line("     ", ("dim", "cost:"), f" {r.cost}")
         if r.verify:
-            con.print(Text("     verify: ", style="dim") + Text(fill(r.verify, variables)))
+            con.line(("dim", "     verify: "), fill(r.verify, variables))
     if options.verbose:
         for ref in sig.references:
-            con.print(f"[dim]see:[/] {escape(ref)}")
+            con.line(("dim", "see:"), f" {ref}")
 
 
 def render(reports: Sequence[Report], out: TextIO, options: Options) -> None:
     """Print a card per diagnosis, then the causes considered and rejected."""
-    con = _console(out, options)
+    con = Styled(out, options.color)
     rule = "─" if _can_encode(out, "─·") and not options.ascii_only else "-"
     for n, report in enumerate(reports):
         if len(reports) > 1:
-            con.print(f"[bold]== {escape(report.document.source)}[/]")
+            con.line(("bold", f"== {report.document.source}"))
         if not report.diagnoses:
-            con.print("[bold]No known cause recognised.[/]")
+            con.line(("bold", "No known cause recognised."))
             for note in report.notes:
-                con.print(f"[yellow]note:[/] {escape(note)}")
-            con.print(
-                "[dim]hint: paste the whole error, including the lines that start with "
-                "'+ CategoryInfo' and '+ FullyQualifiedErrorId', or run the install with "
-                "-Verbose.[/]"
+                con.line(("yellow", "note:"), f" {note}")
+            con.line(
+                (
+                    "dim",
+                    "hint: paste the whole error, including the lines that start with "
+                    "'+ CategoryInfo' and '+ FullyQualifiedErrorId', or run the install with "
+                    "-Verbose.",
+                )
             )
         for i, d in enumerate(report.diagnoses):
             if i:
-                con.print()
+                con.line()
             _card(con, d, report, rule, options)
         if report.probe is not None and report.probe.get("note"):
-            con.print(f"[yellow]probe now:[/] {escape(str(report.probe['note']))}")
+            con.line(("yellow", "probe now:"), f" {report.probe['note']}")
         shown = [w for w in report.runners_up if w.confidence > 0][:4]
         if shown:
-            con.print()
-            con.print("[dim]also considered:[/]")
+            con.line()
+            con.line(("dim", "also considered:"))
             for w in shown:
-                con.print(f"  [dim]{escape(w.cause)} ({w.confidence:.0%}): {escape(w.reason)}[/]")
+                con.line(("dim", f"  {w.cause} ({w.confidence:.0%}): {w.reason}"))
         top = report.diagnoses[0] if report.diagnoses else None
         if top is not None and top.signature.explain.settle and report.runners_up:
             from psgdiag.score import fill
 
             settle = fill(top.signature.explain.settle, dict(top.variables))
-            con.print(f"[green]to settle it:[/] {escape(settle)}")
+            con.line(("green", "to settle it:"), f" {settle}")
         if n < len(reports) - 1:
-            con.print()
+            con.line()
