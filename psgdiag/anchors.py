@@ -142,6 +142,8 @@ def regex_requirements(kb: KnowledgeBase) -> dict[str, tuple[frozenset[str], ...
     Parsing thousands of regexes costs more than running them, so results are pickled by
     pattern: editing one signature re-parses only its own regexes.
     """
+    if kb.required:
+        return kb.required
     if kb.version in _REQUIRED:
         return _REQUIRED[kb.version]
     from psgdiag.snapshot import cache_root, load_pickle, save_pickle

@@ -16,7 +16,7 @@ from typing import Any
 
 from psgdiag.errors import KbError
 from psgdiag.model import Incident, TimeRange
-from psgdiag.snapshot import data_toml
+from psgdiag.snapshot import data_toml, user_dir
 
 UTC = dt.UTC
 INSTALL_IMPACT = frozenset({"Y", "P"})
@@ -120,11 +120,7 @@ def parse_incidents_data(raw: dict[str, Any], where: str) -> tuple[Incident, ...
 def cache_path() -> Path:
     """Return where `incidents sync` keeps incidents learned from the live status page."""
     root = os.environ.get("PSGDIAG_DATA_DIR")
-    if root is None:
-        import platformdirs
-
-        root = platformdirs.user_data_dir("psgdiag")
-    return Path(root) / "incidents-synced.toml"
+    return (Path(root) if root is not None else user_dir("data")) / "incidents-synced.toml"
 
 
 @lru_cache(maxsize=1)

@@ -14,6 +14,7 @@ from pathlib import Path
 from psgdiag import __version__
 from psgdiag.errors import KbError
 from psgdiag.model import KnowledgeBase, Signature
+from psgdiag.record import replace
 from psgdiag.sigschema import (
     CATEGORIES,
     EVIDENCE_KEYS,
@@ -46,7 +47,7 @@ __all__ = [
 ]
 
 
-_SNAPSHOT_FORMAT = 4
+_SNAPSHOT_FORMAT = 5
 
 
 def bundled_dir() -> Path:
@@ -130,5 +131,8 @@ def load(extra_dirs: Iterable[Path] = (), *, use_cache: bool = True) -> Knowledg
         sources=tuple(str(d) for d in dirs),
     )
     if cache is not None:
+        from psgdiag.anchors import regex_requirements
+
+        kb = replace(kb, required=regex_requirements(kb))  # so a run never re-derives them
         save_pickle(cache, kb)
     return kb

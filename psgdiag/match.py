@@ -121,16 +121,22 @@ class Matcher:
         # regex -> phrase sets; every match holds one phrase of each (psgdiag.anchors)
         self.required = required or {}
         self._lower_spaced: str | None = None
+        self._present: frozenset[str] | None = None
 
     def _absent(self, pattern: str) -> bool:
         """True when some phrase set a match of `pattern` needs has no phrase in the document."""
         needs = self.required.get(pattern)
         if not needs:
             return False
-        if self._lower_spaced is None:
-            self._lower_spaced = self.index.spaced.lower()
-        low = self._lower_spaced
-        return any(not any(p in low for p in need) for need in needs)
+        if self._present is None:
+            # Every phrase of the table is looked up once per document, not once per regex.
+            if self._lower_spaced is None:
+                self._lower_spaced = self.index.spaced.lower()
+            low = self._lower_spaced
+            phrases = frozenset().union(*(n for ns in self.required.values() for n in ns))
+            self._present = frozenset(p for p in phrases if p in low)
+        present = self._present
+        return any(present.isdisjoint(need) for need in needs)
 
     def _hit(self, ev: Evidence, first: int, last: int, groups: dict[str, str]) -> Hit:
         clean = tuple(sorted((k, v) for k, v in groups.items() if v))
@@ -140,9 +146,10 @@ class Matcher:
         idx = self.index
         if ev.pattern.isascii():
             # Plain substring search on the folded view: no regex to compile per run.
-            pos = idx.folded.find(folded_literal(ev.pattern))
+            needle = folded_literal(ev.pattern)
+            pos = idx.folded.find(needle)
             if pos >= 0:
-                end = pos + len(folded_literal(ev.pattern))
+                end = pos + len(needle)
                 first, last = idx.lines_for(idx.folded_starts, pos, end)
                 if not ev.stream or idx.stream_at(first) == ev.stream:
                     return self._hit(ev, first, last, {})

@@ -146,6 +146,8 @@ class KnowledgeBase:
     signatures: tuple[Signature, ...]
     version: str
     sources: tuple[str, ...] = ()
+    # regex -> phrase sets each match needs (psgdiag.anchors), kept in the cached snapshot
+    required: dict[str, tuple[frozenset[str], ...]] = field(default_factory=dict)
 
     def get(self, sig_id: str) -> Signature | None:
         """Return the signature with this id or alias, or None."""

@@ -8,7 +8,7 @@ version, the file's size and modification time). A damaged or stale snapshot is 
 from __future__ import annotations
 
 import os
-import pickle
+import sys
 import zlib
 from functools import lru_cache
 from importlib import resources
@@ -20,14 +20,32 @@ from psgdiag import __version__
 _FORMAT = 1
 
 
+def user_dir(kind: str) -> Path:
+    """Return psgdiag's per-user 'cache' or 'data' folder for this platform.
+
+    On Linux and the BSDs this is the XDG rule (an absolute $XDG_CACHE_HOME / $XDG_DATA_HOME,
+    else ~/.cache / ~/.local/share), worked out here because importing platformdirs would cost
+    every run more than loading the knowledge base; other systems ask platformdirs.
+    """
+    if os.name == "posix" and sys.platform != "darwin":
+        var, fallback = {
+            "cache": ("XDG_CACHE_HOME", ".cache"),
+            "data": ("XDG_DATA_HOME", ".local/share"),
+        }[kind]
+        base = os.environ.get(var, "").strip()
+        if not os.path.isabs(base):
+            base = os.path.join(os.path.expanduser("~"), fallback)
+        return Path(base) / "psgdiag"
+    import platformdirs
+
+    finder = platformdirs.user_cache_dir if kind == "cache" else platformdirs.user_data_dir
+    return Path(finder("psgdiag"))
+
+
 def cache_root() -> Path:
     """Return the folder for cached snapshots (PSGDIAG_CACHE_DIR, else the user cache dir)."""
     root = os.environ.get("PSGDIAG_CACHE_DIR")
-    if root is None:
-        import platformdirs
-
-        root = platformdirs.user_cache_dir("psgdiag")
-    return Path(root)
+    return Path(root) if root is not None else user_dir("cache")
 
 
 def cache_key(text: str) -> str:
@@ -38,12 +56,13 @@ def cache_key(text: str) -> str:
 
 def load_pickle(data: bytes) -> Any:
     """Unpickle a snapshot with the cyclic GC paused (it rescans every new object: ~25% faster)."""
+    import _pickle  # the C unpickler pickle.py re-exports, without pickle.py's own import cost
     import gc
 
     was_enabled = gc.isenabled()
     gc.disable()
     try:
-        return pickle.loads(data)
+        return _pickle.loads(data)
     finally:
         if was_enabled:
             gc.enable()
@@ -51,6 +70,8 @@ def load_pickle(data: bytes) -> Any:
 
 def save_pickle(path: Path, obj: Any) -> None:
     """Write a snapshot atomically (temp file + rename); a read-only cache is simply skipped."""
+    import pickle
+
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(f".{os.getpid()}.tmp")
