@@ -71,6 +71,7 @@ def diagnose_document(
         locales,
         incident_for=lambda cause: inc_mod.correlate(history, cause, facts.time),
         required=regex_requirements(kb),
+        phrases=kb.phrases or None,
     )
     record_lines = frozenset(r.line for r in facts.records)
     candidates = []

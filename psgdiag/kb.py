@@ -7,6 +7,7 @@ knowledge base of a thousand files costs about as much to load as a small one. T
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable
 from importlib import resources
 from pathlib import Path
@@ -58,26 +59,33 @@ def bundled_dir() -> Path:
     return Path(__file__).resolve().parent.parent / "signatures"
 
 
-def _files(dirs: Iterable[Path], probs: Problems) -> list[Path]:
-    out: list[Path] = []
+def _files(dirs: Iterable[Path], probs: Problems) -> list[tuple[Path, str, os.stat_result]]:
+    """Each folder's *.toml files by name: (path, resolved path, stat taken while listing)."""
+    out: list[tuple[Path, str, os.stat_result]] = []
     for d in dirs:
         if not d.is_dir():
             probs.add(str(d), "is not a folder of signatures")
             continue
-        out.extend(sorted(p for p in d.iterdir() if p.suffix == ".toml" and p.is_file()))
+        # Names sorted as strings and stat results from the directory scan: with a thousand
+        # files, Path objects and separate stat calls cost more than loading the snapshot.
+        found: list[tuple[str, os.stat_result]] = []
+        try:
+            with os.scandir(d) as entries:
+                for entry in entries:
+                    if entry.name.endswith(".toml") and entry.is_file():
+                        found.append((entry.name, entry.stat()))
+        except OSError as exc:
+            probs.add(str(d), f"cannot read: {exc.strerror}")
+            continue
+        found.sort(key=lambda item: item[0])
+        real = d.resolve()
+        out.extend((d / name, os.path.join(real, name), st) for name, st in found)
     return out
 
 
-def _cache_file(files: list[Path]) -> Path | None:
+def _cache_file(files: list[tuple[Path, str, os.stat_result]]) -> Path:
     parts = [f"{__version__}:{_SNAPSHOT_FORMAT}\n"]
-    folders: dict[Path, Path] = {}  # resolve each folder once, not each of 1,000 files
-    for p in files:
-        try:
-            st = p.stat()
-            folder = folders.get(p.parent) or folders.setdefault(p.parent, p.parent.resolve())
-        except OSError:
-            return None
-        parts.append(f"{folder / p.name}:{st.st_size}:{st.st_mtime_ns}\n")
+    parts.extend(f"{real}:{st.st_size}:{st.st_mtime_ns}\n" for _p, real, st in files)
     return cache_root() / f"kb-{cache_key(''.join(parts))}.pickle"
 
 
@@ -102,7 +110,7 @@ def load(extra_dirs: Iterable[Path] = (), *, use_cache: bool = True) -> Knowledg
     import tomllib
 
     digest = hashlib.sha256()
-    for path in files:
+    for path, _real, _st in files:
         where = str(path)
         try:
             if path.stat().st_size > MAX_FILE_BYTES:
@@ -133,6 +141,8 @@ def load(extra_dirs: Iterable[Path] = (), *, use_cache: bool = True) -> Knowledg
     if cache is not None:
         from psgdiag.anchors import regex_requirements
 
-        kb = replace(kb, required=regex_requirements(kb))  # so a run never re-derives them
+        required = regex_requirements(kb)  # kept in the snapshot: a run never re-derives them
+        phrases = frozenset().union(*(need for needs in required.values() for need in needs))
+        kb = replace(kb, required=required, phrases=phrases)
         save_pickle(cache, kb)
     return kb

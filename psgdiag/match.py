@@ -39,6 +39,11 @@ def _regex(pattern: str) -> Any:
     return compile_regex(pattern.encode("utf-8"))
 
 
+@lru_cache(maxsize=8192)
+def _compact_cached(pattern: str) -> str:
+    return compact(pattern)
+
+
 def _version(text: str) -> tuple[int, ...] | None:
     m = re.match(r"^\s*v?(\d+(?:\.\d+)*)", text)
     return tuple(int(p) for p in m.group(1).split(".")) if m else None
@@ -113,6 +118,7 @@ class Matcher:
         locales: tuple[str, ...] = (),
         incident_for: Callable[[str], Incident | None] | None = None,
         required: Mapping[str, tuple[frozenset[str], ...]] | None = None,
+        phrases: frozenset[str] | None = None,
     ) -> None:
         self.index = index
         self.facts = facts
@@ -121,7 +127,9 @@ class Matcher:
         # regex -> phrase sets; every match holds one phrase of each (psgdiag.anchors)
         self.required = required or {}
         self._lower_spaced: str | None = None
+        self._phrases = phrases
         self._present: frozenset[str] | None = None
+        self._fqids = tuple((compact(fq.value), fq.line) for fq in facts.fqids)
 
     def _absent(self, pattern: str) -> bool:
         """True when some phrase set a match of `pattern` needs has no phrase in the document."""
@@ -133,7 +141,9 @@ class Matcher:
             if self._lower_spaced is None:
                 self._lower_spaced = self.index.spaced.lower()
             low = self._lower_spaced
-            phrases = frozenset().union(*(n for ns in self.required.values() for n in ns))
+            phrases = self._phrases
+            if phrases is None:
+                phrases = frozenset().union(*(n for ns in self.required.values() for n in ns))
             self._present = frozenset(p for p in phrases if p in low)
         present = self._present
         return any(present.isdisjoint(need) for need in needs)
@@ -146,7 +156,7 @@ class Matcher:
         idx = self.index
         if ev.pattern.isascii():
             # Plain substring search on the folded view: no regex to compile per run.
-            needle = folded_literal(ev.pattern)
+            needle = ev.needle or folded_literal(ev.pattern)
             pos = idx.folded.find(needle)
             if pos >= 0:
                 end = pos + len(needle)
@@ -156,7 +166,7 @@ class Matcher:
         else:
             # Exact (Unicode) first; the '?'-tolerant form only when enough ASCII anchors it,
             # or an all-Japanese phrase would match any run of question marks.
-            exact = compact(ev.pattern)
+            exact = ev.needle or compact(ev.pattern)
             pos = idx.compact.find(exact)
             if pos >= 0:
                 first, last = idx.lines_for(idx.compact_starts, pos, pos + len(exact))
@@ -204,15 +214,14 @@ class Matcher:
         return self._hit(ev, first, last, groups)
 
     def _fqid(self, ev: Evidence) -> Hit | None:
-        want = compact(ev.pattern)
-        for fq in self.facts.fqids:
-            have = compact(fq.value)
+        want = _compact_cached(ev.pattern)
+        for have, line in self._fqids:
             if (
                 have == want
                 or have.startswith(want + ",")
                 or ("," in want and have.startswith(want))
             ):
-                return self._hit(ev, fq.line, fq.line, {})
+                return self._hit(ev, line, line, {})
         return self._error_id_in_text(ev)
 
     def _error_id_in_text(self, ev: Evidence) -> Hit | None:

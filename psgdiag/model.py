@@ -78,6 +78,7 @@ class Evidence:
     stream: str = ""
     statuses: tuple[int, ...] = ()
     fact: FactTest | None = None
+    needle: str = ""  # text kind: the pattern in the view it is searched in, worked out at load
 
 
 @record
@@ -148,6 +149,7 @@ class KnowledgeBase:
     sources: tuple[str, ...] = ()
     # regex -> phrase sets each match needs (psgdiag.anchors), kept in the cached snapshot
     required: dict[str, tuple[frozenset[str], ...]] = field(default_factory=dict)
+    phrases: frozenset[str] = frozenset()  # every phrase of `required`
 
     def get(self, sig_id: str) -> Signature | None:
         """Return the signature with this id or alias, or None."""

@@ -132,10 +132,22 @@ def _build(cls: type[T], frozen: bool) -> type[T]:
         inner = ", ".join(f"{n}={v!r}" for n, v in zip(names, values(self), strict=True))
         return f"{type(self).__qualname__}({inner})"
 
+    def __getstate__(self: Any) -> dict[str, Any]:
+        # Fields still at their plain default are left out: the class attribute answers for
+        # them after unpickling, and snapshots of many records load measurably faster.
+        return {
+            key: value
+            for key, value in self.__dict__.items()
+            if key not in defaults
+            or type(value) is not type(defaults[key])
+            or value != defaults[key]
+        }
+
     methods: dict[str, Any] = {
         "__init__": _make_init(cls.__name__, names, defaults, factories),
         "__eq__": __eq__,
         "__repr__": __repr__,
+        "__getstate__": __getstate__,
     }
     if frozen:
         methods["__setattr__"] = _frozen_setattr

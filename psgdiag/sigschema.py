@@ -23,6 +23,7 @@ from psgdiag.model import (
     Status,
     Strength,
 )
+from psgdiag.textview import text_needle
 
 MATCHER_KEYS = ("text", "regex", "fqid", "msg_key", "http_status", "exception", "fact", "incident")
 CATEGORIES = frozenset(
@@ -200,6 +201,7 @@ def _evidence(item: Any, where: str, probs: Problems) -> Evidence | None:
         stream=str(item.get("stream", "")),
         statuses=statuses,
         fact=fact,
+        needle=text_needle(pattern) if kind == "text" else "",
     )
 
 

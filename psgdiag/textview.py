@@ -104,6 +104,11 @@ def folded_literal(literal: str) -> str:
     return fold(compact(literal))
 
 
+def text_needle(pattern: str) -> str:
+    """What a `text` evidence looks for: folded when ASCII, else compact (see Matcher._text)."""
+    return folded_literal(pattern) if pattern.isascii() else compact(pattern)
+
+
 @record(frozen=False)
 class TextIndex:
     """The compact and spaced views of a document, with offsets back to line numbers."""
