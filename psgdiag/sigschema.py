@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Callable
+from functools import lru_cache
 from typing import Any
 
 from psgdiag.model import (
@@ -95,12 +97,26 @@ def compile_regex(pattern: str | bytes) -> Any:
     A bytes pattern searches UTF-8 bytes: on large texts that avoids re-encoding the whole
     string on every search, which the RE2 binding does for str input.
     """
+    return _re2_compiler()(pattern)
+
+
+@lru_cache(maxsize=1)
+def _re2_compiler() -> Callable[[str | bytes], Any]:
+    """One RE2 options object for every pattern, and the binding's pattern class when present.
+
+    re2.compile rebuilds its Options object attribute by attribute on every call, which costs
+    more than compiling a typical signature regex; constructing the pattern class directly with
+    a shared Options skips that (same object, same errors: re2.error).
+    """
     import re2
 
     opts = re2.Options()
     opts.log_errors = False
     opts.case_sensitive = False
-    return re2.compile(pattern, opts)
+    regexp = getattr(re2, "_Regexp", None)
+    if callable(regexp):
+        return lambda pattern: regexp(pattern, opts)
+    return lambda pattern: re2.compile(pattern, opts)
 
 
 class Problems:
