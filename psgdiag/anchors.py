@@ -133,7 +133,7 @@ def _regexlit() -> Any:
     return regexlit
 
 
-_CACHE_FORMAT = 3  # bump when regex_requirements_of changes what it returns
+_CACHE_FORMAT = 4  # bump when regex_requirements_of changes what it returns
 
 
 def regex_requirements(kb: KnowledgeBase) -> dict[str, tuple[frozenset[str], ...]]:

@@ -48,7 +48,7 @@ __all__ = [
 ]
 
 
-_SNAPSHOT_FORMAT = 6
+_SNAPSHOT_FORMAT = 7
 
 
 def bundled_dir() -> Path:

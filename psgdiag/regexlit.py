@@ -15,6 +15,8 @@ from functools import lru_cache
 from psgdiag.record import record
 
 MIN_TOKEN = 3
+MAX_CLASS = 10  # a character class of at most this many members is spelled out ([0-4], \d)
+MAX_SPELLED = 128  # most alternative spellings one literal run may grow into
 # Patterns as strings: `re` caches them on first use, so importing this module compiles nothing.
 WORD = r"[a-z0-9][a-z0-9_.:/\\-]*[a-z0-9]"
 _QUANT_START = frozenset("?*+{")
@@ -73,13 +75,16 @@ class _Parser:
                 return _Item()  # a look-around consumes nothing
             return _Item(branches=branches)
         if ch == "[":
+            start = self.i
             self.skip_class()
-            return _Item()
+            return _choice(_class_members(self.p[start : self.i - 1]))
         if ch == "\\":
             nxt = self.p[self.i : self.i + 1]
             self.i += 1
+            if nxt == "d":
+                return _choice(list("0123456789"))
             if not nxt or nxt.isalnum():
-                return _Item()  # \d, \w, \b, \x41, \1 ...: not a plain literal
+                return _Item()  # \w, \b, \x41, \1 ...: not a plain literal
             return _Item(char=nxt)
         if ch in ".^$":
             return _Item()
@@ -113,6 +118,64 @@ class _Parser:
             self.i += 1  # lazy or possessive marker
 
 
+def _class_members(body: str) -> list[str] | None:
+    """The characters of a simple positive class body ('0-4', '137', 'a.'), else None."""
+    if not body or body.startswith("^"):
+        return None
+    chars: list[str] = []
+    i = 0
+    while i < len(body):
+        ch = body[i]
+        if ch == "\\":
+            nxt = body[i + 1 : i + 2]
+            if not nxt or nxt.isalnum():
+                return None  # \d, \w, \s inside a class: too wide to spell out
+            chars.append(nxt)
+            i += 2
+            continue
+        if i + 2 < len(body) and body[i + 1] == "-" and body[i + 2] != "\\":
+            lo, hi = ord(ch), ord(body[i + 2])
+            if hi < lo or hi - lo >= MAX_CLASS:
+                return None
+            chars.extend(chr(c) for c in range(lo, hi + 1))
+            i += 3
+            continue
+        chars.append(ch)
+        i += 1
+    members = sorted({c.lower() for c in chars})
+    return members if len(members) <= MAX_CLASS else None
+
+
+def _choice(members: list[str] | None) -> _Item:
+    """A small set of single characters as a group of alternatives (else an opaque atom)."""
+    if not members:
+        return _Item()
+    return _Item(branches=[[_Item(char=c)] for c in members])
+
+
+def _expand(items: list[_Item]) -> list[str] | None:
+    """Every string a sequence of plain atoms can match, when there are at most MAX_SPELLED."""
+    outs = [""]
+    for item in items:
+        if item.optional or item.repeated:
+            return None
+        if item.branches is not None:
+            alts: list[str] = []
+            for branch in item.branches:
+                got = _expand(branch)
+                if got is None:
+                    return None
+                alts.extend(got)
+        elif item.char:
+            alts = [item.char]
+        else:
+            return None
+        outs = [o + a for o in outs for a in alts]
+        if len(outs) > MAX_SPELLED:
+            return None
+    return outs
+
+
 def _best(candidates: Iterable[_TokenSet]) -> _TokenSet | None:
     """Prefer sets whose shortest word is longest, then smaller sets."""
     best: _TokenSet | None = None
@@ -135,19 +198,24 @@ def _branch_set(items: list[_Item]) -> _TokenSet | None:
 def _branch_candidates(items: list[_Item]) -> list[_TokenSet]:
     """Every token set a match of this branch must hit (each one is required)."""
     candidates: list[_TokenSet] = []
-    run: list[str] = []
+    # The literal text read so far, spelled out through small groups and classes (50[0-4]).
+    runs: list[str] = [""]
 
     def flush() -> None:
-        phrase = " ".join("".join(run).lower().split())
-        if len(phrase) >= MIN_TOKEN:
-            candidates.append(frozenset((phrase,)))
-        run.clear()
+        phrases = {" ".join(run.lower().split()) for run in runs}
+        if min(map(len, phrases)) >= MIN_TOKEN:
+            candidates.append(frozenset(phrases))
+        runs[:] = [""]
 
     for item in items:
         if item.optional:
             flush()
             continue
         if item.branches is not None:
+            spelled = None if item.repeated else _expand([item])
+            if spelled is not None and len(runs) * len(spelled) <= MAX_SPELLED:
+                runs[:] = [run + tail for run in runs for tail in spelled]
+                continue
             flush()
             group = _alternation_set(item.branches)
             if group is not None:
@@ -156,7 +224,7 @@ def _branch_candidates(items: list[_Item]) -> list[_TokenSet]:
         if not item.char:
             flush()
             continue
-        run.append(item.char)
+        runs[:] = [run + item.char for run in runs]
         if item.repeated:
             flush()
     flush()

@@ -165,7 +165,17 @@ def test_prefixed_stream_replays_the_head_then_the_rest() -> None:
 
 
 def test_regex_tokens_are_required_by_every_match() -> None:
-    assert regex_tokens(r"Unable to (?:resolve|find) packages?") == frozenset({"unable to "[:-1]})
+    # a small group of literal alternatives is spelled out with the text around it
+    assert regex_tokens(r"Unable to (?:resolve|find) packages?") == frozenset(
+        {"unable to resolve package", "unable to find package"}
+    )
+    assert regex_tokens(r"\((?:401|50[0-2])\) [A-Z]") == frozenset(
+        {"(401)", "(500)", "(501)", "(502)"}
+    )
+    # spelling stops where it would pass 128 variants: the spelled prefix is still required
+    assert regex_tokens(r"HTTP 5\d\d\d") == frozenset(f"http {n}" for n in range(500, 600))
+    # a negated class is never spelled out: it ends the literal run
+    assert regex_tokens(r"code [^0-9]x|timeout") == frozenset({"code", "timeout"})
     assert regex_tokens(r"colou?r\s+codes") == frozenset({"codes"})
     assert regex_tokens(r"Central Directory corrupt|A local file header is corrupt") == frozenset(
         {"central directory corrupt", "a local file header is corrupt"}
