@@ -48,7 +48,7 @@ __all__ = [
 ]
 
 
-_SNAPSHOT_FORMAT = 7
+_SNAPSHOT_FORMAT = 8
 
 
 def bundled_dir() -> Path:
@@ -140,9 +140,9 @@ def load(extra_dirs: Iterable[Path] = (), *, use_cache: bool = True) -> Knowledg
     )
     if cache is not None:
         from psgdiag.anchors import regex_requirements
+        from psgdiag.match import phrase_index
 
         required = regex_requirements(kb)  # kept in the snapshot: a run never re-derives them
-        phrases = frozenset().union(*(need for needs in required.values() for need in needs))
-        kb = replace(kb, required=required, phrases=phrases)
+        kb = replace(kb, required=required, phrases=phrase_index(required))
         save_pickle(cache, kb)
     return kb

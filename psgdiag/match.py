@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from functools import lru_cache
 from typing import Any
 
@@ -23,6 +23,7 @@ _WEAKER = {
     Strength.CONTEXT: Strength.CONTEXT,
     Strength.AGAINST: Strength.AGAINST,
 }
+_GRAM_TEXT_LIMIT = 1024 * 1024
 _ERROR_ID = re.compile(r"^[A-Z][a-z0-9]+(?:[A-Z][A-Za-z0-9]*){2,}$")
 
 
@@ -108,6 +109,32 @@ def eval_fact(test: FactTest, facts: Facts, locales: tuple[str, ...]) -> tuple[b
     return False, 0
 
 
+def phrase_index(
+    required: Mapping[str, tuple[frozenset[str], ...]],
+) -> dict[str, tuple[str, ...]]:
+    """Every phrase of a requirement table, grouped by its first three characters."""
+    index: dict[str, set[str]] = {}
+    for needs in required.values():
+        for need in needs:
+            for phrase in need:
+                index.setdefault(phrase[:3], set()).add(phrase)
+    return {key: tuple(sorted(group)) for key, group in index.items()}
+
+
+def present_phrases(low: str, index: Mapping[str, tuple[str, ...]]) -> frozenset[str]:
+    """The phrases of an index that occur in `low` (lower-cased text).
+
+    Only phrases whose first three characters occur somewhere in the text are searched for, so
+    a large table costs little more than a small one on a paste that shares few words with it.
+    """
+    if len(low) <= _GRAM_TEXT_LIMIT:
+        grams = {low[i : i + 3] for i in range(len(low) - 2)}
+        keys: Iterable[str] = grams.intersection(index)
+    else:  # a huge region: one substring search per phrase is cheaper than its trigram set
+        keys = index
+    return frozenset(p for key in keys for p in index[key] if p in low)
+
+
 class Matcher:
     """Runs every evidence kind against one indexed document."""
 
@@ -118,7 +145,7 @@ class Matcher:
         locales: tuple[str, ...] = (),
         incident_for: Callable[[str], Incident | None] | None = None,
         required: Mapping[str, tuple[frozenset[str], ...]] | None = None,
-        phrases: frozenset[str] | None = None,
+        phrases: Mapping[str, tuple[str, ...]] | None = None,
     ) -> None:
         self.index = index
         self.facts = facts
@@ -141,10 +168,10 @@ class Matcher:
             if self._lower_spaced is None:
                 self._lower_spaced = self.index.spaced.lower()
             low = self._lower_spaced
-            phrases = self._phrases
-            if phrases is None:
-                phrases = frozenset().union(*(n for ns in self.required.values() for n in ns))
-            self._present = frozenset(p for p in phrases if p in low)
+            index = self._phrases
+            if index is None:
+                index = phrase_index(self.required)
+            self._present = present_phrases(low, index)
         present = self._present
         return any(present.isdisjoint(need) for need in needs)
 

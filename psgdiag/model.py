@@ -149,7 +149,8 @@ class KnowledgeBase:
     sources: tuple[str, ...] = ()
     # regex -> phrase sets each match needs (psgdiag.anchors), kept in the cached snapshot
     required: dict[str, tuple[frozenset[str], ...]] = field(default_factory=dict)
-    phrases: frozenset[str] = frozenset()  # every phrase of `required`
+    # every phrase of `required`, by its first three characters (see match.present_phrases)
+    phrases: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     def get(self, sig_id: str) -> Signature | None:
         """Return the signature with this id or alias, or None."""

@@ -139,3 +139,18 @@ def test_regex_requirements_hold_for_every_match(data: st.DataObject) -> None:
     low = text.lower()
     for need in regex_requirements_of(pattern):
         assert any(p in low for p in need), (pattern, text, need)
+
+
+_PHRASE = st.text(alphabet="abc ()-5", min_size=3, max_size=8)
+
+
+@settings(deadline=None, max_examples=200)
+@given(
+    phrases=st.lists(_PHRASE, max_size=30),
+    text=st.text(alphabet="abc ()-5x", max_size=300),
+)
+def test_trigram_phrase_lookup_equals_searching_every_phrase(phrases: list[str], text: str) -> None:
+    from psgdiag.match import phrase_index, present_phrases
+
+    index = phrase_index({"rx": (frozenset(phrases),)} if phrases else {})
+    assert present_phrases(text, index) == frozenset(p for p in phrases if p in text)
