@@ -8,7 +8,7 @@ cause-specific string lives here.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
@@ -72,7 +72,7 @@ def literal_patterns(literal: str) -> list[str]:
 
 def scan_patterns(
     evidence: Iterable[tuple[str, str, tuple[int, ...]]],
-    required: dict[str, tuple[frozenset[str], ...]] | None = None,
+    required: dict[str, tuple[Collection[str], ...]] | None = None,
 ) -> list[str]:
     """Return the raw-text anchor patterns of (kind, pattern, statuses) evidence entries.
 
@@ -123,7 +123,7 @@ def literal_required(literal: str) -> str:
     return max(parts, key=len, default="")
 
 
-_REQUIRED: dict[str, dict[str, tuple[frozenset[str], ...]]] = {}
+_REQUIRED: dict[str, dict[str, tuple[Collection[str], ...]]] = {}
 
 
 def _regexlit() -> Any:
@@ -136,7 +136,7 @@ def _regexlit() -> Any:
 _CACHE_FORMAT = 4  # bump when regex_requirements_of changes what it returns
 
 
-def regex_requirements(kb: KnowledgeBase) -> dict[str, tuple[frozenset[str], ...]]:
+def regex_requirements(kb: KnowledgeBase) -> dict[str, tuple[Collection[str], ...]]:
     """Return regex_requirements_of every regex of the KB, cached on disk beside the snapshot.
 
     Parsing thousands of regexes costs more than running them, so results are pickled by
@@ -152,7 +152,7 @@ def regex_requirements(kb: KnowledgeBase) -> dict[str, tuple[frozenset[str], ...
     patterns = {e.pattern for s in kb.signatures for e in s.evidence if e.kind == "regex"}
     try:
         loaded = load_pickle(path.read_bytes())
-        known: dict[str, tuple[frozenset[str], ...]] = loaded if isinstance(loaded, dict) else {}
+        known: dict[str, tuple[Collection[str], ...]] = loaded if isinstance(loaded, dict) else {}
     except Exception:  # missing or damaged: rebuild
         known = {}
     missing = patterns.difference(known)

@@ -48,7 +48,7 @@ __all__ = [
 ]
 
 
-_SNAPSHOT_FORMAT = 8
+_SNAPSHOT_FORMAT = 9
 
 
 def bundled_dir() -> Path:
@@ -142,7 +142,11 @@ def load(extra_dirs: Iterable[Path] = (), *, use_cache: bool = True) -> Knowledg
         from psgdiag.anchors import regex_requirements
         from psgdiag.match import phrase_index
 
-        required = regex_requirements(kb)  # kept in the snapshot: a run never re-derives them
+        # Kept in the snapshot so a run never re-derives them; tuples unpickle faster than sets.
+        required = {
+            pattern: tuple(tuple(sorted(need)) for need in needs)
+            for pattern, needs in regex_requirements(kb).items()
+        }
         kb = replace(kb, required=required, phrases=phrase_index(required))
         save_pickle(cache, kb)
     return kb

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from functools import lru_cache
 from typing import Any
 
@@ -110,7 +110,7 @@ def eval_fact(test: FactTest, facts: Facts, locales: tuple[str, ...]) -> tuple[b
 
 
 def phrase_index(
-    required: Mapping[str, tuple[frozenset[str], ...]],
+    required: Mapping[str, tuple[Collection[str], ...]],
 ) -> dict[str, tuple[str, ...]]:
     """Every phrase of a requirement table, grouped by its first three characters."""
     index: dict[str, set[str]] = {}
@@ -144,7 +144,7 @@ class Matcher:
         facts: Facts,
         locales: tuple[str, ...] = (),
         incident_for: Callable[[str], Incident | None] | None = None,
-        required: Mapping[str, tuple[frozenset[str], ...]] | None = None,
+        required: Mapping[str, tuple[Collection[str], ...]] | None = None,
         phrases: Mapping[str, tuple[str, ...]] | None = None,
     ) -> None:
         self.index = index
@@ -327,7 +327,11 @@ class Matcher:
     def signature(self, sig: Signature) -> tuple[Hit, ...]:
         """Return every evidence hit of one signature, in evidence order."""
         hits = []
+        required = self.required
         for ev in sig.evidence:
+            # Most regexes of a large KB are settled by the phrase table alone: skip the call.
+            if ev.kind == "regex" and ev.pattern in required and self._absent(ev.pattern):
+                continue
             hit = self.evidence(ev, sig)
             if hit is not None:
                 hits.append(hit)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+from collections.abc import Collection
 
 from psgdiag.record import field, record
 
@@ -148,7 +149,7 @@ class KnowledgeBase:
     version: str
     sources: tuple[str, ...] = ()
     # regex -> phrase sets each match needs (psgdiag.anchors), kept in the cached snapshot
-    required: dict[str, tuple[frozenset[str], ...]] = field(default_factory=dict)
+    required: dict[str, tuple[Collection[str], ...]] = field(default_factory=dict)
     # every phrase of `required`, by its first three characters (see match.present_phrases)
     phrases: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
