@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import BinaryIO
 
@@ -20,6 +20,7 @@ from psgdiag.model import (
     Incident,
     KnowledgeBase,
     Report,
+    Signature,
     Status,
     TimeRange,
 )
@@ -75,7 +76,11 @@ def diagnose_document(
     )
     record_lines = frozenset(r.line for r in facts.records)
     candidates = []
-    for sig in kb.signatures:
+    sigs: Iterable[Signature] = kb.signatures
+    if kb.gates and len(kb.gates) == len(kb.signatures):
+        # Only signatures that can have a hit are unpickled and matched (psgdiag.lazykb).
+        sigs = (kb.signatures[i] for i, gate in enumerate(kb.gates) if matcher.may_hit(gate))
+    for sig in sigs:
         if sig.status == Status.DEPRECATED:
             continue
         hits = matcher.signature(sig)

@@ -48,7 +48,7 @@ __all__ = [
 ]
 
 
-_SNAPSHOT_FORMAT = 9
+_SNAPSHOT_FORMAT = 10
 
 
 def bundled_dir() -> Path:
@@ -147,6 +147,8 @@ def load(extra_dirs: Iterable[Path] = (), *, use_cache: bool = True) -> Knowledg
             pattern: tuple(tuple(sorted(need)) for need in needs)
             for pattern, needs in regex_requirements(kb).items()
         }
-        kb = replace(kb, required=required, phrases=phrase_index(required))
+        from psgdiag.lazykb import make_lazy
+
+        kb = make_lazy(replace(kb, required=required, phrases=phrase_index(required)))
         save_pickle(cache, kb)
     return kb

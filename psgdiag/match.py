@@ -175,6 +175,46 @@ class Matcher:
         present = self._present
         return any(present.isdisjoint(need) for need in needs)
 
+    def may_hit(self, gate: tuple[Any, ...]) -> bool:
+        """False only when no evidence of the gated signature can hit (psgdiag.lazykb).
+
+        Every test here is implied by the matcher's own test for that evidence kind.
+        """
+        (sig_id, deprecated, always, regexes, needles, fqids, statuses, facts) = gate[:8]
+        has_msg_key, has_exception, has_incident = gate[8:11]
+        if deprecated:
+            return False
+        if always:
+            return True
+        for pattern in regexes:
+            if pattern not in self.required or not self._absent(pattern):
+                return True
+        folded = self.index.folded
+        if any(needle in folded for needle in needles):
+            return True
+        if fqids:
+            if self._lower_spaced is None:
+                self._lower_spaced = self.index.spaced.lower()
+            low = self._lower_spaced
+            for want, error_id in fqids:
+                if error_id in low or any(
+                    have == want
+                    or have.startswith(want + ",")
+                    or ("," in want and have.startswith(want))
+                    for have, _line in self._fqids
+                ):
+                    return True
+        if statuses and any(code in statuses for code, _line in self.facts.http_statuses):
+            return True
+        if has_msg_key and self.facts.msg_keys:
+            return True
+        if has_exception and self.facts.exceptions:
+            return True
+        for name, op, value in facts:
+            if eval_fact(FactTest(name, op, value), self.facts, self.locales)[0]:
+                return True
+        return bool(has_incident and self.incident_for is not None and self.incident_for(sig_id))
+
     def _hit(self, ev: Evidence, first: int, last: int, groups: dict[str, str]) -> Hit:
         clean = tuple(sorted((k, v) for k, v in groups.items() if v))
         return Hit(ev.name, ev.strength, ev.kind, first, last, self.index.quote(first, last), clean)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
+from typing import Any
 
 from psgdiag.record import field, record
 
@@ -145,13 +146,15 @@ class Signature:
 class KnowledgeBase:
     """All signatures, best loaded once per run."""
 
-    signatures: tuple[Signature, ...]
+    signatures: Sequence[Signature]  # a tuple, or psgdiag.lazykb.LazySignatures from a snapshot
     version: str
     sources: tuple[str, ...] = ()
     # regex -> phrase sets each match needs (psgdiag.anchors), kept in the cached snapshot
     required: dict[str, tuple[Collection[str], ...]] = field(default_factory=dict)
     # every phrase of `required`, by its first three characters (see match.present_phrases)
     phrases: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    # one psgdiag.lazykb gate per signature (same order), or () when every one is to be matched
+    gates: tuple[tuple[Any, ...], ...] = ()
 
     def get(self, sig_id: str) -> Signature | None:
         """Return the signature with this id or alias, or None."""

@@ -1,0 +1,133 @@
+"""A knowledge-base snapshot whose signatures are unpickled only when a document needs them.
+
+Loading every signature of a large knowledge base costs more than diagnosing a paste with it:
+about 40 µs a signature, mostly the evidence objects. The snapshot therefore keeps each signature
+as its own pickled blob next to a *gate*: plain data saying what a document must contain for any
+of the signature's evidence to hit (a regex's required phrases, a text needle, an error id, a
+status code, a fact). `Matcher.may_hit` checks the gate - a necessary condition, never more
+than what the matcher itself would test - and only signatures that pass are unpickled and
+matched. A signature that fails its gate has no hit, so it could not have been a candidate: the
+report is the same as with every signature loaded (tests/test_lazykb.py checks this on every
+sample case).
+
+Anything that iterates `kb.signatures` (the checker, the docs, the big-log anchors) simply gets
+every signature, unpickled on first access and kept.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from typing import Any, overload
+
+from psgdiag.model import KnowledgeBase, Signature, Status
+from psgdiag.record import replace
+from psgdiag.textview import compact
+
+#: Gate layout (a plain tuple: it unpickles faster than any object):
+#: (signature id, deprecated, always open, regex patterns, text needles, fqids as
+#:  (compact id, lower-case error id), http statuses, fact tests as (name, op, value),
+#:  has msg_key evidence, has exception evidence, has incident evidence)
+Gate = tuple[Any, ...]
+
+
+def gate_of(sig: Signature) -> Gate:
+    """Return what a document must hold for any evidence of `sig` to hit."""
+    always = False
+    regexes: list[str] = []
+    needles: list[str] = []
+    fqids: list[tuple[str, str]] = []
+    statuses: set[int] = set()
+    facts: list[tuple[str, str, str]] = []
+    kinds = {ev.kind for ev in sig.evidence}
+    for ev in sig.evidence:
+        if ev.kind == "regex":
+            regexes.append(ev.pattern)
+        elif ev.kind == "text":
+            if ev.fuzzy or not ev.pattern.isascii() or not ev.needle:
+                always = True  # approximate or '?'-tolerant matching: no cheap precondition
+            else:
+                needles.append(ev.needle)
+        elif ev.kind == "fqid":
+            error_id = ev.pattern.split(",", 1)[0].strip()
+            fqids.append((compact(ev.pattern), error_id.lower()))
+        elif ev.kind == "http_status":
+            statuses.update(ev.statuses)
+        elif ev.kind == "fact" and ev.fact is not None:
+            facts.append((ev.fact.name, ev.fact.op, ev.fact.value))
+        elif ev.kind not in ("msg_key", "exception", "incident"):
+            always = True  # a kind this gate does not know: never skip it
+    return (
+        sig.id,
+        sig.status == Status.DEPRECATED,
+        always,
+        tuple(regexes),
+        tuple(needles),
+        tuple(fqids),
+        tuple(sorted(statuses)),
+        tuple(facts),
+        "msg_key" in kinds,
+        "exception" in kinds,
+        "incident" in kinds,
+    )
+
+
+class LazySignatures(Sequence[Signature]):
+    """Signatures kept as pickled blobs, each unpickled on first access."""
+
+    __slots__ = ("_blobs", "_loaded")
+
+    def __init__(self, blobs: tuple[bytes, ...]) -> None:
+        self._blobs = blobs
+        self._loaded: list[Signature | None] = [None] * len(blobs)
+
+    @classmethod
+    def of(cls, signatures: Sequence[Signature]) -> LazySignatures:
+        """Pack signatures into blobs."""
+        import pickle
+
+        return cls(tuple(pickle.dumps(s, protocol=pickle.HIGHEST_PROTOCOL) for s in signatures))
+
+    def __len__(self) -> int:
+        return len(self._blobs)
+
+    def _load(self, i: int) -> Signature:
+        sig = self._loaded[i]
+        if sig is None:
+            import _pickle  # the C unpickler, as psgdiag.snapshot
+
+            sig = _pickle.loads(self._blobs[i])
+            self._loaded[i] = sig
+        return sig
+
+    @overload
+    def __getitem__(self, i: int) -> Signature: ...
+
+    @overload
+    def __getitem__(self, i: slice) -> Sequence[Signature]: ...
+
+    def __getitem__(self, i: int | slice) -> Signature | Sequence[Signature]:
+        if isinstance(i, slice):
+            return tuple(self._load(j) for j in range(*i.indices(len(self))))
+        return self._load(range(len(self))[i])
+
+    def __iter__(self) -> Iterator[Signature]:
+        return (self._load(i) for i in range(len(self)))
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Sequence):
+            return tuple(self) == tuple(other)
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"LazySignatures({len(self)} signatures)"
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (LazySignatures, (self._blobs,))
+
+
+def make_lazy(kb: KnowledgeBase) -> KnowledgeBase:
+    """Return the same knowledge base with gated, lazily loaded signatures."""
+    sigs = tuple(kb.signatures)
+    return replace(kb, signatures=LazySignatures.of(sigs), gates=tuple(gate_of(s) for s in sigs))
