@@ -101,10 +101,8 @@ def general_patterns() -> list[str]:
 
     out = {_raw(g) for g in GENERAL} | {RECORD_START, *MARKED}
     for ex in load_extractors():
-        pattern = ex.regex.pattern
-        text = pattern.decode("utf-8") if isinstance(pattern, bytes) else str(pattern)
         # Plain words ("module", "version") are everywhere in a PowerShell CI log; paths are not.
-        tokens = _regexlit().regex_tokens(text) or ()
+        tokens = _regexlit().regex_tokens(ex.pattern) or ()
         out.update(_raw(t) for t in tokens if len(t) >= 8 and not t.isalpha())
     for prefix, stream, _loc in load_framing().streams:
         if stream == "warning" and prefix.isascii():

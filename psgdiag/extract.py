@@ -46,21 +46,49 @@ class Extractor:
     """A named regex whose groups (and `set` values) become facts."""
 
     name: str
-    regex: Any  # an RE2 pattern (linear time, cheap to compile on every run)
+    pattern: str  # RE2 syntax, multi-line, case-insensitive
     sets: tuple[tuple[str, str], ...]
+    # phrase sets every match holds one of each (psgdiag.regexlit): a text without them is
+    # not searched, and the pattern is not even compiled
+    needs: tuple[tuple[str, ...], ...] = ()
+
+    def could_match(self, low: str) -> bool:
+        """False when the lower-cased text lacks a phrase every match needs."""
+        return all(any(p in low for p in need) for need in self.needs)
+
+    @property
+    def regex(self) -> Any:
+        """The compiled RE2 pattern (compiled on first use, then kept for the run)."""
+        return _compiled(self.pattern)
+
+
+@lru_cache(maxsize=256)
+def _compiled(pattern: str) -> Any:
+    return compile_regex(pattern.encode("utf-8"))
+
+
+def _with_needs(raw: dict[str, Any]) -> dict[str, Any]:
+    """Snapshot step: each extractor's required phrases, derived once from its regex."""
+    from psgdiag.regexlit import regex_requirements_of
+
+    for item in raw["extractor"]:
+        needs = regex_requirements_of("(?m)" + item["regex"])
+        item["needs"] = [sorted(need) for need in needs]
+    return raw
 
 
 @lru_cache(maxsize=1)
 def load_extractors() -> tuple[Extractor, ...]:
     """Load the fact extractors shipped in data/extractors.toml."""
-    raw = data_toml("extractors.toml")
+    raw = data_toml("extractors.toml", _with_needs)
     out = []
     for item in raw["extractor"]:
         out.append(
             Extractor(
                 name=item["name"],
-                regex=compile_regex(("(?m)" + item["regex"]).encode("utf-8")),
+                pattern="(?m)" + item["regex"],
                 sets=tuple(sorted(item.get("set", {}).items())),
+                needs=tuple(tuple(need) for need in item.get("needs", ())),
             )
         )
     return tuple(out)
@@ -154,7 +182,10 @@ def extract_facts(doc: Document) -> Facts:
         pos += len(line.text.encode("utf-8", "surrogatepass")) + 1
 
     found: list[tuple[int, int, str, str]] = []  # (line, order, name, value)
+    low = text.lower()
     for order, ex in enumerate(load_extractors()):
+        if not ex.could_match(low):
+            continue
         for m in ex.regex.finditer(data):
             no = lines[bisect.bisect_right(byte_starts, m.start()) - 1].no
             for key, val in m.groupdict().items():

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import sys
 import zlib
+from collections.abc import Callable
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
@@ -83,14 +84,22 @@ def save_pickle(path: Path, obj: Any) -> None:
 
 
 @lru_cache(maxsize=16)
-def data_toml(name: str) -> dict[str, Any]:
-    """Return a parsed TOML file of psgdiag/data, from its snapshot when it is current."""
+def data_toml(
+    name: str, prepare: Callable[[dict[str, Any]], dict[str, Any]] | None = None
+) -> dict[str, Any]:
+    """Return a parsed TOML file of psgdiag/data, from its snapshot when it is current.
+
+    `prepare` adds data derived from the parsed file; the result is what the snapshot keeps, so
+    the derivation runs only when the file (or psgdiag) changes.
+    """
     res = resources.files("psgdiag.data").joinpath(name)
+    step = f"{prepare.__module__}.{prepare.__qualname__}" if prepare is not None else ""
     try:
         st = os.stat(str(res))
-        key = f"{__version__}:{_FORMAT}:{name}:{st.st_size}:{st.st_mtime_ns}"
+        key = f"{__version__}:{_FORMAT}:{name}:{step}:{st.st_size}:{st.st_mtime_ns}"
     except OSError:  # not a plain file (zipped install): parse it every time
-        return _parse(res.read_text("utf-8"))
+        parsed = _parse(res.read_text("utf-8"))
+        return prepare(parsed) if prepare is not None else parsed
     path = cache_root() / f"data-{cache_key(key)}.pickle"
     try:
         loaded = load_pickle(path.read_bytes())
@@ -99,6 +108,8 @@ def data_toml(name: str) -> dict[str, Any]:
     except Exception:  # missing or damaged snapshot: rebuild it
         pass
     parsed = _parse(res.read_text("utf-8"))
+    if prepare is not None:
+        parsed = prepare(parsed)
     save_pickle(path, parsed)
     return parsed
 

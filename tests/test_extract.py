@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from psgdiag.extract import extract_facts
 from psgdiag.ingest import RawText
 from psgdiag.normalize import normalize
@@ -137,3 +139,17 @@ def test_ps7_conciseview_layout() -> None:
     assert (
         "nomatchwasfoundforthespecifiedsearchcriteriaandmodulename'contoso.tools'" in index.compact
     )
+
+
+def test_extractors_skipped_by_their_required_phrases_find_the_same_facts(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from psgdiag.extract import Extractor, load_extractors
+    from psgdiag.ingest import decode
+    from tests.conftest import CASES
+
+    assert any(ex.needs for ex in load_extractors())  # the snapshot step ran
+    docs = [normalize(decode(p.read_bytes(), p.name)) for p in sorted(CASES.rglob("*.log"))]
+    gated = [extract_facts(d) for d in docs]
+    monkeypatch.setattr(Extractor, "could_match", lambda self, low: True)
+    assert [extract_facts(d) for d in docs] == gated
