@@ -48,7 +48,7 @@ __all__ = [
 ]
 
 
-_SNAPSHOT_FORMAT = 10
+_SNAPSHOT_FORMAT = 11
 
 
 def bundled_dir() -> Path:

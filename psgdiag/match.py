@@ -158,21 +158,23 @@ class Matcher:
         self._present: frozenset[str] | None = None
         self._fqids = tuple((compact(fq.value), fq.line) for fq in facts.fqids)
 
+    def _present_set(self) -> frozenset[str]:
+        """The phrases of the requirement table found in the document (looked up once)."""
+        if self._present is None:
+            if self._lower_spaced is None:
+                self._lower_spaced = self.index.spaced.lower()
+            index = self._phrases
+            if index is None:
+                index = phrase_index(self.required)
+            self._present = present_phrases(self._lower_spaced, index)
+        return self._present
+
     def _absent(self, pattern: str) -> bool:
         """True when some phrase set a match of `pattern` needs has no phrase in the document."""
         needs = self.required.get(pattern)
         if not needs:
             return False
-        if self._present is None:
-            # Every phrase of the table is looked up once per document, not once per regex.
-            if self._lower_spaced is None:
-                self._lower_spaced = self.index.spaced.lower()
-            low = self._lower_spaced
-            index = self._phrases
-            if index is None:
-                index = phrase_index(self.required)
-            self._present = present_phrases(low, index)
-        present = self._present
+        present = self._present_set()
         return any(present.isdisjoint(need) for need in needs)
 
     def may_hit(self, gate: tuple[Any, ...]) -> bool:
@@ -186,9 +188,13 @@ class Matcher:
             return False
         if always:
             return True
-        for pattern in regexes:
-            if pattern not in self.required or not self._absent(pattern):
-                return True
+        if regexes:
+            required = self.required
+            present = self._present_set()
+            for pattern in regexes:
+                needs = required.get(pattern)
+                if not needs or not any(present.isdisjoint(need) for need in needs):
+                    return True
         folded = self.index.folded
         if any(needle in folded for needle in needles):
             return True

@@ -10,7 +10,20 @@ from typing import Any
 from psgdiag.record import field, record
 
 
-class Strength(enum.StrEnum):
+class _Named(enum.StrEnum):
+    """A string enum pickled as a reference to its member (Strength.STRONG), not a call.
+
+    Enum members unpickle through a call of their class by value, about a microsecond each;
+    a knowledge-base snapshot holds thousands of them, in blobs that share no memo.
+    """
+
+    # pickle accepts a str from __reduce_ex__ as "the global of that name"; typeshed types only
+    # the tuple form
+    def __reduce_ex__(self, protocol: object) -> str:  # type: ignore[override]
+        return f"{type(self).__qualname__}.{self.name}"
+
+
+class Strength(_Named):
     """How much one evidence hit says about its cause (message-catalog S/M/W/C legend)."""
 
     STRONG = "strong"
@@ -20,7 +33,7 @@ class Strength(enum.StrEnum):
     AGAINST = "against"
 
 
-class Fault(enum.StrEnum):
+class Fault(_Named):
     """Whose side a cause is on."""
 
     SERVICE = "service"
@@ -30,7 +43,7 @@ class Fault(enum.StrEnum):
     UNDETERMINED = "undetermined"
 
 
-class Status(enum.StrEnum):
+class Status(_Named):
     """Maturity of a signature."""
 
     EXPERIMENTAL = "experimental"
@@ -38,7 +51,7 @@ class Status(enum.StrEnum):
     DEPRECATED = "deprecated"
 
 
-class Scope(enum.StrEnum):
+class Scope(_Named):
     """How far a remedy reaches."""
 
     SESSION = "session"
@@ -47,7 +60,7 @@ class Scope(enum.StrEnum):
     NONE = "none"
 
 
-class Risk(enum.StrEnum):
+class Risk(_Named):
     """How safe a remedy is."""
 
     SAFE = "safe"
