@@ -48,7 +48,7 @@ __all__ = [
 ]
 
 
-_SNAPSHOT_FORMAT = 11
+_SNAPSHOT_FORMAT = 12
 
 
 def bundled_dir() -> Path:

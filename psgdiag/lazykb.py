@@ -19,14 +19,16 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from typing import Any, overload
 
+from psgdiag.anchors import literal_required
 from psgdiag.model import KnowledgeBase, Signature, Status
 from psgdiag.record import replace
-from psgdiag.textview import compact
+from psgdiag.textview import MIN_ASCII_ANCHOR, compact
 
 #: Gate layout (a plain tuple: it unpickles faster than any object):
 #: (signature id, deprecated, always open, regex patterns, text needles, fqids as
 #:  (compact id, lower-case error id), http statuses, fact tests as (name, op, value),
-#:  has msg_key evidence, has exception evidence, has incident evidence)
+#:  has msg_key evidence, has exception evidence, has incident evidence, non-ASCII text as
+#:  (compact needle, literal piece the '?'-tolerant form needs, or ""))
 Gate = tuple[Any, ...]
 
 
@@ -38,15 +40,22 @@ def gate_of(sig: Signature) -> Gate:
     fqids: list[tuple[str, str]] = []
     statuses: set[int] = set()
     facts: list[tuple[str, str, str]] = []
+    compacts: list[tuple[str, str]] = []
     kinds = {ev.kind for ev in sig.evidence}
     for ev in sig.evidence:
         if ev.kind == "regex":
             regexes.append(ev.pattern)
         elif ev.kind == "text":
-            if ev.fuzzy or not ev.pattern.isascii() or not ev.needle:
-                always = True  # approximate or '?'-tolerant matching: no cheap precondition
-            else:
+            if ev.fuzzy or not ev.needle:
+                always = True  # approximate matching: no cheap precondition
+            elif ev.pattern.isascii():
                 needles.append(ev.needle)
+            else:
+                # exact in the compact view, or the '?'-tolerant regex, which is tried only
+                # when its longest literal piece is there (Matcher._text)
+                tolerant = sum(ch.isascii() and ch.isalnum() for ch in ev.needle)
+                piece = literal_required(ev.pattern) if tolerant >= MIN_ASCII_ANCHOR else ""
+                compacts.append((ev.needle, piece))
         elif ev.kind == "fqid":
             error_id = ev.pattern.split(",", 1)[0].strip()
             fqids.append((compact(ev.pattern), error_id.lower()))
@@ -68,6 +77,7 @@ def gate_of(sig: Signature) -> Gate:
         "msg_key" in kinds,
         "exception" in kinds,
         "incident" in kinds,
+        tuple(compacts),
     )
 
 

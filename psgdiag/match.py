@@ -198,6 +198,11 @@ class Matcher:
         folded = self.index.folded
         if any(needle in folded for needle in needles):
             return True
+        if gate[11]:
+            whole = self.index.compact
+            for exact, piece in gate[11]:
+                if exact in whole or (piece and piece in whole):
+                    return True
         if fqids:
             if self._lower_spaced is None:
                 self._lower_spaced = self.index.spaced.lower()
