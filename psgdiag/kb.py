@@ -48,7 +48,7 @@ __all__ = [
 ]
 
 
-_SNAPSHOT_FORMAT = 12
+_SNAPSHOT_FORMAT = 13
 
 
 def bundled_dir() -> Path:

@@ -26,7 +26,7 @@ from psgdiag.textview import MIN_ASCII_ANCHOR, compact
 
 #: Gate layout (a plain tuple: it unpickles faster than any object):
 #: (signature id, deprecated, always open, regex patterns, text needles, fqids as
-#:  (compact id, lower-case error id), http statuses, fact tests as (name, op, value),
+#:  (compact id, lower-case error id), http statuses, fact tests as (name, op, value, every),
 #:  has msg_key evidence, has exception evidence, has incident evidence, non-ASCII text as
 #:  (compact needle, literal piece the '?'-tolerant form needs, or ""))
 Gate = tuple[Any, ...]
@@ -39,7 +39,7 @@ def gate_of(sig: Signature) -> Gate:
     needles: list[str] = []
     fqids: list[tuple[str, str]] = []
     statuses: set[int] = set()
-    facts: list[tuple[str, str, str]] = []
+    facts: list[tuple[str, str, str, bool]] = []
     compacts: list[tuple[str, str]] = []
     kinds = {ev.kind for ev in sig.evidence}
     for ev in sig.evidence:
@@ -62,7 +62,7 @@ def gate_of(sig: Signature) -> Gate:
         elif ev.kind == "http_status":
             statuses.update(ev.statuses)
         elif ev.kind == "fact" and ev.fact is not None:
-            facts.append((ev.fact.name, ev.fact.op, ev.fact.value))
+            facts.append((ev.fact.name, ev.fact.op, ev.fact.value, ev.fact.every))
         elif ev.kind not in ("msg_key", "exception", "incident"):
             always = True  # a kind this gate does not know: never skip it
     return (

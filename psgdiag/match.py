@@ -103,6 +103,9 @@ def eval_fact(test: FactTest, facts: Facts, locales: tuple[str, ...]) -> tuple[b
         return bool(vals), vals[0][1] if vals else 0
     if test.op == "missing":
         return not vals, 0
+    if test.every:
+        held = bool(vals) and all(_compare(value, test.op, test.value) for value, _ in vals)
+        return held, vals[0][1] if held else 0
     for value, line in vals:
         if _compare(value, test.op, test.value):
             return True, line
@@ -221,8 +224,8 @@ class Matcher:
             return True
         if has_exception and self.facts.exceptions:
             return True
-        for name, op, value in facts:
-            if eval_fact(FactTest(name, op, value), self.facts, self.locales)[0]:
+        for name, op, value, every in facts:
+            if eval_fact(FactTest(name, op, value, every), self.facts, self.locales)[0]:
                 return True
         return bool(has_incident and self.incident_for is not None and self.incident_for(sig_id))
 

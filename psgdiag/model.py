@@ -78,6 +78,7 @@ class FactTest:
     name: str
     op: str
     value: str = ""
+    every: bool = False  # "every host ~ ...": all values must satisfy it (and there is one)
 
 
 @record

@@ -76,8 +76,13 @@ _NAME_RX = re.compile(r"^[a-z][a-z0-9_]*$")
 
 
 def parse_fact(expr: str) -> FactTest:
-    """Parse a fact predicate such as `psget_version < 2.2.4` or `ps_edition exists`."""
+    """Parse a fact predicate: `psget_version < 2.2.4`, `ps_edition exists`, `every host ~ RX`."""
     text = expr.strip()
+    if text.startswith("every "):
+        inner = parse_fact(text[len("every ") :])
+        if inner.op in ("exists", "missing") or inner.every:
+            raise ValueError(f"`every` needs a comparison, not {expr!r}")
+        return FactTest(inner.name, inner.op, inner.value, every=True)
     parts = text.split(None, 1)
     if len(parts) == 2 and parts[1].strip() in ("exists", "missing"):
         return FactTest(parts[0], parts[1].strip())

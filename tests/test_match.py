@@ -171,3 +171,26 @@ requires_any = ["fq"]
     assert "fq" not in _hits("error XInvalidAuthenticodeSignatureY\n", body)
     generic = body.replace("InvalidAuthenticodeSignature,", "InvalidData,")
     assert "fq" not in _hits("CategoryInfo : InvalidData: (:) [], Exception\n", generic)
+
+
+def test_every_fact_needs_all_values_to_hold() -> None:
+    import pytest
+
+    from psgdiag.match import eval_fact
+    from psgdiag.model import Facts, FactValue
+    from psgdiag.sigschema import parse_fact
+
+    test = parse_fact(r"every host ~ ^www\.powershellgallery\.com$")
+    assert test.every and test.name == "host" and test.op == "~"
+    gallery = FactValue("www.powershellgallery.com", 3)
+    private = FactValue("pkgs.dev.azure.com", 5)
+    assert eval_fact(test, Facts(values={"host": (gallery,)}), ()) == (True, 3)
+    assert eval_fact(test, Facts(values={"host": (gallery, private)}), ()) == (False, 0)
+    assert eval_fact(test, Facts(), ()) == (False, 0)  # no host at all: nothing to hold for
+    # without `every`, one matching value is enough
+    assert eval_fact(
+        parse_fact(r"host ~ powershellgallery"), Facts(values={"host": (private, gallery)}), ()
+    )[0]
+    for bad in ("every host exists", "every every host ~ x"):
+        with pytest.raises(ValueError):
+            parse_fact(bad)

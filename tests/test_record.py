@@ -86,7 +86,7 @@ def test_replace_asdict_pickle_and_copy() -> None:
     with pytest.raises(TypeError, match="has no field 'z'"):
         replace(p, z=1)
     ev = Evidence("e", Strength.STRONG, "fact", fact=FactTest("locale", "==", "de-DE"))
-    assert asdict(ev)["fact"] == {"name": "locale", "op": "==", "value": "de-DE"}
+    assert asdict(ev)["fact"] == {"name": "locale", "op": "==", "value": "de-DE", "every": False}
     facts = Facts(values={"ps": (FactValue("5.1", 3),)})
     for copied in (pickle.loads(pickle.dumps(facts)), copy.deepcopy(facts)):
         assert copied == facts and copied is not facts
