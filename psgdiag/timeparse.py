@@ -92,6 +92,9 @@ _CLOCK_AFTER = re.compile(
     r"\s*([ap]\.?m\.?)?",
     re.IGNORECASE,
 )
+# 30/10/2020 or 10/30/2020: read only when one side cannot be a month (or both are the same);
+# 04/05/2022 could be either and says nothing.
+_PROSE_NUMERIC = re.compile(r"(?<![\w./:-])(\d{1,2})/(\d{1,2})/(\d{4})(?![\w/:-]|\.\w)")
 _PROSE_ISO = re.compile(r"(?<![\w.:/-])(\d{4})-(\d\d)-(\d\d)(?![\w:-]|\.\w)")
 _AT_TIME = re.compile(r"\d{4}-\d\d-\d\d[T ]\d\d:\d\d(?::\d\d(?:\.\d+)?)?\s*(?:Z|[+-]\d\d:?\d\d)?")
 # A prose date inside a URL, a path or a version string is not when the failure happened.
@@ -259,16 +262,33 @@ def _clock_after(day: dt.datetime, rest: str) -> dt.datetime | None:
     return day.replace(hour=hour, minute=minute, second=second)
 
 
+def _numeric_day(first: int, second: int, year: int) -> dt.datetime | None:
+    """Day of a numeric date when its order is certain: DMY if first > 12, MDY if second > 12."""
+    if first > 12 >= second:
+        return _safe_date(year, second, first)
+    if second > 12 >= first or first == second:
+        return _safe_date(year, first, second)
+    return None
+
+
 def _prose_day(text: str) -> tuple[dt.datetime, dt.datetime | None, str] | None:
     """Return (day, exact local time or None, matched text) of the first usable date."""
     text = _NOT_PROSE.sub(" ", text)
     best: tuple[int, dt.datetime, dt.datetime | None, str] | None = None
-    for rx, order in ((_PROSE_MDY, "mdy"), (_PROSE_DMY, "dmy"), (_PROSE_ISO, "iso")):
+    orders = (
+        (_PROSE_MDY, "mdy"),
+        (_PROSE_DMY, "dmy"),
+        (_PROSE_ISO, "iso"),
+        (_PROSE_NUMERIC, "num"),
+    )
+    for rx, order in orders:
         for m in rx.finditer(text):
             if order == "mdy":
                 day = _safe_date(int(m.group(3)), _MONTHS[m.group(1).lower()], int(m.group(2)))
             elif order == "dmy":
                 day = _safe_date(int(m.group(3)), _MONTHS[m.group(2).lower()], int(m.group(1)))
+            elif order == "num":
+                day = _numeric_day(int(m.group(1)), int(m.group(2)), int(m.group(3)))
             else:
                 day = _safe_date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
             if day is None or _LABELLED.search(text[max(0, m.start() - 40) : m.start()]):

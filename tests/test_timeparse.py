@@ -166,6 +166,9 @@ def test_get_date_with_impossible_clock_falls_back_to_the_day() -> None:
         ("It failed on Dec. 14th 2016 again.", "2016-12-14"),
         ("It failed on the 3rd of March, 2021.", "2021-03-03"),
         ("Since 2022-06-14 nothing installs.", "2022-06-14"),
+        ("Opened: 30/10/2020 by the service desk", "2020-10-30"),  # day > 12: day/month/year
+        ("It broke on 10/30/2020 for everyone.", "2020-10-30"),  # month/day/year
+        ("Same on 07/07/2021 again.", "2021-07-07"),
     ],
 )
 def test_prose_dates_are_a_whole_local_day(sentence: str, day: str) -> None:
@@ -182,6 +185,8 @@ def test_prose_dates_are_a_whole_local_day(sentence: str, day: str) -> None:
         "Installed C:\\Builds\\2016-07-12\\module.zip",
         "PowerShellGet version 2016.07.12 is loaded",
         "February 30, 2025 is not a day",
+        "Pipelines failed on 04/05/2022 again",  # 4 May or 5 April: the order is unknown
+        "Module 1.2.2020 is the latest",
     ],
 )
 def test_dates_in_urls_paths_versions_or_impossible_days_are_not_failure_times(line: str) -> None:
@@ -273,3 +278,10 @@ def test_zoned_stamps_win_over_unzoned_ones() -> None:
     d = doc("2024-05-10 13:02:41 local line\n2024-05-10T11:02:41Z ##[error]failed\n")
     tr = find_time(d)
     assert tr is not None and tr.origin == "ci-timestamp" and tr.lo == t("2024-05-10T11:02:41")
+
+
+def test_numeric_date_with_a_clock_is_a_local_instant() -> None:
+    tr = find_time(doc("Opened: 30/10/2020 14:20 CET\n"))
+    assert tr is not None and tr.text == "30/10/2020"
+    assert tr.lo == t("2020-10-30T14:20:00") - dt.timedelta(hours=14)
+    assert tr.hi == t("2020-10-30T14:20:00") + dt.timedelta(hours=12)
