@@ -95,6 +95,11 @@ _CLOCK_AFTER = re.compile(
 # 30/10/2020 or 10/30/2020: read only when one side cannot be a month (or both are the same);
 # 04/05/2022 could be either and says nothing.
 _PROSE_NUMERIC = re.compile(r"(?<![\w./:-])(\d{1,2})/(\d{1,2})/(\d{4})(?![\w/:-]|\.\w)")
+# "... 4:41:02 AM +00:00", "14:20 UTC", "09:15 GMT+2": the zone turns a local time into an instant.
+_ZONE_AFTER = re.compile(
+    r"\s*(?:(?:UTC|GMT|Z)(?![A-Za-z])(?:\s*(?P<sign>[+-])(?P<hh>\d{1,2})(?::?(?P<mm>\d\d))?)?"
+    r"|(?P<sign2>[+-])(?P<hh2>\d\d):?(?P<mm2>\d\d)(?!\d))"
+)
 _PROSE_ISO = re.compile(r"(?<![\w.:/-])(\d{4})-(\d\d)-(\d\d)(?![\w:-]|\.\w)")
 _AT_TIME = re.compile(r"\d{4}-\d\d-\d\d[T ]\d\d:\d\d(?::\d\d(?:\.\d+)?)?\s*(?:Z|[+-]\d\d:?\d\d)?")
 # A prose date inside a URL, a path or a version string is not when the failure happened.
@@ -249,6 +254,7 @@ def get_date_time(doc: Document) -> TimeRange | None:
 
 
 def _clock_after(day: dt.datetime, rest: str) -> dt.datetime | None:
+    """The clock time right after a date; aware (UTC) when an offset or UTC/GMT follows it."""
     c = _CLOCK_AFTER.match(rest)
     if c is None:
         return None
@@ -259,7 +265,19 @@ def _clock_after(day: dt.datetime, rest: str) -> dt.datetime | None:
         hour = hour % 12 + (12 if c.group(4).lower().startswith("p") else 0)
     if hour > 23 or minute > 59 or second > 59:
         return None
-    return day.replace(hour=hour, minute=minute, second=second)
+    when = day.replace(hour=hour, minute=minute, second=second)
+    z = _ZONE_AFTER.match(rest, c.end())
+    if z is None:
+        return when
+    sign = z.group("sign") or z.group("sign2")
+    if sign is None:  # UTC, GMT or Z alone
+        return when.replace(tzinfo=UTC)
+    hours = int(z.group("hh") or z.group("hh2"))
+    minutes = int(z.group("mm") or z.group("mm2") or 0)
+    offset = dt.timedelta(hours=hours, minutes=minutes)
+    if offset > dt.timedelta(hours=14) or minutes > 59:
+        return when  # not an offset after all: keep the local reading
+    return (when - offset if sign == "+" else when + offset).replace(tzinfo=UTC)
 
 
 def _numeric_day(first: int, second: int, year: int) -> dt.datetime | None:
@@ -306,6 +324,8 @@ def prose_time(doc: Document) -> TimeRange | None:
         if found is None:
             continue
         day, when, text = found
+        if when is not None and when.tzinfo is not None:
+            return TimeRange(when, when, "get-date", line.no, text)
         if when is not None:
             return _local(when, when, "get-date", line.no, text)
         return _local(day, day + _DAY, "prose", line.no, text)

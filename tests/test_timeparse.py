@@ -285,3 +285,17 @@ def test_numeric_date_with_a_clock_is_a_local_instant() -> None:
     assert tr is not None and tr.text == "30/10/2020"
     assert tr.lo == t("2020-10-30T14:20:00") - dt.timedelta(hours=14)
     assert tr.hi == t("2020-10-30T14:20:00") + dt.timedelta(hours=12)
+
+
+@pytest.mark.parametrize(
+    ("line", "instant"),
+    [
+        ("Task queued:    Thursday, 04 April 2024 4:41:02 AM +00:00", "2024-04-04T04:41:02"),
+        ("It failed on 12 July 2016 14:31 UTC.", "2016-07-12T14:31:00"),
+        ("It failed on 12 July 2016 14:31 GMT+2.", "2016-07-12T12:31:00"),
+        ("It failed on 12 July 2016 14:31 -05:00 again", "2016-07-12T19:31:00"),
+    ],
+)
+def test_a_written_zone_makes_the_prose_time_exact(line: str, instant: str) -> None:
+    tr = find_time(doc(line + "\n"))
+    assert tr is not None and tr.lo == tr.hi == t(instant)
