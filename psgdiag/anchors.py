@@ -8,7 +8,7 @@ cause-specific string lives here.
 from __future__ import annotations
 
 import re
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Mapping
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
@@ -162,3 +162,32 @@ def regex_requirements(kb: KnowledgeBase) -> dict[str, tuple[Collection[str], ..
     table = {p: known[p] for p in patterns}
     _REQUIRED[kb.version] = table
     return table
+
+
+_GRAM_TEXT_LIMIT = 1024 * 1024
+
+
+def phrase_index(
+    required: Mapping[str, tuple[Collection[str], ...]],
+) -> dict[str, tuple[str, ...]]:
+    """Every phrase of a requirement table, grouped by its first three characters."""
+    index: dict[str, set[str]] = {}
+    for needs in required.values():
+        for need in needs:
+            for phrase in need:
+                index.setdefault(phrase[:3], set()).add(phrase)
+    return {key: tuple(sorted(group)) for key, group in index.items()}
+
+
+def present_phrases(low: str, index: Mapping[str, tuple[str, ...]]) -> frozenset[str]:
+    """The phrases of an index that occur in `low` (lower-cased text).
+
+    Only phrases whose first three characters occur somewhere in the text are searched for, so
+    a large table costs little more than a small one on a paste that shares few words with it.
+    """
+    if len(low) <= _GRAM_TEXT_LIMIT:
+        grams = {low[i : i + 3] for i in range(len(low) - 2)}
+        keys: Iterable[str] = grams.intersection(index)
+    else:  # a huge region: one substring search per phrase is cheaper than its trigram set
+        keys = index
+    return frozenset(p for key in keys for p in index[key] if p in low)

@@ -139,8 +139,7 @@ def load(extra_dirs: Iterable[Path] = (), *, use_cache: bool = True) -> Knowledg
         sources=tuple(str(d) for d in dirs),
     )
     if cache is not None:
-        from psgdiag.anchors import regex_requirements
-        from psgdiag.match import phrase_index
+        from psgdiag.anchors import phrase_index, regex_requirements
 
         # Kept in the snapshot so a run never re-derives them; tuples unpickle faster than sets.
         required = {

@@ -5,14 +5,13 @@ Each evidence kind has one small matcher; text kinds read the views of psgdiag.t
 
 from __future__ import annotations
 
-import datetime as dt
 import re
-from collections.abc import Callable, Collection, Iterable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from functools import lru_cache
 from typing import Any
 
-from psgdiag.anchors import literal_required
-from psgdiag.kb import compile_regex
+from psgdiag.anchors import literal_required, phrase_index, present_phrases
+from psgdiag.facteval import compiled, eval_fact
 from psgdiag.model import Evidence, Facts, FactTest, Hit, Incident, Signature, Strength
 from psgdiag.textview import MIN_ASCII_ANCHOR, TextIndex, compact, folded_literal, literal_regex
 
@@ -23,7 +22,6 @@ _WEAKER = {
     Strength.CONTEXT: Strength.CONTEXT,
     Strength.AGAINST: Strength.AGAINST,
 }
-_GRAM_TEXT_LIMIT = 1024 * 1024
 _ERROR_ID = re.compile(r"^[A-Z][a-z0-9]+(?:[A-Z][A-Za-z0-9]*){2,}$")
 
 
@@ -36,106 +34,8 @@ def _error_id_rx(error_id: str) -> re.Pattern[str] | None:
 
 
 @lru_cache(maxsize=8192)
-def _regex(pattern: str) -> Any:
-    return compile_regex(pattern.encode("utf-8"))
-
-
-@lru_cache(maxsize=8192)
 def _compact_cached(pattern: str) -> str:
     return compact(pattern)
-
-
-def _version(text: str) -> tuple[int, ...] | None:
-    m = re.match(r"^\s*v?(\d+(?:\.\d+)*)", text)
-    return tuple(int(p) for p in m.group(1).split(".")) if m else None
-
-
-def _compare(left: str, op: str, right: str) -> bool:
-    if op in ("~", "!~"):
-        try:  # RE2, like every signature regex: a signature's pattern must not be able to hang us
-            found = _regex(right).search(left) is not None
-        except Exception:  # re2.error: a pattern RE2 rejects never matches
-            found = False
-        return found if op == "~" else not found
-    lv, rv = _version(left), _version(right)
-    a: Any
-    b: Any
-    if lv is not None and rv is not None:
-        width = max(len(lv), len(rv))
-        a, b = lv + (0,) * (width - len(lv)), rv + (0,) * (width - len(rv))
-    else:
-        a, b = left.lower(), right.lower()
-    return bool(
-        {
-            "==": a == b,
-            "!=": a != b,
-            "<": a < b,
-            "<=": a <= b,
-            ">": a > b,
-            ">=": a >= b,
-        }[op]
-    )
-
-
-def eval_fact(test: FactTest, facts: Facts, locales: tuple[str, ...]) -> tuple[bool, int]:
-    """Evaluate a fact predicate; return (holds, line the fact came from)."""
-    if test.name == "time":
-        if facts.time is None:
-            return test.op == "missing", 0
-        if test.op == "exists":
-            return True, facts.time.line
-        when = dt.datetime.fromisoformat(test.value).replace(tzinfo=dt.UTC)
-        lo, hi = facts.time.lo, facts.time.hi
-        ok = {
-            "<": hi < when,
-            "<=": hi <= when,
-            ">": lo > when,
-            ">=": lo >= when,
-            "==": lo <= when <= hi,
-            "!=": not lo <= when <= hi,
-        }.get(test.op, False)
-        return ok, facts.time.line
-    if test.name == "locale":
-        vals = [(loc, 0) for loc in locales]
-    else:
-        vals = [(v.value, v.line) for v in facts.values.get(test.name, ())]
-    if test.op == "exists":
-        return bool(vals), vals[0][1] if vals else 0
-    if test.op == "missing":
-        return not vals, 0
-    if test.every:
-        held = bool(vals) and all(_compare(value, test.op, test.value) for value, _ in vals)
-        return held, vals[0][1] if held else 0
-    for value, line in vals:
-        if _compare(value, test.op, test.value):
-            return True, line
-    return False, 0
-
-
-def phrase_index(
-    required: Mapping[str, tuple[Collection[str], ...]],
-) -> dict[str, tuple[str, ...]]:
-    """Every phrase of a requirement table, grouped by its first three characters."""
-    index: dict[str, set[str]] = {}
-    for needs in required.values():
-        for need in needs:
-            for phrase in need:
-                index.setdefault(phrase[:3], set()).add(phrase)
-    return {key: tuple(sorted(group)) for key, group in index.items()}
-
-
-def present_phrases(low: str, index: Mapping[str, tuple[str, ...]]) -> frozenset[str]:
-    """The phrases of an index that occur in `low` (lower-cased text).
-
-    Only phrases whose first three characters occur somewhere in the text are searched for, so
-    a large table costs little more than a small one on a paste that shares few words with it.
-    """
-    if len(low) <= _GRAM_TEXT_LIMIT:
-        grams = {low[i : i + 3] for i in range(len(low) - 2)}
-        keys: Iterable[str] = grams.intersection(index)
-    else:  # a huge region: one substring search per phrase is cheaper than its trigram set
-        keys = index
-    return frozenset(p for key in keys for p in index[key] if p in low)
 
 
 class Matcher:
@@ -282,7 +182,7 @@ class Matcher:
         idx = self.index
         if self._absent(ev.pattern):
             return None
-        m = _regex(ev.pattern).search(idx.spaced_bytes)
+        m = compiled(ev.pattern).search(idx.spaced_bytes)
         if not m:
             return None
         first, last = idx.lines_for(idx.spaced_byte_starts, m.start(), m.end())

@@ -176,7 +176,7 @@ requires_any = ["fq"]
 def test_every_fact_needs_all_values_to_hold() -> None:
     import pytest
 
-    from psgdiag.match import eval_fact
+    from psgdiag.facteval import eval_fact
     from psgdiag.model import Facts, FactValue
     from psgdiag.sigschema import parse_fact
 

@@ -150,7 +150,7 @@ _PHRASE = st.text(alphabet="abc ()-5", min_size=3, max_size=8)
     text=st.text(alphabet="abc ()-5x", max_size=300),
 )
 def test_trigram_phrase_lookup_equals_searching_every_phrase(phrases: list[str], text: str) -> None:
-    from psgdiag.match import phrase_index, present_phrases
+    from psgdiag.anchors import phrase_index, present_phrases
 
     index = phrase_index({"rx": (frozenset(phrases),)} if phrases else {})
     assert present_phrases(text, index) == frozenset(p for p in phrases if p in text)
