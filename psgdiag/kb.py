@@ -29,7 +29,14 @@ from psgdiag.sigschema import (
     parse_fact,
     parse_signature,
 )
-from psgdiag.snapshot import cache_key, cache_root, load_pickle, save_pickle
+from psgdiag.snapshot import (
+    KEEP_KB_SNAPSHOTS,
+    cache_key,
+    cache_root,
+    load_pickle,
+    prune,
+    save_pickle,
+)
 
 __all__ = [
     "CATEGORIES",
@@ -150,4 +157,5 @@ def load(extra_dirs: Iterable[Path] = (), *, use_cache: bool = True) -> Knowledg
 
         kb = make_lazy(replace(kb, required=required, phrases=phrase_index(required)))
         save_pickle(cache, kb)
+        prune("kb-", KEEP_KB_SNAPSHOTS)
     return kb

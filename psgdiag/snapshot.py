@@ -19,6 +19,8 @@ from typing import Any
 from psgdiag import __version__
 
 _FORMAT = 1
+KEEP_KB_SNAPSHOTS = 8  # knowledge bases (bundled alone, with extra folders, several versions)
+KEEP_DATA_SNAPSHOTS = 24  # parsed data files: a few per psgdiag version
 
 
 def user_dir(kind: str) -> Path:
@@ -69,6 +71,24 @@ def load_pickle(data: bytes) -> Any:
             gc.enable()
 
 
+def prune(prefix: str, keep: int) -> None:
+    """Delete all but the `keep` newest `<prefix>*.pickle` snapshots of the cache folder.
+
+    Every signature edit or psgdiag upgrade writes a new snapshot under a new key; without this
+    the cache would grow by megabytes each time. Runs only after a snapshot was rebuilt.
+    """
+    try:
+        found = sorted(
+            cache_root().glob(f"{prefix}*.pickle"),
+            key=lambda p: p.stat().st_mtime_ns,
+            reverse=True,
+        )
+        for old in found[keep:]:
+            old.unlink(missing_ok=True)
+    except OSError:
+        pass  # a read-only or shared cache: leave it as it is
+
+
 def save_pickle(path: Path, obj: Any) -> None:
     """Write a snapshot atomically (temp file + rename); a read-only cache is simply skipped."""
     import pickle
@@ -111,6 +131,7 @@ def data_toml(
     if prepare is not None:
         parsed = prepare(parsed)
     save_pickle(path, parsed)
+    prune("data-", KEEP_DATA_SNAPSHOTS)
     return parsed
 
 

@@ -104,3 +104,26 @@ def test_probe_outcomes_name_known_causes(kb) -> None:  # type: ignore[no-untype
     assert table, "data/probe_outcomes.toml is empty"
     known = {s.id for s in kb.signatures}
     assert set(table.values()) <= known
+
+
+def test_rebuilding_a_snapshot_prunes_the_oldest_ones(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import os
+
+    from psgdiag import kb as kb_mod
+    from psgdiag.snapshot import KEEP_KB_SNAPSHOTS, prune
+
+    monkeypatch.setenv("PSGDIAG_CACHE_DIR", str(tmp_path))
+    for i in range(KEEP_KB_SNAPSHOTS + 4):
+        old = tmp_path / f"kb-stale{i:02d}.pickle"
+        old.write_bytes(b"x")
+        os.utime(old, ns=(i * 10**9, i * 10**9))
+    (tmp_path / "data-keep.pickle").write_bytes(b"x")
+    kb_mod.load()  # builds and saves a fresh snapshot, then prunes
+    left = sorted(p.name for p in tmp_path.glob("kb-*.pickle"))
+    assert len(left) == KEEP_KB_SNAPSHOTS
+    assert "kb-stale00.pickle" not in left and "kb-stale11.pickle" in left
+    assert (tmp_path / "data-keep.pickle").exists()  # other kinds are pruned on their own
+    prune("kb-", 1)
+    assert len(list(tmp_path.glob("kb-*.pickle"))) == 1
