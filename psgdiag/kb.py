@@ -55,7 +55,7 @@ __all__ = [
 ]
 
 
-_SNAPSHOT_FORMAT = 13
+_SNAPSHOT_FORMAT = 14
 
 
 def bundled_dir() -> Path:

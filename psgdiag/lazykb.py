@@ -28,7 +28,8 @@ from psgdiag.textview import MIN_ASCII_ANCHOR, compact
 #: (signature id, deprecated, always open, regex patterns, text needles, fqids as
 #:  (compact id, lower-case error id), http statuses, fact tests as (name, op, value, every),
 #:  has msg_key evidence, has exception evidence, has incident evidence, non-ASCII text as
-#:  (compact needle, literal piece the '?'-tolerant form needs, or ""))
+#:  (compact needle, literal piece the '?'-tolerant form needs, or ""), fuzzy text as
+#:  (needle length, pieces of which any approximate match holds one verbatim))
 Gate = tuple[Any, ...]
 
 
@@ -41,13 +42,20 @@ def gate_of(sig: Signature) -> Gate:
     statuses: set[int] = set()
     facts: list[tuple[str, str, str, bool]] = []
     compacts: list[tuple[str, str]] = []
+    fuzzies: list[tuple[int, tuple[str, ...]]] = []
     kinds = {ev.kind for ev in sig.evidence}
     for ev in sig.evidence:
         if ev.kind == "regex":
             regexes.append(ev.pattern)
         elif ev.kind == "text":
-            if ev.fuzzy or not ev.needle:
-                always = True  # approximate matching: no cheap precondition
+            if ev.fuzzy:
+                pieces = fuzzy_pieces(compact(ev.pattern), ev.fuzzy)
+                if not pieces:
+                    always = True
+                    continue
+                fuzzies.append((len(compact(ev.pattern)), pieces))
+            if not ev.needle:
+                always = True
             elif ev.pattern.isascii():
                 needles.append(ev.needle)
             else:
@@ -78,7 +86,25 @@ def gate_of(sig: Signature) -> Gate:
         "exception" in kinds,
         "incident" in kinds,
         tuple(compacts),
+        tuple(fuzzies),
     )
+
+
+def fuzzy_pieces(needle: str, cutoff: int) -> tuple[str, ...]:
+    """Split a fuzzy needle so that any match scoring `cutoff` or more holds one piece verbatim.
+
+    rapidfuzz's partial ratio is 100 * (1 - indel / (len(needle) + len(window))), the window at
+    most as long as the needle, so a match allows at most floor((100 - cutoff) * 2 * len / 100)
+    insertions and deletions; each touches at most one piece of a contiguous split, so with one
+    piece more than that, one piece is untouched. () when the pieces would be empty.
+    """
+    edits = (100 - cutoff) * 2 * len(needle) // 100
+    count = edits + 1
+    if count > len(needle):
+        return ()
+    size = len(needle) // count
+    cuts = [i * size for i in range(count)] + [len(needle)]
+    return tuple(needle[cuts[i] : cuts[i + 1]] for i in range(count))
 
 
 class LazySignatures(Sequence[Signature]):

@@ -101,11 +101,14 @@ class Matcher:
         folded = self.index.folded
         if any(needle in folded for needle in needles):
             return True
-        if gate[11]:
-            whole = self.index.compact
-            for exact, piece in gate[11]:
-                if exact in whole or (piece and piece in whole):
-                    return True
+        whole = self.index.compact
+        for exact, piece in gate[11]:
+            if exact in whole or (piece and piece in whole):
+                return True
+        for length, pieces in gate[12]:
+            # a text shorter than the needle swaps the roles in partial_ratio: no precondition
+            if len(whole) < length or any(piece in whole for piece in pieces):
+                return True
         if fqids:
             if self._lower_spaced is None:
                 self._lower_spaced = self.index.spaced.lower()

@@ -154,3 +154,27 @@ def test_trigram_phrase_lookup_equals_searching_every_phrase(phrases: list[str],
 
     index = phrase_index({"rx": (frozenset(phrases),)} if phrases else {})
     assert present_phrases(text, index) == frozenset(p for p in phrases if p in text)
+
+
+@settings(deadline=None, max_examples=300)
+@given(
+    needle=st.text(alphabet="abcde.", min_size=8, max_size=40),
+    text=st.text(alphabet="abcdex.", max_size=200),
+    cutoff=st.integers(min_value=70, max_value=100),
+    edits=st.lists(st.integers(min_value=0, max_value=39), max_size=4),
+)
+def test_a_fuzzy_match_always_holds_one_gate_piece(
+    needle: str, text: str, cutoff: int, edits: list[int]
+) -> None:
+    from rapidfuzz import fuzz
+
+    from psgdiag.lazykb import fuzzy_pieces
+
+    # plant a lightly edited copy of the needle so that high scores actually occur
+    planted = "".join(ch for i, ch in enumerate(needle) if i not in edits)
+    text = text[: len(text) // 2] + planted + text[len(text) // 2 :]
+    assume(len(text) >= len(needle))
+    res = fuzz.partial_ratio_alignment(needle, text, score_cutoff=cutoff)
+    if res is not None and res.score >= cutoff:
+        pieces = fuzzy_pieces(needle, cutoff)
+        assert not pieces or any(piece in text for piece in pieces)
