@@ -10,9 +10,9 @@ import re
 from functools import lru_cache
 from typing import Any
 
-from psgdiag.kb import compile_regex
 from psgdiag.model import Document, ErrorRecord, Facts, FactValue, Line
 from psgdiag.record import record
+from psgdiag.sigschema import cached_regex
 from psgdiag.snapshot import data_toml
 from psgdiag.timeparse import find_time
 
@@ -59,12 +59,7 @@ class Extractor:
     @property
     def regex(self) -> Any:
         """The compiled RE2 pattern (compiled on first use, then kept for the run)."""
-        return _compiled(self.pattern)
-
-
-@lru_cache(maxsize=256)
-def _compiled(pattern: str) -> Any:
-    return compile_regex(pattern.encode("utf-8"))
+        return cached_regex(self.pattern)
 
 
 def _with_needs(raw: dict[str, Any]) -> dict[str, Any]:

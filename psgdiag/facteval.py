@@ -9,17 +9,10 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from functools import lru_cache
 from typing import Any
 
 from psgdiag.model import Facts, FactTest
-from psgdiag.sigschema import compile_regex
-
-
-@lru_cache(maxsize=8192)
-def compiled(pattern: str) -> Any:
-    """A signature regex compiled with RE2 for searching UTF-8 bytes (kept for the run)."""
-    return compile_regex(pattern.encode("utf-8"))
+from psgdiag.sigschema import cached_regex
 
 
 def _version(text: str) -> tuple[int, ...] | None:
@@ -30,7 +23,7 @@ def _version(text: str) -> tuple[int, ...] | None:
 def _compare(left: str, op: str, right: str) -> bool:
     if op in ("~", "!~"):
         try:  # RE2, like every signature regex: a signature's pattern must not be able to hang us
-            found = compiled(right).search(left) is not None
+            found = cached_regex(right).search(left) is not None
         except Exception:  # re2.error: a pattern RE2 rejects never matches
             found = False
         return found if op == "~" else not found

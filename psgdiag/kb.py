@@ -55,7 +55,7 @@ __all__ = [
 ]
 
 
-_SNAPSHOT_FORMAT = 14
+_SNAPSHOT_FORMAT = 15
 
 
 def bundled_dir() -> Path:
@@ -147,14 +147,13 @@ def load(extra_dirs: Iterable[Path] = (), *, use_cache: bool = True) -> Knowledg
     )
     if cache is not None:
         from psgdiag.anchors import phrase_index, regex_requirements
+        from psgdiag.lazykb import make_lazy
 
         # Kept in the snapshot so a run never re-derives them; tuples unpickle faster than sets.
         required = {
             pattern: tuple(tuple(sorted(need)) for need in needs)
             for pattern, needs in regex_requirements(kb).items()
         }
-        from psgdiag.lazykb import make_lazy
-
         kb = make_lazy(replace(kb, required=required, phrases=phrase_index(required)))
         save_pickle(cache, kb)
         prune("kb-", KEEP_KB_SNAPSHOTS)

@@ -20,13 +20,13 @@ from collections.abc import Iterator, Sequence
 from typing import Any, overload
 
 from psgdiag.anchors import literal_required
-from psgdiag.model import KnowledgeBase, Signature, Status
+from psgdiag.model import FactTest, KnowledgeBase, Signature, Status
 from psgdiag.record import replace
 from psgdiag.textview import MIN_ASCII_ANCHOR, compact
 
 #: Gate layout (a plain tuple: it unpickles faster than any object):
 #: (signature id, deprecated, always open, regex patterns, text needles, fqids as
-#:  (compact id, lower-case error id), http statuses, fact tests as (name, op, value, every),
+#:  (compact id, lower-case error id), http statuses, fact tests,
 #:  has msg_key evidence, has exception evidence, has incident evidence, non-ASCII text as
 #:  (compact needle, literal piece the '?'-tolerant form needs, or ""), fuzzy text as
 #:  (needle length, pieces of which any approximate match holds one verbatim))
@@ -40,7 +40,7 @@ def gate_of(sig: Signature) -> Gate:
     needles: list[str] = []
     fqids: list[tuple[str, str]] = []
     statuses: set[int] = set()
-    facts: list[tuple[str, str, str, bool]] = []
+    facts: list[FactTest] = []
     compacts: list[tuple[str, str]] = []
     fuzzies: list[tuple[int, tuple[str, ...]]] = []
     kinds = {ev.kind for ev in sig.evidence}
@@ -49,11 +49,12 @@ def gate_of(sig: Signature) -> Gate:
             regexes.append(ev.pattern)
         elif ev.kind == "text":
             if ev.fuzzy:
-                pieces = fuzzy_pieces(compact(ev.pattern), ev.fuzzy)
+                approximate = compact(ev.pattern)
+                pieces = fuzzy_pieces(approximate, ev.fuzzy)
                 if not pieces:
                     always = True
                     continue
-                fuzzies.append((len(compact(ev.pattern)), pieces))
+                fuzzies.append((len(approximate), pieces))
             if not ev.needle:
                 always = True
             elif ev.pattern.isascii():
@@ -70,7 +71,7 @@ def gate_of(sig: Signature) -> Gate:
         elif ev.kind == "http_status":
             statuses.update(ev.statuses)
         elif ev.kind == "fact" and ev.fact is not None:
-            facts.append((ev.fact.name, ev.fact.op, ev.fact.value, ev.fact.every))
+            facts.append(ev.fact)
         elif ev.kind not in ("msg_key", "exception", "incident"):
             always = True  # a kind this gate does not know: never skip it
     return (

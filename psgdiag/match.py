@@ -11,8 +11,9 @@ from functools import lru_cache
 from typing import Any
 
 from psgdiag.anchors import literal_required, phrase_index, present_phrases
-from psgdiag.facteval import compiled, eval_fact
-from psgdiag.model import Evidence, Facts, FactTest, Hit, Incident, Signature, Strength
+from psgdiag.facteval import eval_fact
+from psgdiag.model import Evidence, Facts, Hit, Incident, Signature, Strength
+from psgdiag.sigschema import cached_regex
 from psgdiag.textview import MIN_ASCII_ANCHOR, TextIndex, compact, folded_literal, literal_regex
 
 _WEAKER = {
@@ -61,16 +62,29 @@ class Matcher:
         self._present: frozenset[str] | None = None
         self._fqids = tuple((compact(fq.value), fq.line) for fq in facts.fqids)
 
+    def _low(self) -> str:
+        """The spaced view in lower case (made once, on first need)."""
+        if self._lower_spaced is None:
+            self._lower_spaced = self.index.spaced.lower()
+        return self._lower_spaced
+
     def _present_set(self) -> frozenset[str]:
         """The phrases of the requirement table found in the document (looked up once)."""
         if self._present is None:
-            if self._lower_spaced is None:
-                self._lower_spaced = self.index.spaced.lower()
-            index = self._phrases
-            if index is None:
-                index = phrase_index(self.required)
-            self._present = present_phrases(self._lower_spaced, index)
+            index = self._phrases if self._phrases is not None else phrase_index(self.required)
+            self._present = present_phrases(self._low(), index)
         return self._present
+
+    def _fqid_line(self, want: str) -> int | None:
+        """Line of the first FullyQualifiedErrorId that is (or starts with) `want`, compacted."""
+        for have, line in self._fqids:
+            if (
+                have == want
+                or have.startswith(want + ",")
+                or ("," in want and have.startswith(want))
+            ):
+                return line
+        return None
 
     def _absent(self, pattern: str) -> bool:
         """True when some phrase set a match of `pattern` needs has no phrase in the document."""
@@ -85,51 +99,42 @@ class Matcher:
 
         Every test here is implied by the matcher's own test for that evidence kind.
         """
-        (sig_id, deprecated, always, regexes, needles, fqids, statuses, facts) = gate[:8]
-        has_msg_key, has_exception, has_incident = gate[8:11]
+        (
+            sig_id,
+            deprecated,
+            always,
+            regexes,
+            needles,
+            fqids,
+            statuses,
+            facts,
+            has_msg_key,
+            has_exception,
+            has_incident,
+            compacts,
+            fuzzies,
+        ) = gate
         if deprecated:
             return False
-        if always:
+        if always or any(not self._absent(pattern) for pattern in regexes):
             return True
-        if regexes:
-            required = self.required
-            present = self._present_set()
-            for pattern in regexes:
-                needs = required.get(pattern)
-                if not needs or not any(present.isdisjoint(need) for need in needs):
-                    return True
-        folded = self.index.folded
+        folded, whole = self.index.folded, self.index.compact
         if any(needle in folded for needle in needles):
             return True
-        whole = self.index.compact
-        for exact, piece in gate[11]:
-            if exact in whole or (piece and piece in whole):
-                return True
-        for length, pieces in gate[12]:
+        if any(exact in whole or (piece and piece in whole) for exact, piece in compacts):
+            return True
+        for length, pieces in fuzzies:
             # a text shorter than the needle swaps the roles in partial_ratio: no precondition
             if len(whole) < length or any(piece in whole for piece in pieces):
                 return True
-        if fqids:
-            if self._lower_spaced is None:
-                self._lower_spaced = self.index.spaced.lower()
-            low = self._lower_spaced
-            for want, error_id in fqids:
-                if error_id in low or any(
-                    have == want
-                    or have.startswith(want + ",")
-                    or ("," in want and have.startswith(want))
-                    for have, _line in self._fqids
-                ):
-                    return True
+        if any(err in self._low() or self._fqid_line(want) is not None for want, err in fqids):
+            return True
         if statuses and any(code in statuses for code, _line in self.facts.http_statuses):
             return True
-        if has_msg_key and self.facts.msg_keys:
+        if (has_msg_key and self.facts.msg_keys) or (has_exception and self.facts.exceptions):
             return True
-        if has_exception and self.facts.exceptions:
+        if any(eval_fact(test, self.facts, self.locales)[0] for test in facts):
             return True
-        for name, op, value, every in facts:
-            if eval_fact(FactTest(name, op, value, every), self.facts, self.locales)[0]:
-                return True
         return bool(has_incident and self.incident_for is not None and self.incident_for(sig_id))
 
     def _hit(self, ev: Evidence, first: int, last: int, groups: dict[str, str]) -> Hit:
@@ -185,7 +190,7 @@ class Matcher:
         idx = self.index
         if self._absent(ev.pattern):
             return None
-        m = compiled(ev.pattern).search(idx.spaced_bytes)
+        m = cached_regex(ev.pattern).search(idx.spaced_bytes)
         if not m:
             return None
         first, last = idx.lines_for(idx.spaced_byte_starts, m.start(), m.end())
@@ -198,14 +203,9 @@ class Matcher:
         return self._hit(ev, first, last, groups)
 
     def _fqid(self, ev: Evidence) -> Hit | None:
-        want = _compact_cached(ev.pattern)
-        for have, line in self._fqids:
-            if (
-                have == want
-                or have.startswith(want + ",")
-                or ("," in want and have.startswith(want))
-            ):
-                return self._hit(ev, line, line, {})
+        line = self._fqid_line(_compact_cached(ev.pattern))
+        if line is not None:
+            return self._hit(ev, line, line, {})
         return self._error_id_in_text(ev)
 
     def _error_id_in_text(self, ev: Evidence) -> Hit | None:
@@ -216,9 +216,7 @@ class Matcher:
         if ev.strength in (Strength.CONTEXT, Strength.AGAINST):
             return None  # discriminators (excludes) need the real field, not a mention
         error_id = ev.pattern.split(",", 1)[0].strip()
-        if self._lower_spaced is None:
-            self._lower_spaced = self.index.spaced.lower()
-        if error_id.lower() not in self._lower_spaced:
+        if error_id.lower() not in self._low():
             return None  # absent: no need to compile its regex
         rx = _error_id_rx(error_id)
         if rx is None:

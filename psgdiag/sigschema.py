@@ -105,6 +105,12 @@ def compile_regex(pattern: str | bytes) -> Any:
     return _re2_compiler()(pattern)
 
 
+@lru_cache(maxsize=8192)
+def cached_regex(pattern: str) -> Any:
+    """compile_regex for searching UTF-8 bytes, kept for the run (signature and fact regexes)."""
+    return compile_regex(pattern.encode("utf-8"))
+
+
 @lru_cache(maxsize=1)
 def _re2_compiler() -> Callable[[str | bytes], Any]:
     """One RE2 options object for every pattern, and the binding's pattern class when present.
