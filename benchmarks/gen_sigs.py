@@ -18,7 +18,7 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-from psgdiag.kb import bundled_dir
+from psgdiag.kb.load import bundled_dir
 
 # Words of 4+ letters, also right after a regex escape (\bmodule), but not regex group names
 # ((?P<name>...)) or placeholders ({name}).

@@ -6,12 +6,9 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import BinaryIO
 
-from psgdiag import incidents as inc_mod
-from psgdiag import kb as kb_mod
-from psgdiag.anchors import regex_requirements
-from psgdiag.extract import extract_facts
-from psgdiag.ingest import FULL_READ_LIMIT, RawText, decode, read_all
-from psgdiag.match import Matcher
+from psgdiag.incidents import history as inc_mod
+from psgdiag.kb import load as kb_mod
+from psgdiag.kb.prefilter import regex_requirements
 from psgdiag.model import (
     Diagnosis,
     Document,
@@ -24,9 +21,12 @@ from psgdiag.model import (
     Status,
     TimeRange,
 )
-from psgdiag.normalize import detect_locales, normalize
-from psgdiag.score import evaluate, rank
-from psgdiag.textview import TextIndex
+from psgdiag.pipeline.extract import extract_facts
+from psgdiag.pipeline.ingest import FULL_READ_LIMIT, RawText, decode, read_all
+from psgdiag.pipeline.match import Matcher
+from psgdiag.pipeline.normalize import detect_locales, normalize
+from psgdiag.pipeline.score import evaluate, rank
+from psgdiag.pipeline.textview import TextIndex
 
 
 def load_kb(extra_dirs: Sequence[Path] = ()) -> KnowledgeBase:
@@ -139,13 +139,13 @@ def diagnose_bytes(
 def read_document(stream: BinaryIO, name: str, size: int | None, kb: KnowledgeBase) -> Document:
     """Read a stream into a Document; large inputs are scanned on raw bytes (psgdiag.scan)."""
     if size is not None and size > FULL_READ_LIMIT:
-        from psgdiag.scan import scan_stream
+        from psgdiag.pipeline.bigfile import scan_stream
 
         return scan_stream(stream, name, kb)
     data = read_all(stream, name, FULL_READ_LIMIT + 1)
     if len(data) > FULL_READ_LIMIT:  # a big pipe: scan it without reading it whole first
-        from psgdiag.bytestream import prefixed
-        from psgdiag.scan import scan_stream
+        from psgdiag.pipeline.bigfile import scan_stream
+        from psgdiag.pipeline.bytestream import prefixed
 
         return scan_stream(prefixed(data, stream), name, kb)
     return normalize(decode(data, name))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import tomllib
 
-from psgdiag.kb import Problems, parse_signature
+from psgdiag.kb.load import Problems, parse_signature
 from psgdiag.model import Signature
 
 BASE = """

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from psgdiag import api
-from psgdiag.timeparse import parse_at
+from psgdiag.pipeline.when import parse_at
 from tests.conftest import CASES, load_sidecar
 
 LOGS = sorted(CASES.glob("*/*.log"))

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from psgdiag.extract import extract_facts
-from psgdiag.ingest import RawText
-from psgdiag.normalize import normalize
+from psgdiag.pipeline.extract import extract_facts
+from psgdiag.pipeline.ingest import RawText
+from psgdiag.pipeline.normalize import normalize
 
 WRAPPED = """\
 Install-PackageProvider : No match was found for the specified search criteria for the provider 'NuGet'. The package
@@ -131,9 +131,9 @@ def test_ps7_conciseview_layout() -> None:
     facts = _facts(CONCISE)
     assert facts.first("ps_edition") == "Core"
     assert facts.first("psget_version") == "2.2.4"
-    from psgdiag.ingest import RawText
-    from psgdiag.normalize import normalize
-    from psgdiag.textview import TextIndex
+    from psgdiag.pipeline.ingest import RawText
+    from psgdiag.pipeline.normalize import normalize
+    from psgdiag.pipeline.textview import TextIndex
 
     index = TextIndex.build(normalize(RawText(CONCISE, "utf-8", "t")))
     assert (
@@ -144,8 +144,8 @@ def test_ps7_conciseview_layout() -> None:
 def test_extractors_skipped_by_their_required_phrases_find_the_same_facts(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from psgdiag.extract import Extractor, load_extractors
-    from psgdiag.ingest import decode
+    from psgdiag.pipeline.extract import Extractor, load_extractors
+    from psgdiag.pipeline.ingest import decode
     from tests.conftest import CASES
 
     assert any(ex.needs for ex in load_extractors())  # the snapshot step ran

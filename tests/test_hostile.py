@@ -129,7 +129,7 @@ def test_a_line_without_newline_goes_through_the_scanner(
 
 def pathological(kb: KnowledgeBase) -> bytes:
     """Text built to make backtracking engines explode on every signature regex."""
-    from psgdiag.regexlit import regex_tokens
+    from psgdiag.kb.regexlit import regex_tokens
 
     parts = ["(" * 5000 + ")" * 5000, "a" * 50_000 + "!", "'" * 20_000, " " * 20_000 + "x"]
     for sig in kb.signatures:

@@ -10,13 +10,13 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from psgdiag import incidents as inc_mod
 from psgdiag.cli import app
 from psgdiag.errors import KbError
-from psgdiag.ingest import RawText
+from psgdiag.incidents import history as inc_mod
 from psgdiag.model import TimeRange
-from psgdiag.normalize import normalize
-from psgdiag.timeparse import find_time, parse_at
+from psgdiag.pipeline.ingest import RawText
+from psgdiag.pipeline.normalize import normalize
+from psgdiag.pipeline.when import find_time, parse_at
 from tests.conftest import DATA, ROOT
 
 runner = CliRunner()
@@ -332,7 +332,7 @@ CORPUS = ROOT.parent / "shared" / "corpus"
 
 @pytest.mark.skipif(not CORPUS.is_dir(), reason="shared corpus not present")
 def test_labelled_corpus_cases_get_exactly_their_incident() -> None:
-    from psgdiag.ingest import decode
+    from psgdiag.pipeline.ingest import decode
 
     checked = 0
     for meta_path in sorted(CORPUS.glob("*.json")):

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from psgdiag.errors import InputError
-from psgdiag.ingest import decode, detect_encoding, open_input, split_lines
+from psgdiag.pipeline.ingest import decode, detect_encoding, open_input, split_lines
 
 TEXT = "PackageManagement\\Install-Package : Package 'Zübehör' failed to be installed\r\n"
 

@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from psgdiag import kb as kb_mod
 from psgdiag.cli import app
 from psgdiag.errors import KbError
-from psgdiag.kbcheck import taxonomy_ids, taxonomy_path
+from psgdiag.kb import load as kb_mod
+from psgdiag.kb.check import taxonomy_ids, taxonomy_path
 from tests.conftest import CASES, load_sidecar
 
 BUNDLED = kb_mod.bundled_dir()
@@ -98,7 +98,7 @@ def test_signatures_dir_overrides_a_bundled_id_in_explain(tmp_path: Path) -> Non
 
 
 def test_probe_outcomes_name_known_causes(kb) -> None:  # type: ignore[no-untyped-def]
-    from psgdiag.probe_outcomes import outcomes
+    from psgdiag.probe.outcomes import outcomes
 
     table = outcomes()
     assert table, "data/probe_outcomes.toml is empty"
@@ -111,8 +111,8 @@ def test_rebuilding_a_snapshot_prunes_the_oldest_ones(
 ) -> None:
     import os
 
-    from psgdiag import kb as kb_mod
-    from psgdiag.snapshot import KEEP_KB_SNAPSHOTS, prune
+    from psgdiag.cache import KEEP_KB_SNAPSHOTS, prune
+    from psgdiag.kb import load as kb_mod
 
     monkeypatch.setenv("PSGDIAG_CACHE_DIR", str(tmp_path))
     for i in range(KEEP_KB_SNAPSHOTS + 4):

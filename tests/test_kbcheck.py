@@ -12,10 +12,10 @@ import jsonschema
 import pytest
 from typer.testing import CliRunner
 
-from psgdiag import kb as kb_mod
-from psgdiag import kbcheck
 from psgdiag.cli import app
 from psgdiag.errors import UsageError
+from psgdiag.kb import check as kbcheck
+from psgdiag.kb import load as kb_mod
 
 runner = CliRunner()
 SCHEMA = json.loads(

@@ -1,4 +1,4 @@
-"""psgdiag.lazykb: gated, lazily unpickled signatures give exactly the reports of a plain KB."""
+"""psgdiag.kb.snapshot: gated, lazily unpickled signatures give exactly the reports of a plain KB."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from psgdiag import api
-from psgdiag import kb as kb_mod
-from psgdiag.lazykb import LazySignatures, gate_of, make_lazy
+from psgdiag.kb import load as kb_mod
+from psgdiag.kb.snapshot import LazySignatures, gate_of, make_lazy
 from psgdiag.model import KnowledgeBase
 from psgdiag.render.json_ import report_dict
 from tests.conftest import CASES

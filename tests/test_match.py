@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from psgdiag.extract import extract_facts
-from psgdiag.ingest import RawText
-from psgdiag.match import Matcher
-from psgdiag.normalize import normalize
-from psgdiag.textview import TextIndex, literal_regex
+from psgdiag.pipeline.extract import extract_facts
+from psgdiag.pipeline.ingest import RawText
+from psgdiag.pipeline.match import Matcher
+from psgdiag.pipeline.normalize import normalize
+from psgdiag.pipeline.textview import TextIndex, literal_regex
 from tests.sigfactory import make
 
 
@@ -176,9 +176,9 @@ requires_any = ["fq"]
 def test_every_fact_needs_all_values_to_hold() -> None:
     import pytest
 
-    from psgdiag.facteval import eval_fact
+    from psgdiag.kb.schema import parse_fact
     from psgdiag.model import Facts, FactValue
-    from psgdiag.sigschema import parse_fact
+    from psgdiag.pipeline.facts import eval_fact
 
     test = parse_fact(r"every host ~ ^www\.powershellgallery\.com$")
     assert test.every and test.name == "host" and test.op == "~"

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from psgdiag.ingest import RawText
-from psgdiag.normalize import clean_line, detect_locales, normalize
+from psgdiag.pipeline.ingest import RawText
+from psgdiag.pipeline.normalize import clean_line, detect_locales, normalize
 
 
 def _doc(text: str):  # type: ignore[no-untyped-def]

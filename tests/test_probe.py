@@ -18,8 +18,8 @@ import pytest
 from typer.testing import CliRunner
 
 from psgdiag.cli import app
-from psgdiag.probe import Deadline, ProbeTimeout
-from psgdiag.probe_feed import parse_feed, pick
+from psgdiag.probe.feed import parse_feed, pick
+from psgdiag.probe.run import Deadline, ProbeTimeout
 from tests.probe_server import (
     MODULE,
     Certs,
@@ -423,7 +423,7 @@ def _clean_env() -> dict[str, str]:
 
 def test_fold_finds_the_repository_behind_request_urls(tmp_path: Path) -> None:
     from psgdiag.cli.explain import diagnose_inputs
-    from psgdiag.probe_fold import options_for, repository_from
+    from psgdiag.probe.fold import options_for, repository_from
 
     log = tmp_path / "x.log"
     text = SEED_LOG.read_text(encoding="utf-8")
@@ -443,7 +443,7 @@ def test_explain_without_probe_does_not_import_httpx() -> None:
         "from psgdiag.cli import app\n"
         f"r = CliRunner().invoke(app, ['explain', '-f', 'json', {str(SEED_LOG)!r}])\n"
         "assert r.stdout.startswith('{'), r.stdout\n"
-        "print(sorted(m for m in sys.modules if m.startswith(('httpx', 'psgdiag.probe'))))\n"
+        "print(sorted(m for m in sys.modules if m.startswith(('httpx', 'psgdiag.probe.run'))))\n"
     )
     proc = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, env=_clean_env()
@@ -456,7 +456,7 @@ def test_certificate_fields_read_from_der(certs: Certs) -> None:
     from cryptography import x509
     from cryptography.hazmat.primitives.serialization import Encoding
 
-    from psgdiag.probe_cert import from_der
+    from psgdiag.probe.cert import from_der
 
     for pem in (certs.ca, certs.expired[0], certs.selfsigned[0]):
         cert = x509.load_pem_x509_certificate(pem.read_bytes())
@@ -470,7 +470,7 @@ def test_certificate_fields_read_from_der(certs: Certs) -> None:
 def test_fold_confirms_a_finding_the_log_shows(trust: Certs, tmp_path: Path) -> None:
     """An old client's log (TLS 1.0 only): healthy from here, but the refusal is confirmed."""
     from psgdiag.cli.explain import diagnose_inputs
-    from psgdiag.probe_fold import fold_probe
+    from psgdiag.probe.fold import fold_probe
 
     case = ROOT / "tests" / "cases" / "tls12-required" / "01-ws2016-securityprotocol.log"
     with gallery("healthy", tls=server_context(trust.good)) as g:
@@ -496,7 +496,7 @@ def test_download_memory_stays_bounded() -> None:
 
     import httpx  # noqa: F401 - imported up front so that its own import is not counted
 
-    from psgdiag.probe import ProbeOptions, run_probe
+    from psgdiag.probe.run import ProbeOptions, run_probe
 
     size = 40 * 1024 * 1024
     buf = io.BytesIO()

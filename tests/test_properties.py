@@ -9,13 +9,13 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from psgdiag import api
-from psgdiag.ingest import decode, split_lines
-from psgdiag.kb import compile_regex
+from psgdiag.kb.load import compile_regex
+from psgdiag.kb.regexlit import regex_requirements_of
 from psgdiag.model import Document, KnowledgeBase, Report
-from psgdiag.normalize import clean_line, normalize
-from psgdiag.regexlit import regex_requirements_of
-from psgdiag.scan import Limits, scan_stream
-from psgdiag.textview import compact
+from psgdiag.pipeline.bigfile import Limits, scan_stream
+from psgdiag.pipeline.ingest import decode, split_lines
+from psgdiag.pipeline.normalize import clean_line, normalize
+from psgdiag.pipeline.textview import compact
 from tests.conftest import CASES
 
 # A loaded 2-core machine: no per-example deadline, a modest number of examples.
@@ -150,7 +150,7 @@ _PHRASE = st.text(alphabet="abc ()-5", min_size=3, max_size=8)
     text=st.text(alphabet="abc ()-5x", max_size=300),
 )
 def test_trigram_phrase_lookup_equals_searching_every_phrase(phrases: list[str], text: str) -> None:
-    from psgdiag.anchors import phrase_index, present_phrases
+    from psgdiag.kb.prefilter import phrase_index, present_phrases
 
     index = phrase_index({"rx": (frozenset(phrases),)} if phrases else {})
     assert present_phrases(text, index) == frozenset(p for p in phrases if p in text)
@@ -168,7 +168,7 @@ def test_a_fuzzy_match_always_holds_one_gate_piece(
 ) -> None:
     from rapidfuzz import fuzz
 
-    from psgdiag.lazykb import fuzzy_pieces
+    from psgdiag.kb.snapshot import fuzzy_pieces
 
     # plant a lightly edited copy of the needle so that high scores actually occur
     planted = "".join(ch for i, ch in enumerate(needle) if i not in edits)

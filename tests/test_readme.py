@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import re
 
-from psgdiag.sigdoc import readme_table
+from psgdiag.kb.docs import readme_table
 from tests.conftest import ROOT
 
 START, END = "<!-- signatures:start -->\n", "<!-- signatures:end -->"

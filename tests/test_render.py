@@ -12,10 +12,10 @@ from pathlib import Path
 import pytest
 
 from psgdiag import api, render
-from psgdiag import kb as kb_mod
+from psgdiag.kb import load as kb_mod
 from psgdiag.model import Incident, KnowledgeBase, Report
+from psgdiag.pipeline.when import parse_at
 from psgdiag.render.styled import Styled
-from psgdiag.timeparse import parse_at
 from tests.conftest import DATA
 
 GOLDEN = Path(__file__).parent / "golden"

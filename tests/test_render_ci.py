@@ -12,8 +12,8 @@ import pytest
 
 from psgdiag import api, render
 from psgdiag.model import KnowledgeBase, Report
+from psgdiag.pipeline.when import parse_at
 from psgdiag.render import azure, github, junit
-from psgdiag.timeparse import parse_at
 from tests.test_render import CASES as SHARED_CASES
 from tests.test_render import _reports as shared_reports
 

@@ -16,8 +16,8 @@ import pytest
 from psgdiag import api
 from psgdiag.model import Incident, KnowledgeBase, Report
 from psgdiag.record import replace
-from psgdiag.runner import RetryPolicy, Streams, decide, retry_after_seconds, run_with_retries
-from psgdiag.runner_capture import Capture
+from psgdiag.runner.capture import Capture
+from psgdiag.runner.run import RetryPolicy, Streams, decide, retry_after_seconds, run_with_retries
 
 CHILD_DIR = Path(__file__).parent / "child_scripts"
 CHILD = CHILD_DIR / "fake_install.py"

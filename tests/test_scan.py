@@ -1,4 +1,4 @@
-"""psgdiag.scan: huge inputs scanned on bytes give the same lines, numbers and diagnoses."""
+"""psgdiag.pipeline.bigfile: huge inputs scanned on bytes give the same lines, numbers and diagnoses."""
 
 from __future__ import annotations
 
@@ -8,13 +8,13 @@ from typing import BinaryIO
 import pytest
 
 from psgdiag import api
-from psgdiag.anchors import literal_patterns, scan_patterns
-from psgdiag.bytestream import prefixed
-from psgdiag.ingest import decode
+from psgdiag.kb.prefilter import literal_patterns, scan_patterns
+from psgdiag.kb.regexlit import regex_tokens
 from psgdiag.model import Document, KnowledgeBase, Line
-from psgdiag.normalize import normalize
-from psgdiag.regexlit import regex_tokens
-from psgdiag.scan import Limits, scan_stream
+from psgdiag.pipeline.bigfile import Limits, scan_stream
+from psgdiag.pipeline.bytestream import prefixed
+from psgdiag.pipeline.ingest import decode
+from psgdiag.pipeline.normalize import normalize
 
 FAILURE = (
     "Install-Module : Package 'Az.Accounts' failed to be installed because: End of Central Direc\n"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from psgdiag import api
 from psgdiag.model import KnowledgeBase, Strength
-from psgdiag.score import confidence, fill
+from psgdiag.pipeline.score import confidence, fill
 from tests.sigfactory import make
 
 ROOT = make(

@@ -10,9 +10,9 @@ import pytest
 from typer.testing import CliRunner
 
 from psgdiag import api
-from psgdiag import kb as kb_mod
 from psgdiag.cli import app
-from psgdiag.triage_draft import default_id, line_regex
+from psgdiag.kb import load as kb_mod
+from psgdiag.kb.draft import default_id, line_regex
 
 UNKNOWN = """PS C:\\Users\\{user}> Install-PSResource -Name {module} -Version {version} -Repository ContosoFeed
 Install-PSResource: Package '{module}' could not be installed: the feed 'ContosoFeed' returned page {page} twice (ContinuationToken '{guid}').

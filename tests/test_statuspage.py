@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from psgdiag import incidents as inc_mod
-from psgdiag import statuspage
 from psgdiag.cli import app
+from psgdiag.incidents import history as inc_mod
+from psgdiag.incidents import statuspage
 from tests.conftest import ROOT
 
 SEED = ROOT.parent / "shared" / "seed" / "psgallery_status.md"

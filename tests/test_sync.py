@@ -12,10 +12,10 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from psgdiag import incident_sync
-from psgdiag import incidents as inc_mod
 from psgdiag.cli import app
 from psgdiag.errors import InputError, NetworkError
+from psgdiag.incidents import history as inc_mod
+from psgdiag.incidents import sync as incident_sync
 
 runner = CliRunner()
 

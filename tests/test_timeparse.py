@@ -7,10 +7,10 @@ import datetime as dt
 import pytest
 
 from psgdiag.errors import UsageError
-from psgdiag.ingest import RawText
 from psgdiag.model import Document
-from psgdiag.normalize import normalize
-from psgdiag.timeparse import find_time, parse_at
+from psgdiag.pipeline.ingest import RawText
+from psgdiag.pipeline.normalize import normalize
+from psgdiag.pipeline.when import find_time, parse_at
 
 UTC = dt.UTC
 

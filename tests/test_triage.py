@@ -16,10 +16,10 @@ import pytest
 from typer.testing import CliRunner
 
 from psgdiag.cli import app
-from psgdiag.triage import looks_binary, triage_paths
-from psgdiag.triage_cluster import cluster, mask
-from psgdiag.triage_collect import MAX_RATIO, collect
-from psgdiag.triage_report import redacted
+from psgdiag.triage.batch import looks_binary, triage_paths
+from psgdiag.triage.cluster import cluster, mask
+from psgdiag.triage.collect import MAX_RATIO, collect
+from psgdiag.triage.report import redacted
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "triage"
 GALLERY_KEY = "oy2ujzde8gxd6ncf10epf91dhodzdoc9is0j8ht9lgmxg9"
@@ -279,7 +279,7 @@ def test_secrets_masked_in_every_format_and_originals_untouched(tmp_path: Path) 
 
 
 def test_redacted_copies_every_text_field() -> None:
-    from psgdiag.triage import TriageItem, TriageResult
+    from psgdiag.triage.batch import TriageItem, TriageResult
 
     item = TriageItem(
         path="C:\\Users\\jdoe\\t.log",
@@ -311,7 +311,7 @@ def test_bad_input_is_one_line_error(tmp_path: Path) -> None:
 
 
 def test_at_overrides_log_times(queue: tuple[Path, dict[str, str]]) -> None:
-    from psgdiag.timeparse import parse_at
+    from psgdiag.pipeline.when import parse_at
 
     root, _ = queue
     result = triage_paths([str(root / "t1006.log")], at=parse_at("2022-06-14T20:00:00Z"))
@@ -452,7 +452,7 @@ def test_html_report_renders_in_headless_chromium(tmp_path: Path) -> None:
 
 
 def test_html_only_mail_body_is_read_as_text(tmp_path: Path) -> None:
-    from psgdiag.triage_mail import read_eml
+    from psgdiag.triage.mail import read_eml
 
     msg = EmailMessage()
     msg["Subject"] = "Install-Module fails"
@@ -497,8 +497,8 @@ def test_a_failure_on_one_ticket_becomes_its_row(
 
 
 def test_csv_cells_never_start_a_formula() -> None:
-    from psgdiag.triage import TriageItem, TriageResult
-    from psgdiag.triage_report import render_csv
+    from psgdiag.triage.batch import TriageItem, TriageResult
+    from psgdiag.triage.report import render_csv
 
     item = TriageItem(
         path="=cmd|'/c calc'!A1.log",
@@ -512,7 +512,7 @@ def test_csv_cells_never_start_a_formula() -> None:
 
 
 def test_zipped_mail_attachment_is_read(tmp_path: Path) -> None:
-    from psgdiag.triage_mail import read_eml
+    from psgdiag.triage.mail import read_eml
 
     logs = io.BytesIO()
     with zipfile.ZipFile(logs, "w", zipfile.ZIP_DEFLATED) as zf:
@@ -538,7 +538,7 @@ def test_cli_start_up_does_not_import_triage() -> None:
 
     code = (
         "import sys, psgdiag.cli; "
-        "print(sorted(m for m in sys.modules if m.startswith('psgdiag.triage')))"
+        "print(sorted(m for m in sys.modules if m.startswith('psgdiag.triage.batch')))"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "[]"

@@ -50,9 +50,9 @@ def diagnose_inputs(
 ) -> list[Report]:
     """Read and diagnose each input; standard input when none is given or for '-'."""
     from psgdiag import api
-    from psgdiag import incidents as inc_mod
-    from psgdiag.ingest import open_input
-    from psgdiag.timeparse import parse_at
+    from psgdiag.incidents import history as inc_mod
+    from psgdiag.pipeline.ingest import open_input
+    from psgdiag.pipeline.when import parse_at
 
     when = parse_at(at) if at else None
     kb = api.load_kb(sig_dirs)
@@ -121,7 +121,7 @@ def register(app: typer.Typer) -> None:
             )
         reports = diagnose_inputs(files or [], at=at, sig_dirs=signature_dirs(signatures))
         if probe:
-            from psgdiag.probe_fold import fold_probe
+            from psgdiag.probe.fold import fold_probe
 
             reports = [fold_probe(r) for r in reports]
         options = render.Options(

@@ -50,7 +50,7 @@ def window_text(inc: Incident) -> str:
 
 def incident_json(inc: Incident, origin: str = "") -> dict[str, Any]:
     """Serialise an incident with everything `show` prints."""
-    from psgdiag.incidents import end_reasons
+    from psgdiag.incidents.history import end_reasons
     from psgdiag.render.json_ import incident_dict
 
     out = incident_dict(inc, full=True)
@@ -70,7 +70,7 @@ def incident_json(inc: Incident, origin: str = "") -> dict[str, Any]:
 
 
 def _origin(inc: Incident) -> str:
-    from psgdiag.incidents import bundled
+    from psgdiag.incidents.history import bundled
 
     return "bundled" if any(b.id == inc.id for b in bundled()) else "synced"
 
@@ -112,8 +112,8 @@ def list_cmd(
     fmt: str = typer.Option("rich", "--format", "-f", help="rich or json."),
 ) -> None:
     """List the known incidents (bundled history plus the synced cache), oldest first."""
-    from psgdiag import incidents as inc_mod
-    from psgdiag.timeparse import parse_at
+    from psgdiag.incidents import history as inc_mod
+    from psgdiag.pipeline.when import parse_at
 
     _check_format(fmt)
     found: Sequence[Incident] = inc_mod.load_all()
@@ -137,7 +137,7 @@ def show_cmd(
     fmt: str = typer.Option("rich", "--format", "-f", help="rich or json."),
 ) -> None:
     """Show one incident: window, impact, what happened, what to do, symptoms, sources."""
-    from psgdiag import incidents as inc_mod
+    from psgdiag.incidents import history as inc_mod
 
     _check_format(fmt)
     known = inc_mod.load_all()
@@ -192,7 +192,7 @@ def import_cmd(
     timeout: float = typer.Option(15.0, "--timeout", help="Seconds to wait for a URL."),
 ) -> None:
     """Parse a status page and print the incidents found (nothing is stored)."""
-    from psgdiag import incident_sync
+    from psgdiag.incidents import sync as incident_sync
 
     _check_format(fmt)
     text = incident_sync.read_source(source, timeout=timeout)
@@ -212,7 +212,7 @@ def sync_cmd(
     timeout: float = typer.Option(15.0, "--timeout", help="Seconds to wait for the server."),
 ) -> None:
     """Fetch the live status page and add new incidents to the user cache."""
-    from psgdiag import incident_sync
+    from psgdiag.incidents import sync as incident_sync
 
     result = incident_sync.sync(url or incident_sync.DEFAULT_URL, timeout=timeout)
     for warning in result.warnings:

@@ -57,7 +57,8 @@ def register(app: typer.Typer) -> None:
         ),
     ) -> None:
         """Check the gallery live: connection, TLS, feed, download, zip and hash, step by step."""
-        from psgdiag.probe import (
+        from psgdiag.probe.render import render_json, render_rich
+        from psgdiag.probe.run import (
             DEFAULT_BOOTSTRAP_URL,
             DEFAULT_MODULE,
             DEFAULT_REPOSITORY,
@@ -65,7 +66,6 @@ def register(app: typer.Typer) -> None:
             exit_code,
             run_probe,
         )
-        from psgdiag.probe_render import render_json, render_rich
 
         if fmt not in ("rich", "json"):
             raise UsageError(f"unknown format {fmt!r}", hint="use rich or json")

@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     import datetime as dt
 
     from psgdiag.model import Report
-    from psgdiag.runner import RunResult
+    from psgdiag.runner.run import RunResult
 
 RUN_HELP = """Run COMMAND, stream its output unchanged, and when it fails say why.
 
@@ -110,10 +110,10 @@ def register(app: typer.Typer) -> None:
         ] = None,
     ) -> None:
         from psgdiag import api, render
-        from psgdiag import incidents as inc_mod
+        from psgdiag.incidents import history as inc_mod
         from psgdiag.model import TimeRange
-        from psgdiag.runner import RetryPolicy, Streams, run_with_retries
-        from psgdiag.runner_capture import binary_streams
+        from psgdiag.runner.capture import binary_streams
+        from psgdiag.runner.run import RetryPolicy, Streams, run_with_retries
 
         if fmt not in render.FORMATS:
             raise UsageError(

@@ -21,7 +21,7 @@ def list_cmd(
     signatures: list[Path] = typer.Option(None, "--signatures", help="Extra signature folder."),
 ) -> None:
     """List every known cause."""
-    from psgdiag import kb as kb_mod
+    from psgdiag.kb import load as kb_mod
 
     kb = kb_mod.load(signature_dirs(signatures))
     if fmt == "json":
@@ -61,8 +61,8 @@ def show_cmd(
     signatures: list[Path] = typer.Option(None, "--signatures", help="Extra signature folder."),
 ) -> None:
     """Show one cause as a help page: what, why, evidence, remedies, examples."""
-    from psgdiag import kb as kb_mod
-    from psgdiag.sigdoc import help_page
+    from psgdiag.kb import load as kb_mod
+    from psgdiag.kb.docs import help_page
 
     kb = kb_mod.load(signature_dirs(signatures))
     sig = kb.get(sig_id)
@@ -85,7 +85,7 @@ def check_cmd(
     fmt: str = typer.Option("rich", "--format", "-f", help="rich or json."),
 ) -> None:
     """Lint the knowledge base; with cases, also measure precision and recall per signature."""
-    from psgdiag.kbcheck import run_check
+    from psgdiag.kb.check import run_check
 
     ok = run_check(signature_dirs(signatures), cases, fmt, sys.stdout)
     raise typer.Exit(int(ExitCode.OK if ok else ExitCode.KB_INVALID))

@@ -50,12 +50,12 @@ def new_cmd(
     ] = False,
 ) -> None:
     """Draft a signature (status experimental) from a log and list the sample cases it also hits."""
-    from psgdiag import kb as kb_mod
-    from psgdiag import sigschema
-    from psgdiag import triage_draft as draft
-    from psgdiag.extract import extract_facts
-    from psgdiag.ingest import decode
-    from psgdiag.normalize import normalize
+    from psgdiag.kb import draft
+    from psgdiag.kb import load as kb_mod
+    from psgdiag.kb import schema as sigschema
+    from psgdiag.pipeline.extract import extract_facts
+    from psgdiag.pipeline.ingest import decode
+    from psgdiag.pipeline.normalize import normalize
 
     if sig_id is not None and not sigschema.ID_RX.match(sig_id):
         raise UsageError(f"{sig_id!r} is not a kebab-case id", hint="e.g. --id module-in-use")

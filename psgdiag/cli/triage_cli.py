@@ -106,16 +106,16 @@ def register(app: typer.Typer) -> None:
         ] = None,
     ) -> None:
         """Triage a queue of tickets: one row per ticket, summaries, and unexplained groups."""
-        from psgdiag import triage as triage_mod
-        from psgdiag import triage_report as rep
-        from psgdiag.timeparse import parse_at
+        from psgdiag.pipeline.when import parse_at
+        from psgdiag.triage import batch as triage_mod
+        from psgdiag.triage import report as rep
 
         if fmt not in FORMATS:
             raise UsageError(f"unknown format {fmt!r}", hint="use one of: " + ", ".join(FORMATS))
         if jobs < 0:
             raise UsageError("--jobs must be 0 or more", hint="0 picks a number for you")
         when = parse_at(at) if at else None
-        from psgdiag.triage_collect import collect
+        from psgdiag.triage.collect import collect
 
         tickets = collect(paths)
         if not tickets:
@@ -138,7 +138,7 @@ def register(app: typer.Typer) -> None:
             elif fmt == "markdown":
                 rep.render_markdown(result, out)
             elif fmt == "html":
-                from psgdiag.triage_html import render_html
+                from psgdiag.triage.html import render_html
 
                 render_html(result, out)
             else:

@@ -47,7 +47,7 @@ def incident_dict(inc: Incident, *, full: bool = True) -> dict[str, Any]:
 
 def diagnosis_dict(d: Diagnosis) -> dict[str, Any]:
     """Serialise one diagnosis (placeholders in prose and remedies filled in)."""
-    from psgdiag.score import fill
+    from psgdiag.pipeline.score import fill
 
     sig = d.signature
     variables = dict(d.variables)

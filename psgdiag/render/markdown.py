@@ -6,10 +6,10 @@ from collections.abc import Sequence
 from typing import TextIO
 
 from psgdiag.model import Fault, Report
+from psgdiag.pipeline.score import fill
 from psgdiag.redact import redact
 from psgdiag.render import Options
 from psgdiag.render.terminal import SIDE, window_end_text
-from psgdiag.score import fill
 
 
 def _md(text: str) -> str:

@@ -1,0 +1,197 @@
+"""Gallery incidents as data: load the bundled history (plus the synced cache) and correlate.
+
+The history lives in data/incidents.toml (ids exactly as in reference/incidents.md). Times are
+UTC; a window without a known end uses `end_assumed` when the record gives one.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+from collections.abc import Iterable
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from psgdiag.cache import data_toml, user_dir
+from psgdiag.errors import KbError
+from psgdiag.model import Incident, TimeRange
+
+UTC = dt.UTC
+INSTALL_IMPACT = frozenset({"Y", "P"})
+IMPACTS = frozenset({"Y", "P", "N"})
+KEYS = frozenset(
+    {
+        "id", "title", "start", "end", "end_assumed", "end_reason", "certainty", "kind",
+        "impact", "causes", "summary", "root_cause", "workaround", "symptoms", "sources",
+        "permanent", "applies_if",
+    }
+)  # fmt: skip
+
+
+def _when(value: Any, where: str, problems: list[str], *, end: bool = False) -> dt.datetime | None:
+    if value is None:
+        return None
+    if isinstance(value, dt.datetime):
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    if isinstance(value, dt.date):
+        base = dt.datetime(value.year, value.month, value.day, tzinfo=UTC)
+        return base + dt.timedelta(days=1, seconds=-1) if end else base
+    problems.append(f"{where}: expected a TOML date or date-time, got {value!r}")
+    return None
+
+
+def parse_incident(item: dict[str, Any], where: str, problems: list[str]) -> Incident | None:
+    """Validate one [[incident]] table."""
+    before = len(problems)
+    for key in ("id", "title", "start", "kind", "impact"):
+        if key not in item:
+            problems.append(f"{where}: missing required key `{key}`")
+    if len(problems) > before:
+        return None
+    problems.extend(f"{where}: unknown key `{k}`" for k in sorted(set(item) - KEYS))
+    for pattern in item.get("applies_if", []):
+        try:
+            re.compile(str(pattern))
+        except re.error as exc:
+            problems.append(f"{where}.applies_if: bad regular expression {pattern!r}: {exc}")
+    if item["impact"] not in IMPACTS:
+        problems.append(f"{where}.impact: must be Y, P or N, got {item['impact']!r}")
+    start = _when(item["start"], f"{where}.start", problems)
+    end = _when(item.get("end"), f"{where}.end", problems, end=True)
+    assumed = _when(item.get("end_assumed"), f"{where}.end_assumed", problems, end=True)
+    if start is None:
+        return None
+    last = end or assumed
+    if last is not None and last < start:
+        problems.append(f"{where}: the window ends before it starts")
+
+    def strs(key: str) -> tuple[str, ...]:
+        val = item.get(key, [])
+        if not isinstance(val, list):
+            problems.append(f"{where}.{key}: must be a list of strings")
+            return ()
+        return tuple(str(v) for v in val)
+
+    return Incident(
+        id=str(item["id"]),
+        title=str(item["title"]),
+        start=start,
+        end=end,
+        kind=str(item["kind"]),
+        impact=str(item["impact"]),
+        causes=strs("causes"),
+        certainty=str(item.get("certainty", "")),
+        summary=str(item.get("summary", "")).strip(),
+        root_cause=str(item.get("root_cause", "")).strip(),
+        workaround=str(item.get("workaround", "")).strip(),
+        symptoms=strs("symptoms"),
+        sources=strs("sources"),
+        end_assumed=assumed,
+        permanent=bool(item.get("permanent", False)),
+    )
+
+
+def parse_incidents_toml(text: str, where: str) -> tuple[Incident, ...]:
+    """Parse a TOML document of [[incident]] tables; raise KbError listing every problem."""
+    import tomllib  # the bundled history comes from a snapshot; only other files parse here
+
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise KbError([f"{where}: invalid TOML: {exc}"]) from None
+    return parse_incidents_data(raw, where)
+
+
+def parse_incidents_data(raw: dict[str, Any], where: str) -> tuple[Incident, ...]:
+    """Validate parsed [[incident]] tables; raise KbError listing every problem."""
+    problems: list[str] = []
+    out = []
+    for i, item in enumerate(raw.get("incident", [])):
+        inc = parse_incident(item, f"{where}: incident[{i}]", problems)
+        if inc is not None:
+            out.append(inc)
+    if problems:
+        raise KbError(problems)
+    return tuple(out)
+
+
+def cache_path() -> Path:
+    """Return where `incidents sync` keeps incidents learned from the live status page."""
+    root = os.environ.get("PSGDIAG_DATA_DIR")
+    return (Path(root) if root is not None else user_dir("data")) / "incidents-synced.toml"
+
+
+@lru_cache(maxsize=1)
+def bundled() -> tuple[Incident, ...]:
+    """Return the incident history shipped with the package."""
+    return parse_incidents_data(data_toml("incidents.toml"), "psgdiag/data/incidents.toml")
+
+
+@lru_cache(maxsize=1)
+def _conditions() -> dict[str, tuple[re.Pattern[str], ...]]:
+    raw = data_toml("incidents.toml").get("incident", [])
+    return {
+        str(i["id"]): tuple(re.compile(p, re.MULTILINE) for p in i["applies_if"])
+        for i in raw
+        if "applies_if" in i
+    }
+
+
+def applicable(incidents: Iterable[Incident], lines: Iterable[str]) -> tuple[Incident, ...]:
+    """Drop incidents whose `applies_if` patterns (data) match no line of this document."""
+    conditions = _conditions()
+    wanted = list(incidents)
+    pending = {i.id: conditions[i.id] for i in wanted if i.id in conditions}
+    found: set[str] = set()
+    if pending:
+        # One search per pattern over the whole text (MULTILINE keeps ^/$ per line).
+        text = "\n".join(lines)
+        found = {inc_id for inc_id, pats in pending.items() if any(p.search(text) for p in pats)}
+    return tuple(i for i in wanted if i.id not in conditions or i.id in found)
+
+
+@lru_cache(maxsize=1)
+def end_reasons() -> dict[str, str]:
+    """Return why each bundled incident's assumed end was chosen (id -> reason)."""
+    raw = data_toml("incidents.toml").get("incident", [])
+    return {str(i["id"]): " ".join(str(i["end_reason"]).split()) for i in raw if "end_reason" in i}
+
+
+def load_all(extra: Iterable[Incident] = ()) -> tuple[Incident, ...]:
+    """Bundled history plus the synced cache (bundled ids win), sorted by start."""
+    by_id = {inc.id: inc for inc in extra}
+    path = cache_path()
+    if path.is_file():
+        try:
+            for inc in parse_incidents_toml(path.read_text("utf-8"), str(path)):
+                by_id.setdefault(inc.id, inc)
+        except (KbError, OSError, UnicodeDecodeError):
+            pass  # a damaged cache never hides the bundled history
+    for inc in bundled():
+        by_id[inc.id] = inc
+    return tuple(sorted(by_id.values(), key=lambda i: (i.start, i.id)))
+
+
+def fits(inc: Incident, cause: str) -> bool:
+    """Return True when this incident can explain a failure of this cause."""
+    return cause in inc.causes
+
+
+def at_time(incidents: Iterable[Incident], when: TimeRange) -> list[Incident]:
+    """Return the incidents whose window overlaps the failure time."""
+    return [i for i in incidents if when.overlaps(i.start, i.window_end)]
+
+
+def correlate(incidents: Iterable[Incident], cause: str, when: TimeRange | None) -> Incident | None:
+    """Return the incident that explains this cause at this time, if any (latest start wins)."""
+    if when is None:
+        return None
+    found = [i for i in at_time(incidents, when) if fits(i, cause) and not i.permanent]
+    return max(found, key=lambda i: i.start) if found else None
+
+
+def possible(incidents: Iterable[Incident], cause: str) -> tuple[Incident, ...]:
+    """Return every incident that would explain this cause had it happened in its window."""
+    return tuple(i for i in incidents if fits(i, cause) and not i.permanent)

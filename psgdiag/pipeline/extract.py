@@ -1,0 +1,221 @@
+"""Document -> Facts: error records, FQIDs, MSG: keys, HTTP codes, URLs, versions, time.
+
+General mechanisms only: what to pull out by pattern lives in data/extractors.toml.
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+from functools import lru_cache
+from typing import Any
+
+from psgdiag.cache import data_toml
+from psgdiag.kb.schema import cached_regex
+from psgdiag.model import Document, ErrorRecord, Facts, FactValue, Line
+from psgdiag.pipeline.when import find_time
+from psgdiag.record import record
+
+_FQID = re.compile(r"FullyQualifiedErrorId\s*:\s*(.+)$", re.IGNORECASE)
+_CATEGORY = re.compile(
+    r"CategoryInfo\s*:\s*(?P<cat>\w+):\s*\((?P<target>.*)\)\s*\[(?P<activity>[^\]]*)\],\s*"
+    r"(?P<exc>[\w.]+)",
+    re.IGNORECASE,
+)
+# "Install-Module : msg", "PackageManagement\Install-Package : msg", PS 7 "Install-Package: msg"
+_RECORD = re.compile(r"^(?:[A-Za-z]+\\)?(?P<cmdlet>[A-Z][A-Za-z]+-[A-Za-z]+)\s?:\s+(?P<msg>\S.*)$")
+_RECORD_END = re.compile(
+    r"^(?:At |In |Au caract|En l[ií]nea|Em linha|In riga|Line \||发生|所在位置|発生場所|\+ |"
+    r"CategoryInfo|FullyQualifiedErrorId|PS [A-Za-z]:|PS /)",
+)
+_WRAP_TAIL = re.compile(r"^(?:\d{4}-\d\d-\d\dT[\d:.]+Z\s)?   [^\s+]")
+_MSG_KEY = re.compile(r"\bMSG:([A-Za-z_]\w+)")
+_HTTP = (
+    re.compile(r"\((?P<code>[1-5]\d\d)\)\s+[A-Z][A-Za-z]"),  # (503) Server Unavailable
+    re.compile(r"\b(?P<code>[1-5]\d\d)\s+\((?:[A-Z][\w-]*\s?){1,5}\)"),  # 503 (Service Unavailable)
+    re.compile(r"\bHTTP/\d(?:\.\d)?\s+(?P<code>[1-5]\d\d)\b"),
+    re.compile(r"status code\s*'?(?P<code>[1-5]\d\d)'?", re.IGNORECASE),
+    re.compile(r"\bStatusCode\s*[:=]\s*(?P<code>[1-5]\d\d)\b"),
+)
+_EXCEPTION = re.compile(r"\b((?:System|Microsoft)(?:\.\w+)+(?:Exception|Error))\b")
+_URL = re.compile(r"https?://[^\s'\"<>()«»\[\]{}]+", re.IGNORECASE)
+
+
+@record
+class Extractor:
+    """A named regex whose groups (and `set` values) become facts."""
+
+    name: str
+    pattern: str  # RE2 syntax, multi-line, case-insensitive
+    sets: tuple[tuple[str, str], ...]
+    # phrase sets every match holds one of each (psgdiag.regexlit): a text without them is
+    # not searched, and the pattern is not even compiled
+    needs: tuple[tuple[str, ...], ...] = ()
+
+    def could_match(self, low: str) -> bool:
+        """False when the lower-cased text lacks a phrase every match needs."""
+        return all(any(p in low for p in need) for need in self.needs)
+
+    @property
+    def regex(self) -> Any:
+        """The compiled RE2 pattern (compiled on first use, then kept for the run)."""
+        return cached_regex(self.pattern)
+
+
+def _with_needs(raw: dict[str, Any]) -> dict[str, Any]:
+    """Snapshot step: each extractor's required phrases, derived once from its regex."""
+    from psgdiag.kb.regexlit import regex_requirements_of
+
+    for item in raw["extractor"]:
+        needs = regex_requirements_of("(?m)" + item["regex"])
+        item["needs"] = [sorted(need) for need in needs]
+    return raw
+
+
+@lru_cache(maxsize=1)
+def load_extractors() -> tuple[Extractor, ...]:
+    """Load the fact extractors shipped in data/extractors.toml."""
+    raw = data_toml("extractors.toml", _with_needs)
+    out = []
+    for item in raw["extractor"]:
+        out.append(
+            Extractor(
+                name=item["name"],
+                pattern="(?m)" + item["regex"],
+                sets=tuple(sorted(item.get("set", {}).items())),
+                needs=tuple(tuple(need) for need in item.get("needs", ())),
+            )
+        )
+    return tuple(out)
+
+
+def _continuation(lines: tuple[Line, ...], i: int) -> str:
+    """Join the console-wrapped tail of a CategoryInfo/FQID line (catalog §1 rule 6).
+
+    Windows PowerShell wraps these fields at the console width, even mid-word, and indents the
+    continuation by exactly three spaces.
+    """
+    text = ""
+    j = i + 1
+    while j < len(lines) and _WRAP_TAIL.match(lines[j].raw):
+        text += lines[j].raw.strip()
+        j += 1
+    return text
+
+
+def _records(lines: tuple[Line, ...]) -> tuple[list[ErrorRecord], list[FactValue]]:
+    records: list[ErrorRecord] = []
+    fqids: list[FactValue] = []
+    pending: dict[str, str] = {}
+    for i, line in enumerate(lines):
+        text = line.text
+        if not text or ":" not in text:
+            continue
+        m = _FQID.search(text) if "rrorId" in text or "rrorid" in text else None
+        if m:
+            fq = (m.group(1) + _continuation(lines, i)).strip()
+            fqids.append(FactValue(fq, line.no))
+            if records and line.no - records[-1].line < 40 and not records[-1].fqid:
+                last = records[-1]
+                records[-1] = ErrorRecord(last.message, last.line, last.cmdlet, last.category, fq)
+            continue
+        c = (
+            _CATEGORY.search(text + _continuation(lines, i))
+            if "ategoryInfo" in text or "ategoryinfo" in text
+            else None
+        )
+        if c:
+            pending["category"] = c.group("cat")
+            pending["exception"] = c.group("exc")
+            if records and not records[-1].category:
+                last = records[-1]
+                records[-1] = ErrorRecord(
+                    last.message, last.line, last.cmdlet, c.group("cat"), last.fqid
+                )
+            continue
+        r = _RECORD.match(text)
+        if r and line.stream == "":
+            parts = [r.group("msg")]
+            j = i + 1
+            while j < len(lines) and j < i + 8:
+                nxt = lines[j].text
+                if not nxt or _RECORD_END.match(nxt) or _RECORD.match(nxt):
+                    break
+                parts.append(nxt)
+                j += 1
+            records.append(ErrorRecord(" ".join(parts), line.no, r.group("cmdlet")))
+    return records, fqids
+
+
+def _joined(doc: Document) -> tuple[str, list[int]]:
+    """The cleaned lines joined by newlines, with each line's start offset."""
+    starts: list[int] = []
+    pos = 0
+    for line in doc.lines:
+        starts.append(pos)
+        pos += len(line.text) + 1
+    return "\n".join(line.text for line in doc.lines), starts
+
+
+def extract_facts(doc: Document) -> Facts:
+    """Pull every general fact out of the document; pure, no signature involved.
+
+    Each pattern scans the whole text once (C loops), not once per line: a large log has
+    hundreds of thousands of lines.
+    """
+    text, starts = _joined(doc)
+    lines = doc.lines
+
+    def line_no(offset: int) -> int:
+        return lines[bisect.bisect_right(starts, offset) - 1].no
+
+    data = text.encode("utf-8", "surrogatepass")
+    byte_starts: list[int] = []
+    pos = 0
+    for line in lines:
+        byte_starts.append(pos)
+        pos += len(line.text.encode("utf-8", "surrogatepass")) + 1
+
+    found: list[tuple[int, int, str, str]] = []  # (line, order, name, value)
+    low = text.lower()
+    for order, ex in enumerate(load_extractors()):
+        if not ex.could_match(low):
+            continue
+        for m in ex.regex.finditer(data):
+            no = lines[bisect.bisect_right(byte_starts, m.start()) - 1].no
+            for key, val in m.groupdict().items():
+                if val:
+                    found.append((no, order, key.decode(), val.decode("utf-8", "replace")))
+            for key, val in ex.sets:
+                found.append((no, order, key, val))
+    msg_keys = [FactValue(m.group(1), line_no(m.start())) for m in _MSG_KEY.finditer(text)]
+    statuses: list[tuple[int, int]] = []
+    for rx in _HTTP:
+        statuses.extend((int(m.group("code")), line_no(m.start())) for m in rx.finditer(text))
+    statuses.sort(key=lambda s: s[1])
+    exceptions = [FactValue(m.group(1), line_no(m.start())) for m in _EXCEPTION.finditer(text)]
+    urls: list[FactValue] = []
+    for um in _URL.finditer(text):
+        url = um.group(0).rstrip(".,;:'")
+        no = line_no(um.start())
+        urls.append(FactValue(url, no))
+        host = re.sub(r"^https?://", "", url, flags=re.IGNORECASE).split("/")[0].lower()
+        found.append((no, len(found) + 10_000, "host", host.split(":")[0]))
+    values: dict[str, list[FactValue]] = {}
+    for no, _order, key, val in sorted(found, key=lambda f: (f[0], f[1])):
+        bucket = values.setdefault(key, [])
+        if all(v.value != val for v in bucket):
+            bucket.append(FactValue(val, no))
+    records, fqids = _records(doc.lines)
+    if "psget_version" not in values and "psget_hint" in values:
+        values["psget_version"] = values["psget_hint"]
+    return Facts(
+        values={k: tuple(v) for k, v in values.items()},
+        records=tuple(records),
+        fqids=tuple(fqids),
+        msg_keys=tuple(msg_keys),
+        http_statuses=tuple(dict.fromkeys(statuses)),
+        exceptions=tuple(exceptions),
+        urls=tuple(urls),
+        time=find_time(doc),
+    )

@@ -1,0 +1,299 @@
+"""Evidence matchers: (Document, Facts, Signature) -> hits with original line numbers.
+
+Each evidence kind has one small matcher; text kinds read the views of psgdiag.textview.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Collection, Mapping
+from functools import lru_cache
+from typing import Any
+
+from psgdiag.kb.prefilter import literal_required, phrase_index, present_phrases
+from psgdiag.kb.schema import cached_regex
+from psgdiag.model import Evidence, Facts, Hit, Incident, Signature, Strength
+from psgdiag.pipeline.facts import eval_fact
+from psgdiag.pipeline.textview import (
+    MIN_ASCII_ANCHOR,
+    TextIndex,
+    compact,
+    folded_literal,
+    literal_regex,
+)
+
+_WEAKER = {
+    Strength.STRONG: Strength.MEDIUM,
+    Strength.MEDIUM: Strength.WEAK,
+    Strength.WEAK: Strength.WEAK,
+    Strength.CONTEXT: Strength.CONTEXT,
+    Strength.AGAINST: Strength.AGAINST,
+}
+_ERROR_ID = re.compile(r"^[A-Z][a-z0-9]+(?:[A-Z][A-Za-z0-9]*){2,}$")
+
+
+@lru_cache(maxsize=4096)
+def _error_id_rx(error_id: str) -> re.Pattern[str] | None:
+    """A word-bounded search for a distinctive CamelCase error id, or None for generic ones."""
+    if len(error_id) < 14 or not _ERROR_ID.match(error_id):
+        return None
+    return re.compile(r"(?<![A-Za-z0-9])" + re.escape(error_id) + r"(?![A-Za-z0-9])", re.IGNORECASE)
+
+
+@lru_cache(maxsize=8192)
+def _compact_cached(pattern: str) -> str:
+    return compact(pattern)
+
+
+class Matcher:
+    """Runs every evidence kind against one indexed document."""
+
+    def __init__(
+        self,
+        index: TextIndex,
+        facts: Facts,
+        locales: tuple[str, ...] = (),
+        incident_for: Callable[[str], Incident | None] | None = None,
+        required: Mapping[str, tuple[Collection[str], ...]] | None = None,
+        phrases: Mapping[str, tuple[str, ...]] | None = None,
+    ) -> None:
+        self.index = index
+        self.facts = facts
+        self.locales = locales
+        self.incident_for = incident_for
+        # regex -> phrase sets; every match holds one phrase of each (psgdiag.anchors)
+        self.required = required or {}
+        self._lower_spaced: str | None = None
+        self._phrases = phrases
+        self._present: frozenset[str] | None = None
+        self._fqids = tuple((compact(fq.value), fq.line) for fq in facts.fqids)
+
+    def _low(self) -> str:
+        """The spaced view in lower case (made once, on first need)."""
+        if self._lower_spaced is None:
+            self._lower_spaced = self.index.spaced.lower()
+        return self._lower_spaced
+
+    def _present_set(self) -> frozenset[str]:
+        """The phrases of the requirement table found in the document (looked up once)."""
+        if self._present is None:
+            index = self._phrases if self._phrases is not None else phrase_index(self.required)
+            self._present = present_phrases(self._low(), index)
+        return self._present
+
+    def _fqid_line(self, want: str) -> int | None:
+        """Line of the first FullyQualifiedErrorId that is (or starts with) `want`, compacted."""
+        for have, line in self._fqids:
+            if (
+                have == want
+                or have.startswith(want + ",")
+                or ("," in want and have.startswith(want))
+            ):
+                return line
+        return None
+
+    def _absent(self, pattern: str) -> bool:
+        """True when some phrase set a match of `pattern` needs has no phrase in the document."""
+        needs = self.required.get(pattern)
+        if not needs:
+            return False
+        present = self._present_set()
+        return any(present.isdisjoint(need) for need in needs)
+
+    def may_hit(self, gate: tuple[Any, ...]) -> bool:
+        """False only when no evidence of the gated signature can hit (psgdiag.lazykb).
+
+        Every test here is implied by the matcher's own test for that evidence kind.
+        """
+        (
+            sig_id,
+            deprecated,
+            always,
+            regexes,
+            needles,
+            fqids,
+            statuses,
+            facts,
+            has_msg_key,
+            has_exception,
+            has_incident,
+            compacts,
+            fuzzies,
+        ) = gate
+        if deprecated:
+            return False
+        if always or any(not self._absent(pattern) for pattern in regexes):
+            return True
+        folded, whole = self.index.folded, self.index.compact
+        if any(needle in folded for needle in needles):
+            return True
+        if any(exact in whole or (piece and piece in whole) for exact, piece in compacts):
+            return True
+        for length, pieces in fuzzies:
+            # a text shorter than the needle swaps the roles in partial_ratio: no precondition
+            if len(whole) < length or any(piece in whole for piece in pieces):
+                return True
+        if any(err in self._low() or self._fqid_line(want) is not None for want, err in fqids):
+            return True
+        if statuses and any(code in statuses for code, _line in self.facts.http_statuses):
+            return True
+        if (has_msg_key and self.facts.msg_keys) or (has_exception and self.facts.exceptions):
+            return True
+        if any(eval_fact(test, self.facts, self.locales)[0] for test in facts):
+            return True
+        return bool(has_incident and self.incident_for is not None and self.incident_for(sig_id))
+
+    def _hit(self, ev: Evidence, first: int, last: int, groups: dict[str, str]) -> Hit:
+        clean = tuple(sorted((k, v) for k, v in groups.items() if v))
+        return Hit(ev.name, ev.strength, ev.kind, first, last, self.index.quote(first, last), clean)
+
+    def _text(self, ev: Evidence) -> Hit | None:
+        idx = self.index
+        if ev.pattern.isascii():
+            # Plain substring search on the folded view: no regex to compile per run.
+            needle = ev.needle or folded_literal(ev.pattern)
+            pos = idx.folded.find(needle)
+            if pos >= 0:
+                end = pos + len(needle)
+                first, last = idx.lines_for(idx.folded_starts, pos, end)
+                if not ev.stream or idx.stream_at(first) == ev.stream:
+                    return self._hit(ev, first, last, {})
+        else:
+            # Exact (Unicode) first; the '?'-tolerant form only when enough ASCII anchors it,
+            # or an all-Japanese phrase would match any run of question marks.
+            exact = ev.needle or compact(ev.pattern)
+            pos = idx.compact.find(exact)
+            if pos >= 0:
+                first, last = idx.lines_for(idx.compact_starts, pos, pos + len(exact))
+                if not ev.stream or idx.stream_at(first) == ev.stream:
+                    return self._hit(ev, first, last, {})
+            m = None
+            if (
+                sum(ch.isascii() and ch.isalnum() for ch in exact) >= MIN_ASCII_ANCHOR
+                and literal_required(ev.pattern) in idx.compact  # else no need to compile
+            ):
+                m = literal_regex(ev.pattern).search(idx.compact)
+            if m:
+                first, last = idx.lines_for(idx.compact_starts, m.start(), m.end())
+                if not ev.stream or idx.stream_at(first) == ev.stream:
+                    return self._hit(ev, first, last, {})
+        if ev.fuzzy:
+            return self._fuzzy(ev)
+        return None
+
+    def _fuzzy(self, ev: Evidence) -> Hit | None:
+        from rapidfuzz import fuzz
+
+        idx = self.index
+        needle = compact(ev.pattern)
+        res = fuzz.partial_ratio_alignment(needle, idx.compact, score_cutoff=ev.fuzzy)
+        if res is None or res.score < ev.fuzzy:
+            return None
+        first, last = idx.lines_for(idx.compact_starts, res.dest_start, res.dest_end)
+        return self._hit(ev, first, last, {})
+
+    def _regex(self, ev: Evidence) -> Hit | None:
+        idx = self.index
+        if self._absent(ev.pattern):
+            return None
+        m = cached_regex(ev.pattern).search(idx.spaced_bytes)
+        if not m:
+            return None
+        first, last = idx.lines_for(idx.spaced_byte_starts, m.start(), m.end())
+        if ev.stream and idx.stream_at(first) != ev.stream:
+            return None
+        groups = {
+            k.decode() if isinstance(k, bytes) else k: v.decode("utf-8", "replace") if v else ""
+            for k, v in m.groupdict().items()
+        }
+        return self._hit(ev, first, last, groups)
+
+    def _fqid(self, ev: Evidence) -> Hit | None:
+        line = self._fqid_line(_compact_cached(ev.pattern))
+        if line is not None:
+            return self._hit(ev, line, line, {})
+        return self._error_id_in_text(ev)
+
+    def _error_id_in_text(self, ev: Evidence) -> Hit | None:
+        """An error id quoted outside a FullyQualifiedErrorId field (a ticket, a JSON log).
+
+        Counts one strength level lower: the surrounding record is not there to confirm it.
+        """
+        if ev.strength in (Strength.CONTEXT, Strength.AGAINST):
+            return None  # discriminators (excludes) need the real field, not a mention
+        error_id = ev.pattern.split(",", 1)[0].strip()
+        if error_id.lower() not in self._low():
+            return None  # absent: no need to compile its regex
+        rx = _error_id_rx(error_id)
+        if rx is None:
+            return None
+        m = rx.search(self.index.spaced)
+        if not m:
+            return None
+        first, last = self.index.lines_for(self.index.spaced_starts, m.start(), m.end())
+        hit = self._hit(ev, first, last, {})
+        return Hit(hit.evidence, _WEAKER[ev.strength], "fqid-text", first, last, hit.text)
+
+    def _msg_key(self, ev: Evidence) -> Hit | None:
+        for mk in self.facts.msg_keys:
+            if mk.value.lower() == ev.pattern.lower():
+                return self._hit(ev, mk.line, mk.line, {})
+        return None
+
+    def _http(self, ev: Evidence) -> Hit | None:
+        for code, line in self.facts.http_statuses:
+            if code in ev.statuses:
+                return self._hit(ev, line, line, {"http_status": str(code)})
+        return None
+
+    def _exception(self, ev: Evidence) -> Hit | None:
+        want = ev.pattern.lower()
+        for exc in self.facts.exceptions:
+            have = exc.value.lower()
+            if have == want or have.endswith("." + want):
+                return self._hit(ev, exc.line, exc.line, {})
+        return None
+
+    def _fact(self, ev: Evidence) -> Hit | None:
+        assert ev.fact is not None
+        ok, line = eval_fact(ev.fact, self.facts, self.locales)
+        if not ok:
+            return None
+        if line:
+            return self._hit(ev, line, line, {})
+        return Hit(ev.name, ev.strength, ev.kind, 0, 0, f"fact: {ev.pattern}")
+
+    def evidence(self, ev: Evidence, sig: Signature) -> Hit | None:
+        """Return the hit for one evidence entry, or None."""
+        if ev.kind == "text":
+            return self._text(ev)
+        if ev.kind == "regex":
+            return self._regex(ev)
+        if ev.kind == "fqid":
+            return self._fqid(ev)
+        if ev.kind == "msg_key":
+            return self._msg_key(ev)
+        if ev.kind == "http_status":
+            return self._http(ev)
+        if ev.kind == "exception":
+            return self._exception(ev)
+        if ev.kind == "fact":
+            return self._fact(ev)
+        if ev.kind == "incident" and self.incident_for is not None:
+            inc = self.incident_for(sig.id)
+            if inc is not None:
+                return Hit(ev.name, ev.strength, ev.kind, 0, 0, f"inside incident {inc.id}")
+        return None
+
+    def signature(self, sig: Signature) -> tuple[Hit, ...]:
+        """Return every evidence hit of one signature, in evidence order."""
+        hits = []
+        required = self.required
+        for ev in sig.evidence:
+            # Most regexes of a large KB are settled by the phrase table alone: skip the call.
+            if ev.kind == "regex" and ev.pattern in required and self._absent(ev.pattern):
+                continue
+            hit = self.evidence(ev, sig)
+            if hit is not None:
+                hits.append(hit)
+        return tuple(hits)

@@ -1,0 +1,183 @@
+"""Candidates -> ranked diagnoses: strengths, requires/excludes, causal chains, incidents, why-not.
+
+Confidence is a noisy-or of the positive evidence (strong .9, medium .6, weak .25); each
+`against` hit halves it. A cause whose signature says it is a consequence of another viable
+cause is folded into that root cause's chain. Ranking is deterministic: score, then id.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from psgdiag.incidents import history as inc_mod
+from psgdiag.model import (
+    Diagnosis,
+    Facts,
+    Fault,
+    Hit,
+    Incident,
+    Signature,
+    Strength,
+    WhyNot,
+)
+from psgdiag.record import record
+
+WEIGHTS = {Strength.STRONG: 0.9, Strength.MEDIUM: 0.6, Strength.WEAK: 0.25, Strength.CONTEXT: 0.0}
+AGAINST_FACTOR = 0.5
+THRESHOLD = 0.45
+RECORD_BONUS = 0.04  # evidence inside an error record outranks prompts and verbose chatter
+MAX_DIAGNOSES = 5
+FOLD_MARGIN = 0.25  # a root cause may be this much less certain than its consequence
+_PLACEHOLDER = re.compile(r"\{([a-z_]+)(?:\|([^{}]*))?\}")
+
+
+@record
+class Candidate:
+    """A signature with its hits and where it stands."""
+
+    sig: Signature
+    hits: tuple[Hit, ...]
+    confidence: float
+    rank: float
+    rejected: str = ""
+
+
+def confidence(hits: Sequence[Hit]) -> float:
+    """Combine hit strengths into a confidence in 0..1 (each evidence counted once)."""
+    miss = 1.0
+    against = 0
+    seen: set[str] = set()
+    for h in hits:
+        if h.evidence in seen:
+            continue
+        seen.add(h.evidence)
+        if h.strength == Strength.AGAINST:
+            against += 1
+        else:
+            miss *= 1.0 - WEIGHTS[h.strength]
+    return round((1.0 - miss) * (AGAINST_FACTOR**against), 4)
+
+
+def _names(names: Sequence[str], shown: int = 3) -> str:
+    more = f" (+{len(names) - shown} more)" if len(names) > shown else ""
+    return ", ".join(names[:shown]) + more
+
+
+def evaluate(sig: Signature, hits: tuple[Hit, ...], record_lines: frozenset[int]) -> Candidate:
+    """Apply requires/excludes and compute confidence and rank for one signature."""
+    names = {h.evidence for h in hits}
+    reason = ""
+    missing_all = [n for n in sig.requires_all if n not in names]
+    if missing_all:
+        reason = "lacks " + _names(missing_all)
+    elif sig.requires_any and not names.intersection(sig.requires_any):
+        reason = "lacks any of " + _names(sig.requires_any)
+    else:
+        ruled = [n for n in sig.excludes if n in names]
+        if ruled:
+            reason = "ruled out by " + ", ".join(ruled)
+    conf = confidence([h for h in hits if h.evidence not in sig.excludes])
+    bonus = (
+        RECORD_BONUS
+        if any(
+            h.line_start in record_lines and h.strength in (Strength.STRONG, Strength.MEDIUM)
+            for h in hits
+        )
+        else 0.0
+    )
+    return Candidate(sig, hits, conf, conf + bonus, reason)
+
+
+def fill(template: str, variables: dict[str, str]) -> str:
+    """Fill `{name}` / `{name|default}` placeholders from the diagnosis variables."""
+
+    def sub(m: re.Match[str]) -> str:
+        val = variables.get(m.group(1))
+        if val:
+            return val
+        return m.group(2) if m.group(2) is not None else m.group(1).replace("_", " ")
+
+    return _PLACEHOLDER.sub(sub, template)
+
+
+def variables_for(hits: Sequence[Hit], facts: Facts) -> dict[str, str]:
+    """Collect placeholder values: regex groups of the hits first, then extracted facts."""
+    out: dict[str, str] = {}
+    for h in hits:
+        for k, v in h.groups:
+            out.setdefault(k, v)
+    for name, vals in facts.values.items():
+        if vals:
+            out.setdefault(name, vals[0].value)
+    return out
+
+
+def rank(
+    candidates: Sequence[Candidate],
+    facts: Facts,
+    incidents: Sequence[Incident],
+) -> tuple[tuple[Diagnosis, ...], tuple[WhyNot, ...]]:
+    """Turn evaluated candidates into ranked diagnoses and why-not notes."""
+    viable = [c for c in candidates if not c.rejected and c.confidence >= THRESHOLD]
+    viable.sort(key=lambda c: (-c.rank, c.sig.id))
+    viable_ids = {c.sig.id for c in viable}
+    conf_of = {c.sig.id: c.confidence for c in viable}
+    roots: list[Candidate] = []
+    chains: dict[str, list[str]] = {}
+    for c in viable:
+        # Fold into a root cause only when the root is about as well supported: a weakly evidenced
+        # "root" must not swallow a well-evidenced specific error.
+        root = next(
+            (
+                r
+                for r in c.sig.consequence_of
+                if r in viable_ids and r != c.sig.id and conf_of[r] >= c.confidence - FOLD_MARGIN
+            ),
+            None,
+        )
+        if root is not None:
+            chains.setdefault(root, []).append(c.sig.id)
+        else:
+            roots.append(c)
+    diagnoses: list[Diagnosis] = []
+    for c in roots[:MAX_DIAGNOSES]:
+        variables = variables_for(c.hits, facts)
+        incident = inc_mod.correlate(incidents, c.sig.id, facts.time)
+        fault, transient = c.sig.fault, c.sig.transient
+        notes: list[str] = []
+        if incident is not None:
+            fault, transient = Fault.SERVICE, True
+            notes.append(f"the failure time falls inside incident {incident.id}")
+        possible = () if facts.time is not None else inc_mod.possible(incidents, c.sig.id)
+        diagnoses.append(
+            Diagnosis(
+                signature=c.sig,
+                confidence=min(c.confidence, 0.99),
+                hits=tuple(sorted(c.hits, key=lambda h: (h.line_start == 0, h.line_start))),
+                fault=fault,
+                transient=transient,
+                summary=fill(c.sig.explain.summary, variables),
+                incident=incident,
+                possible_incidents=possible,
+                consequences=tuple(chains.get(c.sig.id, ())),
+                variables=tuple(sorted(variables.items())),
+                notes=tuple(notes),
+            )
+        )
+    whynot: list[WhyNot] = []
+    for c in roots[MAX_DIAGNOSES:]:
+        whynot.append(WhyNot(c.sig.id, c.confidence, "ranked below the causes shown", c.hits))
+    for c in sorted(candidates, key=lambda c: (-c.confidence, c.sig.id)):
+        # Only a cause the log's own text pointed at is worth a "why not" line.
+        meaningful = [
+            h
+            for h in c.hits
+            if h.strength not in (Strength.CONTEXT, Strength.AGAINST)
+            and h.kind not in ("fact", "incident")
+        ]
+        if c.sig.id in viable_ids or not meaningful:
+            continue
+        reason = c.rejected or f"evidence too weak ({c.confidence:.2f} below {THRESHOLD})"
+        whynot.append(WhyNot(c.sig.id, c.confidence, reason, c.hits))
+    return tuple(diagnoses), tuple(whynot)
