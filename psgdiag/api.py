@@ -139,11 +139,13 @@ def diagnose_bytes(
 def read_document(stream: BinaryIO, name: str, size: int | None, kb: KnowledgeBase) -> Document:
     """Read a stream into a Document; large inputs are scanned on raw bytes (psgdiag.scan)."""
     if size is not None and size > FULL_READ_LIMIT:
+        # Imported here: only huge inputs need the chunked scanner (start-up time).
         from psgdiag.pipeline.bigfile import scan_stream
 
         return scan_stream(stream, name, kb)
     data = read_all(stream, name, FULL_READ_LIMIT + 1)
     if len(data) > FULL_READ_LIMIT:  # a big pipe: scan it without reading it whole first
+        # Imported here: only huge inputs need the chunked scanner (start-up time).
         from psgdiag.pipeline.bigfile import scan_stream
         from psgdiag.pipeline.bytestream import prefixed
 

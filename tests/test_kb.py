@@ -98,7 +98,7 @@ def test_signatures_dir_overrides_a_bundled_id_in_explain(tmp_path: Path) -> Non
 
 
 def test_probe_outcomes_name_known_causes(kb) -> None:  # type: ignore[no-untyped-def]
-    from psgdiag.probe.outcomes import outcomes
+    from psgdiag.probe.model import outcomes
 
     table = outcomes()
     assert table, "data/probe_outcomes.toml is empty"

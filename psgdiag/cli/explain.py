@@ -49,6 +49,7 @@ def diagnose_inputs(
     sig_dirs: list[Path],
 ) -> list[Report]:
     """Read and diagnose each input; standard input when none is given or for '-'."""
+    # Imported when the command runs, not when the CLI starts (start-up time).
     from psgdiag import api
     from psgdiag.incidents import history as inc_mod
     from psgdiag.pipeline.ingest import open_input
@@ -113,6 +114,7 @@ def register(app: typer.Typer) -> None:
         ),
     ) -> None:
         """Explain a failed Install-Module / Install-PSResource from its output."""
+        # Imported when the command runs, not when the CLI starts (start-up time).
         from psgdiag import render
 
         if fmt not in render.FORMATS:
@@ -121,6 +123,7 @@ def register(app: typer.Typer) -> None:
             )
         reports = diagnose_inputs(files or [], at=at, sig_dirs=signature_dirs(signatures))
         if probe:
+            # Imported when the command runs, not when the CLI starts (start-up time).
             from psgdiag.probe.fold import fold_probe
 
             reports = [fold_probe(r) for r in reports]

@@ -50,6 +50,7 @@ def window_text(inc: Incident) -> str:
 
 def incident_json(inc: Incident, origin: str = "") -> dict[str, Any]:
     """Serialise an incident with everything `show` prints."""
+    # Imported when the command runs, not when the CLI starts (start-up time).
     from psgdiag.incidents.history import end_reasons
     from psgdiag.render.json_ import incident_dict
 
@@ -70,6 +71,7 @@ def incident_json(inc: Incident, origin: str = "") -> dict[str, Any]:
 
 
 def _origin(inc: Incident) -> str:
+    # Imported when the command runs, not when the CLI starts (start-up time).
     from psgdiag.incidents.history import bundled
 
     return "bundled" if any(b.id == inc.id for b in bundled()) else "synced"
@@ -112,6 +114,7 @@ def list_cmd(
     fmt: str = typer.Option("rich", "--format", "-f", help="rich or json."),
 ) -> None:
     """List the known incidents (bundled history plus the synced cache), oldest first."""
+    # Imported when the command runs, not when the CLI starts (start-up time).
     from psgdiag.incidents import history as inc_mod
     from psgdiag.pipeline.when import parse_at
 
@@ -137,6 +140,7 @@ def show_cmd(
     fmt: str = typer.Option("rich", "--format", "-f", help="rich or json."),
 ) -> None:
     """Show one incident: window, impact, what happened, what to do, symptoms, sources."""
+    # Imported when the command runs, not when the CLI starts (start-up time).
     from psgdiag.incidents import history as inc_mod
 
     _check_format(fmt)
@@ -192,6 +196,7 @@ def import_cmd(
     timeout: float = typer.Option(15.0, "--timeout", help="Seconds to wait for a URL."),
 ) -> None:
     """Parse a status page and print the incidents found (nothing is stored)."""
+    # Imported when the command runs, not when the CLI starts (start-up time).
     from psgdiag.incidents import sync as incident_sync
 
     _check_format(fmt)
@@ -212,6 +217,7 @@ def sync_cmd(
     timeout: float = typer.Option(15.0, "--timeout", help="Seconds to wait for the server."),
 ) -> None:
     """Fetch the live status page and add new incidents to the user cache."""
+    # Imported when the command runs, not when the CLI starts (start-up time).
     from psgdiag.incidents import sync as incident_sync
 
     result = incident_sync.sync(url or incident_sync.DEFAULT_URL, timeout=timeout)

@@ -57,15 +57,15 @@ def register(app: typer.Typer) -> None:
         ),
     ) -> None:
         """Check the gallery live: connection, TLS, feed, download, zip and hash, step by step."""
-        from psgdiag.probe.render import render_json, render_rich
-        from psgdiag.probe.run import (
+        # Imported when the command runs, not when the CLI starts (start-up time).
+        from psgdiag.probe.model import (
             DEFAULT_BOOTSTRAP_URL,
             DEFAULT_MODULE,
             DEFAULT_REPOSITORY,
             ProbeOptions,
-            exit_code,
-            run_probe,
         )
+        from psgdiag.probe.render import render_json, render_rich
+        from psgdiag.probe.run import exit_code, run_probe
 
         if fmt not in ("rich", "json"):
             raise UsageError(f"unknown format {fmt!r}", hint="use rich or json")

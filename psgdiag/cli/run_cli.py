@@ -15,6 +15,7 @@ from psgdiag.errors import UsageError
 if TYPE_CHECKING:
     import datetime as dt
 
+    # Imported when the command runs, not when the CLI starts (start-up time).
     from psgdiag.model import Report
     from psgdiag.runner.run import RunResult
 
@@ -49,6 +50,7 @@ def _summary(result: RunResult, retries: int) -> None:
 def _emit(
     reports: list[Report], fmt: str, output: Path | None, redact: bool | None, recovered: bool
 ) -> None:
+    # Imported when the command runs, not when the CLI starts (start-up time).
     from psgdiag import render
 
     fn: render.Renderer | None = render.get(fmt)
@@ -109,6 +111,7 @@ def register(app: typer.Typer) -> None:
             typer.Option("--redact/--no-redact", help="Mask secrets (default: on, not rich/json)."),
         ] = None,
     ) -> None:
+        # Imported when the command runs, not when the CLI starts (start-up time).
         from psgdiag import api, render
         from psgdiag.incidents import history as inc_mod
         from psgdiag.model import TimeRange

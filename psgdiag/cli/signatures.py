@@ -21,6 +21,7 @@ def list_cmd(
     signatures: list[Path] = typer.Option(None, "--signatures", help="Extra signature folder."),
 ) -> None:
     """List every known cause."""
+    # Imported when the command runs, not when the CLI starts (start-up time).
     from psgdiag.kb import load as kb_mod
 
     kb = kb_mod.load(signature_dirs(signatures))
@@ -61,6 +62,7 @@ def show_cmd(
     signatures: list[Path] = typer.Option(None, "--signatures", help="Extra signature folder."),
 ) -> None:
     """Show one cause as a help page: what, why, evidence, remedies, examples."""
+    # Imported when the command runs, not when the CLI starts (start-up time).
     from psgdiag.kb import load as kb_mod
     from psgdiag.kb.docs import help_page
 
@@ -85,6 +87,7 @@ def check_cmd(
     fmt: str = typer.Option("rich", "--format", "-f", help="rich or json."),
 ) -> None:
     """Lint the knowledge base; with cases, also measure precision and recall per signature."""
+    # Imported when the command runs, not when the CLI starts (start-up time).
     from psgdiag.kb.check import run_check
 
     ok = run_check(signature_dirs(signatures), cases, fmt, sys.stdout)

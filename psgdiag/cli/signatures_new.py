@@ -50,6 +50,7 @@ def new_cmd(
     ] = False,
 ) -> None:
     """Draft a signature (status experimental) from a log and list the sample cases it also hits."""
+    # Imported when the command runs, not when the CLI starts (start-up time).
     from psgdiag.kb import draft
     from psgdiag.kb import load as kb_mod
     from psgdiag.kb import schema as sigschema

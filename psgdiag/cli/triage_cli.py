@@ -106,6 +106,7 @@ def register(app: typer.Typer) -> None:
         ] = None,
     ) -> None:
         """Triage a queue of tickets: one row per ticket, summaries, and unexplained groups."""
+        # Imported when the command runs, not when the CLI starts (start-up time).
         from psgdiag.pipeline.when import parse_at
         from psgdiag.triage import batch as triage_mod
         from psgdiag.triage import report as rep
@@ -115,6 +116,7 @@ def register(app: typer.Typer) -> None:
         if jobs < 0:
             raise UsageError("--jobs must be 0 or more", hint="0 picks a number for you")
         when = parse_at(at) if at else None
+        # Imported when the command runs, not when the CLI starts (start-up time).
         from psgdiag.triage.collect import collect
 
         tickets = collect(paths)
@@ -138,6 +140,7 @@ def register(app: typer.Typer) -> None:
             elif fmt == "markdown":
                 rep.render_markdown(result, out)
             elif fmt == "html":
+                # Imported when the command runs, not when the CLI starts (start-up time).
                 from psgdiag.triage.html import render_html
 
                 render_html(result, out)

@@ -15,10 +15,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from psgdiag.errors import PsgdiagError
-from psgdiag.model import KnowledgeBase, TimeRange
+from psgdiag.model import KnowledgeBase, Report, TimeRange
 from psgdiag.record import record
 
 if TYPE_CHECKING:
+    # Imported here: only when a snapshot is rebuilt or a check runs (start-up time).
     from psgdiag.kb.report import CheckResult
 
 
@@ -40,8 +41,18 @@ class Case:
     at: TimeRange | None
 
 
+def diagnosed_ids(report: Report) -> list[str]:
+    """Cause ids of a report, best first, with folded consequences after their root."""
+    out: list[str] = []
+    for d in report.diagnoses:
+        out.append(d.signature.id)
+        out.extend(d.consequences)
+    return out
+
+
 def read_case(log: Path, known: set[str]) -> Case:
     """Read a case's sidecar; raise ValueError with a readable reason when it is unusable."""
+    # Imported here: only when a snapshot is rebuilt or a check runs (start-up time).
     from psgdiag.pipeline.when import parse_at
 
     side = log.with_suffix(".json")
@@ -80,8 +91,8 @@ def find_cases(folder: Path) -> list[Path]:
 
 def run_cases(kb: KnowledgeBase, folder: Path, tax: list[str] | None, res: CheckResult) -> None:
     """Diagnose every case, report misses as problems and fill `res.stats`."""
+    # Imported here: only when a snapshot is rebuilt or a check runs (start-up time).
     from psgdiag.api import diagnose_bytes
-    from psgdiag.kb.check import diagnosed_ids
 
     known = {s.id for s in kb.signatures} | set(tax or ())
     tallies: dict[str, _Tally] = {s.id: _Tally() for s in kb.signatures}

@@ -18,7 +18,7 @@ from typing import TextIO
 from psgdiag.errors import KbError, UsageError
 from psgdiag.kb import load as kb_mod
 from psgdiag.kb.report import CheckResult, to_json
-from psgdiag.model import KnowledgeBase, Report, Risk, Signature, Status
+from psgdiag.model import KnowledgeBase, Risk, Signature, Status
 
 MAX_PROGRAM_SIZE = 3000  # RE2 program size: a bound on memory and per-character work
 MIN_LITERAL = 12  # compact characters; shorter literals match unrelated text
@@ -239,18 +239,11 @@ def _check_regex(pattern: str, where: str, res: CheckResult) -> None:
         res.add("regex-safety", "error", where, "matches the empty string, so it matches any log")
 
 
-def diagnosed_ids(report: Report) -> list[str]:
-    """Cause ids of a report, best first, with folded consequences after their root."""
-    out: list[str] = []
-    for d in report.diagnoses:
-        out.append(d.signature.id)
-        out.extend(d.consequences)
-    return out
-
-
 def check_examples(kb: KnowledgeBase, res: CheckResult) -> None:
     """Every inline example must behave, and no other signature may outrank its own."""
+    # Imported here: only when a snapshot is rebuilt or a check runs (start-up time).
     from psgdiag.api import diagnose_text
+    from psgdiag.kb.cases import diagnosed_ids
 
     for sig in kb.signatures:
         for i, ex in enumerate(sig.examples):
@@ -297,6 +290,7 @@ def check(dirs: list[Path], cases: Path | None) -> CheckResult:
         res.kb_version = "invalid"
     check_examples(kb, res)
     if cases is not None:
+        # Imported here: only when a snapshot is rebuilt or a check runs (start-up time).
         from psgdiag.kb.cases import run_cases
 
         run_cases(kb, cases, tax, res)
@@ -323,6 +317,7 @@ def run_check(dirs: list[Path], cases: Path | None, fmt: str, out: TextIO) -> bo
         json.dump(to_json(res), out, indent=2)
         out.write("\n")
     else:
+        # Imported here: only when a snapshot is rebuilt or a check runs (start-up time).
         from psgdiag.kb.report import render_rich
 
         render_rich(res, out)

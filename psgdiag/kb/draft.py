@@ -193,6 +193,7 @@ def validate(text: str, sig_id: str, where: str = "<draft>") -> Signature:
 
 def matches(sig: Signature, doc: Document) -> bool:
     """Return True when this signature alone diagnoses the document."""
+    # Imported here: only when a snapshot is rebuilt or a check runs (start-up time).
     from psgdiag import api
 
     kb = KnowledgeBase(signatures=(sig,), version="draft")
@@ -202,6 +203,7 @@ def matches(sig: Signature, doc: Document) -> bool:
 
 def spaced_views(cases: Sequence[Path]) -> list[str]:
     """Return the spaced view (what regex evidence runs on) of each readable sample case."""
+    # Imported here: only when a snapshot is rebuilt or a check runs (start-up time).
     from psgdiag.pipeline.ingest import decode
     from psgdiag.pipeline.normalize import normalize
 
@@ -225,6 +227,7 @@ def case_files(roots: Iterable[Path]) -> list[Path]:
 
 def collisions(sig: Signature, cases: Sequence[Path], skip: Path | None = None) -> list[Path]:
     """Return the sample cases this signature would also diagnose."""
+    # Imported here: only when a snapshot is rebuilt or a check runs (start-up time).
     from psgdiag.pipeline.ingest import decode
     from psgdiag.pipeline.normalize import normalize
 

@@ -146,6 +146,7 @@ def load(extra_dirs: Iterable[Path] = (), *, use_cache: bool = True) -> Knowledg
         sources=tuple(str(d) for d in dirs),
     )
     if cache is not None:
+        # Imported here: only when a snapshot is rebuilt or a check runs (start-up time).
         from psgdiag.kb.prefilter import phrase_index, regex_requirements
         from psgdiag.kb.snapshot import make_lazy
 

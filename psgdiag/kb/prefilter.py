@@ -13,6 +13,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    # Imported here: only when a snapshot is rebuilt or a check runs (start-up time).
     from psgdiag.model import KnowledgeBase
 
 # Words every PowerShell error record, HTTP failure or warning carries, whatever the cause.
@@ -46,6 +47,7 @@ def literal_patterns(literal: str) -> list[str]:
     The matcher compares literals without whitespace and with the PowerShellGet synonyms
     (textview.literal_regex); the anchors follow, and two windows survive one console wrap.
     """
+    # Imported here: only when a snapshot is rebuilt or a check runs (start-up time).
     from psgdiag.pipeline.textview import SYN_MAP as _SYN_MAP
     from psgdiag.pipeline.textview import SYN_RX as _SYN_RX
 
@@ -96,6 +98,7 @@ def scan_patterns(
 
 def general_patterns() -> list[str]:
     """Return the general anchors plus those of the fact extractors and warning prefixes."""
+    # Imported here: only when a snapshot is rebuilt or a check runs (start-up time).
     from psgdiag.pipeline.extract import load_extractors
     from psgdiag.pipeline.normalize import load_framing
 
@@ -113,6 +116,7 @@ def general_patterns() -> list[str]:
 @lru_cache(maxsize=8192)
 def literal_required(literal: str) -> str:
     """Return the longest piece every match of textview.literal_regex(literal) contains verbatim."""
+    # Imported here: only when a snapshot is rebuilt or a check runs (start-up time).
     from psgdiag.pipeline.textview import SYN_RX as _SYN_RX
     from psgdiag.pipeline.textview import compact
 
@@ -126,6 +130,7 @@ _REQUIRED: dict[str, dict[str, tuple[Collection[str], ...]]] = {}
 
 def _regexlit() -> Any:
     """The regex literal parser, imported only when a table is (re)built."""
+    # Imported here: only when a snapshot is rebuilt or a check runs (start-up time).
     from psgdiag.kb import regexlit
 
     return regexlit
@@ -144,6 +149,7 @@ def regex_requirements(kb: KnowledgeBase) -> dict[str, tuple[Collection[str], ..
         return kb.required
     if kb.version in _REQUIRED:
         return _REQUIRED[kb.version]
+    # Imported here: only when a snapshot is rebuilt or a check runs (start-up time).
     from psgdiag.cache import cache_root, load_pickle, save_pickle
 
     path = cache_root() / f"regex-requirements-v{_CACHE_FORMAT}.pickle"

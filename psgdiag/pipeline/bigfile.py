@@ -66,6 +66,7 @@ def _anchor_rx(kb: KnowledgeBase) -> tuple[Any, Any]:
 def _compile_anchors(kb: KnowledgeBase) -> tuple[Any, Any]:
     import re2
 
+    # Imported here: only on the path that needs it (start-up time).
     from psgdiag.kb.prefilter import general_patterns, regex_requirements, scan_patterns
 
     triples = ((e.kind, e.pattern, e.statuses) for s in kb.signatures for e in s.evidence)

@@ -8,8 +8,7 @@ from contextlib import closing
 from urllib.parse import quote
 
 from psgdiag.probe.http import Session, fetch, read_capped, retry_after, status_cause
-from psgdiag.probe.outcomes import cause as outcome_cause
-from psgdiag.probe.run import Deadline, Step, StepTimer
+from psgdiag.probe.model import Deadline, Step, StepTimer, outcome_cause
 from psgdiag.record import record, replace
 
 ATOM = "{http://www.w3.org/2005/Atom}"

@@ -8,16 +8,15 @@ from urllib.parse import unquote, urlsplit
 from psgdiag.api import verdict_of
 from psgdiag.errors import PsgdiagError, UsageError
 from psgdiag.model import Fault, Report
-from psgdiag.probe.render import masked, to_dict
-from psgdiag.probe.run import (
+from psgdiag.probe.model import (
     DEFAULT_BOOTSTRAP_URL,
     DEFAULT_MODULE,
     DEFAULT_REPOSITORY,
     ProbeOptions,
     ProbeResult,
-    run_probe,
-    validate,
 )
+from psgdiag.probe.render import masked, to_dict
+from psgdiag.probe.run import run_probe, validate
 from psgdiag.record import replace
 
 # Where a NuGet v2 request URL stops naming the feed and starts naming an operation.

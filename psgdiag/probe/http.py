@@ -10,8 +10,7 @@ from urllib.parse import unquote, urlsplit, urlunsplit
 
 from psgdiag import __version__
 from psgdiag.errors import NetworkError
-from psgdiag.probe.outcomes import cause as outcome_cause
-from psgdiag.probe.run import Deadline, ProbeTimeout
+from psgdiag.probe.model import Deadline, ProbeTimeout, outcome_cause
 from psgdiag.record import field, record
 
 if TYPE_CHECKING:

@@ -9,9 +9,8 @@ import warnings
 from urllib.parse import urlsplit
 
 from psgdiag.probe.cert import CertInfo, from_peercert, peek
-from psgdiag.probe.outcomes import cause as outcome_cause
+from psgdiag.probe.model import Deadline, ProbeTimeout, Step, StepTimer, outcome_cause
 from psgdiag.probe.route import Target, TunnelError, open_socket, safe_proxy
-from psgdiag.probe.run import Deadline, ProbeTimeout, Step, StepTimer
 
 # OpenSSL reasons meaning "no TLS version in common" (the server is older or newer than us).
 _VERSION_REASONS = (

@@ -21,8 +21,7 @@ from psgdiag.probe.http import (
     status_cause,
     transport_errors,
 )
-from psgdiag.probe.outcomes import cause as outcome_cause
-from psgdiag.probe.run import Deadline, Step, StepTimer
+from psgdiag.probe.model import Deadline, Step, StepTimer, outcome_cause
 
 MAX_DOWNLOAD = 1024 * 1024 * 1024
 EOCD = b"PK\x05\x06"

@@ -8,7 +8,7 @@ import shutil
 from typing import TYPE_CHECKING, TextIO
 from urllib.parse import urlsplit
 
-from psgdiag.probe.run import ProbeResult
+from psgdiag.probe.model import ProbeResult
 
 if TYPE_CHECKING:
     from rich.box import Box

@@ -8,7 +8,7 @@ import threading
 import urllib.request
 from urllib.parse import unquote, urlsplit
 
-from psgdiag.probe.run import Deadline, ProbeTimeout
+from psgdiag.probe.model import Deadline, ProbeTimeout
 from psgdiag.record import record
 
 

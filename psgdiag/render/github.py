@@ -157,6 +157,7 @@ def command(a: Annotation) -> str:
 
 
 def _summary(reports: Sequence[Report], options: Options) -> str:
+    # Imported here: only this format needs it (start-up time).
     from psgdiag.render.markdown import render_report
 
     parts = ["## psgdiag\n"]

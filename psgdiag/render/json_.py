@@ -47,6 +47,7 @@ def incident_dict(inc: Incident, *, full: bool = True) -> dict[str, Any]:
 
 def diagnosis_dict(d: Diagnosis) -> dict[str, Any]:
     """Serialise one diagnosis (placeholders in prose and remedies filled in)."""
+    # Imported here: only this format needs it (start-up time).
     from psgdiag.pipeline.score import fill
 
     sig = d.signature
@@ -132,6 +133,7 @@ def report_dict(report: Report) -> dict[str, Any]:
 
 
 def _redacted(value: Any) -> Any:
+    # Imported here: only this format needs it (start-up time).
     from psgdiag.redact import redact
 
     if isinstance(value, str):

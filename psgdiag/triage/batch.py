@@ -143,6 +143,7 @@ def triage_ticket(
     at: TimeRange | None = None,
 ) -> TriageItem:
     """Read and diagnose one ticket; unreadable or binary tickets get a row with a note."""
+    # Imported here: only when tickets are diagnosed (start-up time of `triage --help`).
     from psgdiag import api
     from psgdiag.pipeline.ingest import RawText, decode
     from psgdiag.pipeline.normalize import normalize
@@ -182,6 +183,7 @@ _WORKER: dict[str, object] = {}
 
 
 def _init_worker(sig_dirs: Sequence[Path], at: TimeRange | None) -> None:
+    # Imported here: only when tickets are diagnosed (start-up time of `triage --help`).
     from psgdiag import api
     from psgdiag.incidents import history as inc_mod
 
@@ -215,6 +217,7 @@ def run(
     progress: Progress | None = None,
 ) -> TriageResult:
     """Diagnose every ticket (in `jobs` processes) and group the unexplained ones."""
+    # Imported here: only when tickets are diagnosed (start-up time of `triage --help`).
     from psgdiag import api
     from psgdiag.incidents import history as inc_mod
 

@@ -202,6 +202,7 @@ def load(ticket: Ticket) -> bytes:
 
 def looks_binary(data: bytes) -> bool:
     """Return True for bytes that are not a text log in any encoding psgdiag reads."""
+    # Imported here: only when tickets are diagnosed (start-up time of `triage --help`).
     from psgdiag.pipeline.ingest import detect_encoding
 
     if not data:

@@ -25,6 +25,7 @@ def _part_text(part: EmailMessage) -> str | None:
     if isinstance(content, str):
         return content
     if isinstance(content, bytes):
+        # Imported here: only when tickets are diagnosed (start-up time of `triage --help`).
         from psgdiag.pipeline.ingest import decode
 
         return decode(content).text
@@ -49,6 +50,7 @@ def html_text(markup: str) -> str:
 
 def _zip_attachment(part: EmailMessage, name: str) -> list[str]:
     """Return the text members of a zipped attachment, under the same limits as archives."""
+    # Imported here: only when tickets are diagnosed (start-up time of `triage --help`).
     from psgdiag.pipeline.ingest import decode
 
     payload = part.get_payload(decode=True)
