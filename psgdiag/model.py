@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 from collections.abc import Collection, Sequence
-from typing import Any
+from typing import NamedTuple
 
 from psgdiag.record import field, record
 
@@ -68,6 +68,19 @@ class Risk(_Named):
     UNSAFE = "unsafe"
 
 
+class EvidenceKind(_Named):
+    """What an evidence entry is matched against; each kind has one matcher."""
+
+    TEXT = "text"  # a literal phrase, whitespace- and wrap-insensitive (+ fuzzy)
+    REGEX = "regex"  # an RE2 pattern over the spaced view
+    FQID = "fqid"  # a FullyQualifiedErrorId (or its error id)
+    MSG_KEY = "msg_key"  # a raw PackageManagement MSG:<Key>
+    HTTP_STATUS = "http_status"  # HTTP status codes seen in the log
+    EXCEPTION = "exception"  # an exception type name
+    FACT = "fact"  # a predicate over extracted facts
+    INCIDENT = "incident"  # the failure time falls inside an incident of this cause
+
+
 # ---------------------------------------------------------------- knowledge base
 
 
@@ -87,7 +100,7 @@ class Evidence:
 
     name: str
     strength: Strength
-    kind: str  # text | regex | fqid | msg_key | http_status | exception | fact | incident
+    kind: EvidenceKind
     pattern: str = ""
     fuzzy: int = 0
     locale: str = ""
@@ -156,6 +169,30 @@ class Signature:
     valid_until: dt.date | None = None
 
 
+class Gate(NamedTuple):
+    """What a document must hold for any evidence of one signature to hit.
+
+    Made by psgdiag.kb.snapshot for lazily loaded signatures. A named tuple: it unpickles as
+    fast as a plain tuple, which matters with a thousand gates.
+    """
+
+    sig_id: str
+    deprecated: bool
+    always: bool  # some evidence this gate cannot pre-check: never skip the signature
+    regexes: tuple[str, ...]
+    needles: tuple[str, ...]  # ASCII text evidence, as searched in the folded view
+    fqids: tuple[tuple[str, str], ...]  # (compact FQID, lower-case error id)
+    statuses: tuple[int, ...]
+    facts: tuple[FactTest, ...]
+    has_msg_key: bool
+    has_exception: bool
+    has_incident: bool
+    # non-ASCII text: (compact needle, literal piece the '?'-tolerant form needs, or "")
+    compacts: tuple[tuple[str, str], ...]
+    # fuzzy text: (needle length, pieces of which any approximate match holds one verbatim)
+    fuzzies: tuple[tuple[int, tuple[str, ...]], ...]
+
+
 @record
 class KnowledgeBase:
     """All signatures, best loaded once per run."""
@@ -167,8 +204,8 @@ class KnowledgeBase:
     required: dict[str, tuple[Collection[str], ...]] = field(default_factory=dict)
     # every phrase of `required`, by its first three characters (see match.present_phrases)
     phrases: dict[str, tuple[str, ...]] = field(default_factory=dict)
-    # one psgdiag.lazykb gate per signature (same order), or () when every one is to be matched
-    gates: tuple[tuple[Any, ...], ...] = ()
+    # one Gate per signature (same order), or () when every signature is to be matched
+    gates: tuple[Gate, ...] = ()
 
     def get(self, sig_id: str) -> Signature | None:
         """Return the signature with this id or alias, or None."""
@@ -329,6 +366,22 @@ class Diagnosis:
 
 
 @record
+class ProbeCheck:
+    """What a live probe run by `explain --probe` found, folded into the report."""
+
+    note: str  # one sentence for the card: is the problem still there now, seen from here?
+    verdict: str | None = None  # "ok", a cause id, or None when the probe could not run
+    error: str = ""  # why the probe could not run
+    document: dict[str, object] = field(default_factory=dict)  # probe.schema.json, as `probe`
+
+    def as_json(self) -> dict[str, object]:
+        """The `probe` object of the explain JSON document."""
+        if self.verdict is None:
+            return {"verdict": None, "note": self.note, "error": self.error}
+        return {**self.document, "note": self.note}
+
+
+@record
 class Report:
     """The result of diagnosing one input."""
 
@@ -339,4 +392,4 @@ class Report:
     kb_version: str
     verdict: str  # none | fix | retry
     notes: tuple[str, ...] = ()
-    probe: dict[str, object] | None = None
+    probe: ProbeCheck | None = None

@@ -15,7 +15,9 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from psgdiag.errors import KbError
-from psgdiag.kb import load as kb_mod
+from psgdiag.kb.problems import Problems
+from psgdiag.kb.regex import compile_regex
+from psgdiag.kb.schema import parse_signature
 from psgdiag.model import Document, Facts, KnowledgeBase, Signature
 from psgdiag.pipeline.textview import TextIndex
 from psgdiag.record import record
@@ -70,7 +72,7 @@ def _fit(line: str, module: str | None, spaced: str) -> str | None:
     for n in range(len(words), MIN_WORDS - 1, -1):
         pattern = line_regex(_words_prefix(" ".join(words), n), module)
         try:
-            if kb_mod.compile_regex(pattern).search(spaced):
+            if compile_regex(pattern).search(spaced):
                 return pattern
         except Exception:  # re2.error has no stable public type; try a shorter prefix
             continue
@@ -121,7 +123,7 @@ def build(
     for order, line in enumerate(dict.fromkeys(lines)):
         pattern = _fit(redact(line), module, spaced) or _fit(line, module, spaced)
         if pattern is not None:
-            rx = kb_mod.compile_regex(pattern)
+            rx = compile_regex(pattern)
             scored.append((sum(1 for o in others if rx.search(o)), order, line, pattern))
     best = sorted(scored)[:2]
     kept = [line for _, _, line, _ in best]
@@ -184,10 +186,10 @@ def validate(text: str, sig_id: str, where: str = "<draft>") -> Signature:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise KbError([f"{where}: invalid TOML: {exc}"]) from None
-    probs = kb_mod.Problems()
-    sig = kb_mod.parse_signature(data, where, sig_id, probs)
-    if sig is None or probs.items:
-        raise KbError(probs.items or [f"{where}: invalid signature"])
+    probs = Problems(where)
+    sig = parse_signature(data, sig_id, probs)
+    if sig is None or probs:
+        raise KbError([str(p) for p in probs.items] or [f"{where}: invalid signature"])
     return sig
 
 

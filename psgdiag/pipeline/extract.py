@@ -11,8 +11,9 @@ from functools import lru_cache
 from typing import Any
 
 from psgdiag.cache import data_toml
-from psgdiag.kb.schema import cached_regex
+from psgdiag.kb.regex import cached_regex
 from psgdiag.model import Document, ErrorRecord, Facts, FactValue, Line
+from psgdiag.pipeline.normalize import load_framing
 from psgdiag.pipeline.when import find_time
 from psgdiag.record import record
 
@@ -24,10 +25,8 @@ _CATEGORY = re.compile(
 )
 # "Install-Module : msg", "PackageManagement\Install-Package : msg", PS 7 "Install-Package: msg"
 _RECORD = re.compile(r"^(?:[A-Za-z]+\\)?(?P<cmdlet>[A-Z][A-Za-z]+-[A-Za-z]+)\s?:\s+(?P<msg>\S.*)$")
-_RECORD_END = re.compile(
-    r"^(?:At |In |Au caract|En l[ií]nea|Em linha|In riga|Line \||发生|所在位置|発生場所|\+ |"
-    r"CategoryInfo|FullyQualifiedErrorId|PS [A-Za-z]:|PS /)",
-)
+# What ends a record's message whatever the language (the position line is localised: framing).
+_RECORD_END_ANY = r"Line \||\+ |CategoryInfo|FullyQualifiedErrorId|PS [A-Za-z]:|PS /"
 _WRAP_TAIL = re.compile(r"^(?:\d{4}-\d\d-\d\dT[\d:.]+Z\s)?   [^\s+]")
 _MSG_KEY = re.compile(r"\bMSG:([A-Za-z_]\w+)")
 _HTTP = (
@@ -39,6 +38,13 @@ _HTTP = (
 )
 _EXCEPTION = re.compile(r"\b((?:System|Microsoft)(?:\.\w+)+(?:Exception|Error))\b")
 _URL = re.compile(r"https?://[^\s'\"<>()«»\[\]{}]+", re.IGNORECASE)
+
+
+@lru_cache(maxsize=1)
+def _record_end() -> re.Pattern[str]:
+    """A line that ends an error record's message: a position line in any language, a field."""
+    positions = "|".join(re.escape(p) for p in load_framing().positions)
+    return re.compile(f"^(?:{positions}|{_RECORD_END_ANY})")
 
 
 @record
@@ -140,7 +146,7 @@ def _records(lines: tuple[Line, ...]) -> tuple[list[ErrorRecord], list[FactValue
             j = i + 1
             while j < len(lines) and j < i + 8:
                 nxt = lines[j].text
-                if not nxt or _RECORD_END.match(nxt) or _RECORD.match(nxt):
+                if not nxt or _record_end().match(nxt) or _RECORD.match(nxt):
                     break
                 parts.append(nxt)
                 j += 1

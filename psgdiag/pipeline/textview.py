@@ -16,48 +16,58 @@ import bisect
 import re
 from functools import lru_cache
 
+from psgdiag.cache import data_toml
 from psgdiag.model import Document
 from psgdiag.record import record
 
-# Synonym groups for the PowerShellGet rewrite of PackageManagement texts (catalog §1 rule 4).
-_ONE = "(?:package|module|script)"
-_MANY = "(?:packages|modules|scripts)"
-_SRC_ONE = f"(?:{_ONE}(?:source|repository)|psrepository)"
-_SRC_MANY = f"(?:{_ONE}(?:sources|repositories)|psrepositories)"
-_SYNONYMS: tuple[tuple[str, str], ...] = (
-    ("packagesources", _SRC_MANY),
-    ("psrepositories", _SRC_MANY),
-    ("packagesource", _SRC_ONE),
-    ("psrepository", _SRC_ONE),
-    ("repositories", "(?:repositories|sources)"),
-    ("sources", "(?:repositories|sources)"),
-    ("repository", "(?:repository|source)"),
-    ("source", "(?:repository|source)"),
-    ("packages", _MANY),
-    ("modules", _MANY),
-    ("scripts", _MANY),
-    ("package", _ONE),
-    ("module", _ONE),
-    ("script", _ONE),
-)
-SYN_RX = re.compile("|".join(k for k, _ in _SYNONYMS))
-# Canonical folding of the same rewrite for plain substring search: package/module/script -> M,
-# source/repository -> R (so "packagesource", "psrepository" and "modulerepository" all read MR).
-_FOLD_RX = re.compile(
-    "psrepositories|psrepository|repositories|repository|sources|source|package|module|script"
-)
-_FOLD_MAP = {
-    "psrepositories": "MRs",
-    "psrepository": "MR",
-    "repositories": "Rs",
-    "repository": "R",
-    "sources": "Rs",
-    "source": "R",
-    "package": "M",
-    "module": "M",
-    "script": "M",
-}
-SYN_MAP = dict(_SYNONYMS)
+
+@record
+class Wording:
+    """The PowerShellGet package/module and source/repository rewrite (data/wording.toml)."""
+
+    rx: re.Pattern[str]  # any spelling of a group word, longest first
+    alternatives: dict[str, str]  # word -> regex accepting every spelling of its group
+    fold_rx: re.Pattern[str]
+    fold_map: dict[str, str]  # word -> its group's letter(s), "s" for an irregular plural
+
+
+@lru_cache(maxsize=1)
+def wording() -> Wording:
+    """Build the synonym tables from data/wording.toml (once per run)."""
+    raw = data_toml("wording.toml")
+    groups = {g["fold"]: g for g in raw["group"]}
+    alternatives: dict[str, str] = {}
+    fold_map: dict[str, str] = {}
+    for letter, g in groups.items():
+        one, many = "|".join(g["singular"]), "|".join(g["plural"])
+        for word in g["singular"]:
+            alternatives[word] = f"(?:{one})"
+            fold_map[word] = letter
+        for word, base in zip(g["plural"], g["singular"], strict=True):
+            alternatives[word] = f"(?:{many})"
+            if not word.startswith(base):  # repositories: not "repository" + "s"
+                fold_map[word] = letter + "s"
+    for comp in raw.get("compound", []):
+        first, second = (groups[letter] for letter in comp["joins"])
+        letters = "".join(comp["joins"])
+        head = "|".join(first["singular"])
+        for number in ("singular", "plural"):
+            spelled = f"(?:{head})(?:{'|'.join(second[number])})"
+            pattern = f"(?:{spelled}|{'|'.join(comp[number])})"
+            suffix = "s" if number == "plural" else ""
+            for word in comp[number]:
+                alternatives[word] = pattern
+                if not re.fullmatch(spelled, word):  # psrepository does not fold letter by letter
+                    fold_map[word] = letters + suffix
+
+    def longest_first(words: list[str]) -> re.Pattern[str]:
+        return re.compile("|".join(sorted(words, key=lambda w: (-len(w), w))))
+
+    return Wording(
+        longest_first(list(alternatives)), alternatives, longest_first(list(fold_map)), fold_map
+    )
+
+
 _WS = re.compile(r"\s+")
 MAX_HIT_CHARS = 400
 MIN_ASCII_ANCHOR = 12  # ASCII letters a mostly non-ASCII literal needs before "?" may stand in
@@ -70,7 +80,8 @@ def compact(text: str) -> str:
 
 def fold(compact_text: str) -> str:
     """Fold the PowerShellGet package/module and source/repository rewrite to one spelling."""
-    return _FOLD_RX.sub(lambda m: _FOLD_MAP[m.group(0)], compact_text)
+    w = wording()
+    return w.fold_rx.sub(lambda m: w.fold_map[m.group(0)], compact_text)
 
 
 @lru_cache(maxsize=4096)
@@ -78,11 +89,12 @@ def literal_regex(literal: str) -> re.Pattern[str]:
     """Build the compact-view regex for a literal phrase (synonyms, '?' for non-ASCII)."""
     out: list[str] = []
     text = compact(literal)
+    w = wording()
     i = 0
     while i < len(text):
-        m = SYN_RX.match(text, i)
+        m = w.rx.match(text, i)
         if m:
-            out.append(SYN_MAP[m.group(0)])
+            out.append(w.alternatives[m.group(0)])
             i = m.end()
             continue
         ch = text[i]

@@ -128,7 +128,7 @@ def report_dict(report: Report) -> dict[str, Any]:
             "lines": report.document.total_lines,
         },
         "notes": list(report.notes),
-        "probe": report.probe,
+        "probe": report.probe.as_json() if report.probe is not None else None,
     }
 
 

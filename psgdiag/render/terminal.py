@@ -132,8 +132,8 @@ def render(reports: Sequence[Report], out: TextIO, options: Options) -> None:
             if i:
                 con.line()
             _card(con, d, report, rule, options)
-        if report.probe is not None and report.probe.get("note"):
-            con.line(("yellow", "probe now:"), f" {report.probe['note']}")
+        if report.probe is not None and report.probe.note:
+            con.line(("yellow", "probe now:"), f" {report.probe.note}")
         shown = [w for w in report.runners_up if w.confidence > 0][:4]
         if shown:
             con.line()
