@@ -16,9 +16,10 @@ from typing import TextIO
 
 from psgdiag.errors import KbError, UsageError
 from psgdiag.kb import load as kb_mod
+from psgdiag.kb.cases import run_cases
 from psgdiag.kb.checks import CHECKS, CheckInput
 from psgdiag.kb.problems import Problem
-from psgdiag.kb.report import CheckResult, to_json
+from psgdiag.kb.report import CheckResult, render_rich, to_json
 from psgdiag.model import KnowledgeBase, Signature
 
 _TAXONOMY_ROW = re.compile(r"^\|\s*([a-z0-9]+(?:-[a-z0-9]+)+)\s*\|")
@@ -100,9 +101,6 @@ def check(dirs: list[Path], cases: Path | None) -> CheckResult:
     for run in CHECKS.values():
         res.extend(run(inp))
     if cases is not None:
-        # Imported here: only `check` with a cases folder diagnoses them (start-up time).
-        from psgdiag.kb.cases import run_cases
-
         run_cases(kb, cases, tax, res)
     return res
 
@@ -127,8 +125,5 @@ def run_check(dirs: list[Path], cases: Path | None, fmt: str, out: TextIO) -> bo
         json.dump(to_json(res), out, indent=2)
         out.write("\n")
     else:
-        # Imported here: only when a snapshot is rebuilt or a check runs (start-up time).
-        from psgdiag.kb.report import render_rich
-
         render_rich(res, out)
     return res.ok

@@ -13,6 +13,8 @@ import re
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
+from psgdiag.api import diagnose_text
+from psgdiag.kb.cases import diagnosed_ids
 from psgdiag.kb.problems import Problem
 from psgdiag.kb.regex import MAX_PROGRAM_SIZE, compile_regex
 from psgdiag.model import EvidenceKind, KnowledgeBase, Signature, Status
@@ -198,10 +200,6 @@ def examples(inp: CheckInput) -> Iterator[Problem]:
     """Every inline example behaves, and no other signature outranks its own example."""
     if inp.kb is None:
         return
-    # Imported here: diagnosing examples needs the whole pipeline (start-up time of the CLI).
-    from psgdiag.api import diagnose_text
-    from psgdiag.kb.cases import diagnosed_ids
-
     for sig in inp.kb.signatures:
         for i, ex in enumerate(sig.examples):
             key = f"example[{i}]"

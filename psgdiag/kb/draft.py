@@ -14,11 +14,14 @@ import tomllib
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
+from psgdiag import api
 from psgdiag.errors import KbError
 from psgdiag.kb.problems import Problems
 from psgdiag.kb.regex import compile_regex
 from psgdiag.kb.schema import parse_signature
 from psgdiag.model import Document, Facts, KnowledgeBase, Signature
+from psgdiag.pipeline.ingest import decode
+from psgdiag.pipeline.normalize import normalize
 from psgdiag.pipeline.textview import TextIndex
 from psgdiag.record import record
 from psgdiag.redact import redact
@@ -195,8 +198,6 @@ def validate(text: str, sig_id: str, where: str = "<draft>") -> Signature:
 
 def matches(sig: Signature, doc: Document) -> bool:
     """Return True when this signature alone diagnoses the document."""
-    # Imported here: only when a snapshot is rebuilt or a check runs (start-up time).
-    from psgdiag import api
 
     kb = KnowledgeBase(signatures=(sig,), version="draft")
     report = api.diagnose_document(doc, kb=kb, incidents=())
@@ -205,9 +206,6 @@ def matches(sig: Signature, doc: Document) -> bool:
 
 def spaced_views(cases: Sequence[Path]) -> list[str]:
     """Return the spaced view (what regex evidence runs on) of each readable sample case."""
-    # Imported here: only when a snapshot is rebuilt or a check runs (start-up time).
-    from psgdiag.pipeline.ingest import decode
-    from psgdiag.pipeline.normalize import normalize
 
     out: list[str] = []
     for path in cases:
@@ -229,9 +227,6 @@ def case_files(roots: Iterable[Path]) -> list[Path]:
 
 def collisions(sig: Signature, cases: Sequence[Path], skip: Path | None = None) -> list[Path]:
     """Return the sample cases this signature would also diagnose."""
-    # Imported here: only when a snapshot is rebuilt or a check runs (start-up time).
-    from psgdiag.pipeline.ingest import decode
-    from psgdiag.pipeline.normalize import normalize
 
     hits: list[Path] = []
     for path in cases:

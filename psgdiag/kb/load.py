@@ -72,7 +72,7 @@ def read_signature(path: Path) -> tuple[Signature | None, list[Problem], bytes]:
 
     The one place a signature file is read: the loader and `signatures check` both use it.
     """
-    # Imported here: only when a snapshot is rebuilt or a check runs (start-up time).
+    # Imported here: files are parsed only when the snapshot is rebuilt or checked (start-up time).
     import tomllib
 
     probs = Problems(str(path))

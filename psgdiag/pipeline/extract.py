@@ -70,7 +70,7 @@ class Extractor:
 
 def _with_needs(raw: dict[str, Any]) -> dict[str, Any]:
     """Snapshot step: each extractor's required phrases, derived once from its regex."""
-    # Imported here: only on the path that needs it (start-up time).
+    # Imported here: only when the extractor table's snapshot is rebuilt (start-up time).
     from psgdiag.kb.regexlit import regex_requirements_of
 
     for item in raw["extractor"]:

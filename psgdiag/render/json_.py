@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from typing import Any, TextIO
 
 from psgdiag.model import Diagnosis, Incident, Report
+from psgdiag.pipeline.score import fill
 from psgdiag.render import Options
 
 SCHEMA_VERSION = 1
@@ -47,8 +48,6 @@ def incident_dict(inc: Incident, *, full: bool = True) -> dict[str, Any]:
 
 def diagnosis_dict(d: Diagnosis) -> dict[str, Any]:
     """Serialise one diagnosis (placeholders in prose and remedies filled in)."""
-    # Imported here: only this format needs it (start-up time).
-    from psgdiag.pipeline.score import fill
 
     sig = d.signature
     variables = dict(d.variables)
@@ -133,7 +132,7 @@ def report_dict(report: Report) -> dict[str, Any]:
 
 
 def _redacted(value: Any) -> Any:
-    # Imported here: only this format needs it (start-up time).
+    # Imported here: only a redacted document needs the patterns (start-up time).
     from psgdiag.redact import redact
 
     if isinstance(value, str):

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from typing import TextIO
 
 from psgdiag.model import Diagnosis, Fault, Incident, Report
+from psgdiag.pipeline.score import fill
 from psgdiag.render import Options
 from psgdiag.render.styled import Styled
 
@@ -89,8 +90,6 @@ def _card(con: Styled, d: Diagnosis, report: Report, rule: str, options: Options
     if ex.hint:
         con.line(("green", "hint:"), f" {ex.hint}")
     variables = dict(d.variables)
-    # Imported here: only this format needs it (start-up time).
-    from psgdiag.pipeline.score import fill
 
     if sig.remedies:
         con.line(("dim", "remedies:"))
@@ -142,9 +141,6 @@ def render(reports: Sequence[Report], out: TextIO, options: Options) -> None:
                 con.line(("dim", f"  {w.cause} ({w.confidence:.0%}): {w.reason}"))
         top = report.diagnoses[0] if report.diagnoses else None
         if top is not None and top.signature.explain.settle and report.runners_up:
-            # Imported here: only this format needs it (start-up time).
-            from psgdiag.pipeline.score import fill
-
             settle = fill(top.signature.explain.settle, dict(top.variables))
             con.line(("green", "to settle it:"), f" {settle}")
         if n < len(reports) - 1:

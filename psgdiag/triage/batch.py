@@ -13,7 +13,11 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
+from psgdiag import api
+from psgdiag.incidents import history as inc_mod
 from psgdiag.model import Incident, KnowledgeBase, Report, TimeRange
+from psgdiag.pipeline.ingest import RawText, decode
+from psgdiag.pipeline.normalize import normalize
 from psgdiag.record import record, replace
 from psgdiag.triage.cluster import Cluster, cluster, key_lines, mask
 from psgdiag.triage.collect import (
@@ -143,11 +147,6 @@ def triage_ticket(
     at: TimeRange | None = None,
 ) -> TriageItem:
     """Read and diagnose one ticket; unreadable or binary tickets get a row with a note."""
-    # Imported here: only when tickets are diagnosed (start-up time of `triage --help`).
-    from psgdiag import api
-    from psgdiag.pipeline.ingest import RawText, decode
-    from psgdiag.pipeline.normalize import normalize
-
     if ticket.problem:
         return _row_without_text(ticket, "unreadable", ticket.problem)
     try:
@@ -183,9 +182,6 @@ _WORKER: dict[str, object] = {}
 
 
 def _init_worker(sig_dirs: Sequence[Path], at: TimeRange | None) -> None:
-    # Imported here: only when tickets are diagnosed (start-up time of `triage --help`).
-    from psgdiag import api
-    from psgdiag.incidents import history as inc_mod
 
     _WORKER["kb"] = api.load_kb(sig_dirs)
     _WORKER["history"] = inc_mod.load_all()
@@ -217,9 +213,6 @@ def run(
     progress: Progress | None = None,
 ) -> TriageResult:
     """Diagnose every ticket (in `jobs` processes) and group the unexplained ones."""
-    # Imported here: only when tickets are diagnosed (start-up time of `triage --help`).
-    from psgdiag import api
-    from psgdiag.incidents import history as inc_mod
 
     kb = api.load_kb(sig_dirs)  # fails fast, in this process, on an invalid KB
     history = inc_mod.load_all()
