@@ -25,6 +25,7 @@ from psgdiag.pipeline.extract import extract_facts
 from psgdiag.pipeline.ingest import FULL_READ_LIMIT, RawText, decode, read_all
 from psgdiag.pipeline.match import Matcher
 from psgdiag.pipeline.normalize import detect_locales, normalize
+from psgdiag.pipeline.recognise import recognise
 from psgdiag.pipeline.score import evaluate, rank
 from psgdiag.pipeline.textview import TextIndex
 
@@ -66,6 +67,7 @@ def diagnose_document(
     history = inc_mod.applicable(history, (line.text for line in doc.lines))
     locales = detect_locales(doc)
     index = TextIndex.build(doc)
+    said = recognise(index, facts, kb.messages, kb.texts) if kb.texts or kb.messages else ()
     matcher = Matcher(
         index,
         facts,
@@ -73,6 +75,7 @@ def diagnose_document(
         incident_for=lambda cause: inc_mod.correlate(history, cause, facts.time),
         required=regex_requirements(kb),
         phrases=kb.phrases or None,
+        said=said,
     )
     record_lines = frozenset(r.line for r in facts.records)
     candidates = []
@@ -107,6 +110,7 @@ def diagnose_document(
         kb_version=kb.version,
         verdict=verdict_of(diagnoses),
         notes=tuple(notes),
+        said=said,
     )
 
 

@@ -79,6 +79,64 @@ class EvidenceKind(_Named):
     EXCEPTION = "exception"  # an exception type name
     FACT = "fact"  # a predicate over extracted facts
     INCIDENT = "incident"  # the failure time falls inside an incident of this cause
+    MESSAGE = "message"  # a catalogued message the program printed, in any known language
+
+
+# ---------------------------------------------------------------- message catalog
+
+
+@record
+class Translation:
+    """A message's text in another UI language, as seen in real output."""
+
+    locale: str
+    text: str
+    source: str = ""
+
+
+@record
+class Message:
+    """One message the install stack can print, keyed by its identity (data/messages/*.toml)."""
+
+    id: str  # <Component>.<key>, e.g. PackageManagement.NoMatchFoundForProvider
+    component: str
+    key: str
+    template: str  # English, with {slot} holes
+    stream: str  # error | warning | verbose | debug | prompt | progress | inner
+    source: str
+    versions: tuple[str, ...] = ()
+    error_ids: tuple[str, ...] = ()
+    fqids: tuple[str, ...] = ()
+    category: str = ""
+    exception: str = ""
+    translations: tuple[Translation, ...] = ()
+
+
+@record
+class MessageText:
+    """One text of a message (the English template or a translation), ready to search."""
+
+    message: str  # the message id
+    locale: str  # "en" for the template
+    regex: str  # RE2 pattern over the compact view; one group per slot
+    slots: tuple[str, ...]  # slot names, in group order
+    anchor: str  # its longest literal piece, as found in the view named by `folded`
+    folded: bool  # anchor is in the folded (ASCII) view, else in the compact view
+    pieces: tuple[str, ...]  # compact literal pieces long enough to be matched approximately
+    words: frozenset[str]  # its distinctive words, to pick candidates for approximate matching
+
+
+@record
+class Said:
+    """A catalogued message recognised in the document, and how it was recognised."""
+
+    message: str  # the message id
+    line_start: int
+    line_end: int
+    how: str  # fqid | error-id | template | fuzzy | fqid-template
+    locale: str = ""  # the language of the text that matched ("" when by identity)
+    slots: tuple[tuple[str, str], ...] = ()  # compact, lower-case slot values
+    score: int = 100
 
 
 # ---------------------------------------------------------------- knowledge base
@@ -108,6 +166,7 @@ class Evidence:
     statuses: tuple[int, ...] = ()
     fact: FactTest | None = None
     needle: str = ""  # text kind: the pattern in the view it is searched in, worked out at load
+    slots: tuple[tuple[str, str], ...] = ()  # message kind: slot conditions (name, value)
 
 
 @record
@@ -191,6 +250,7 @@ class Gate(NamedTuple):
     compacts: tuple[tuple[str, str], ...]
     # fuzzy text: (needle length, pieces of which any approximate match holds one verbatim)
     fuzzies: tuple[tuple[int, tuple[str, ...]], ...]
+    messages: tuple[str, ...] = ()  # message evidence: ids of the catalogued messages named
 
 
 @record
@@ -206,6 +266,9 @@ class KnowledgeBase:
     phrases: dict[str, tuple[str, ...]] = field(default_factory=dict)
     # one Gate per signature (same order), or () when every signature is to be matched
     gates: tuple[Gate, ...] = ()
+    # the catalogued messages the signatures name, and their searchable texts
+    messages: dict[str, Message] = field(default_factory=dict)
+    texts: tuple[MessageText, ...] = ()
 
     def get(self, sig_id: str) -> Signature | None:
         """Return the signature with this id or alias, or None."""
@@ -393,3 +456,4 @@ class Report:
     verdict: str  # none | fix | retry
     notes: tuple[str, ...] = ()
     probe: ProbeCheck | None = None
+    said: tuple[Said, ...] = ()  # the catalogued messages recognised in the input

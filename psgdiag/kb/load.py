@@ -25,7 +25,7 @@ from psgdiag.cache import (
 from psgdiag.errors import KbError
 from psgdiag.kb.problems import Problem, Problems, with_lines
 from psgdiag.kb.schema import MAX_FILE_BYTES, parse_signature
-from psgdiag.model import KnowledgeBase, Signature
+from psgdiag.model import EvidenceKind, KnowledgeBase, Message, Signature
 from psgdiag.record import replace
 
 
@@ -61,9 +61,23 @@ def _files(dirs: Iterable[Path], probs: list[Problem]) -> list[tuple[Path, str, 
     return out
 
 
+def _catalog_files() -> list[tuple[str, os.stat_result]]:
+    """The message catalog's data files with their stat (they are part of every snapshot)."""
+    root = Path(str(resources.files("psgdiag.data"))) / "messages"
+    out: list[tuple[str, os.stat_result]] = []
+    for folder in (root, root / "locale"):
+        try:
+            with os.scandir(folder) as entries:
+                out.extend((e.path, e.stat()) for e in entries if e.name.endswith(".toml"))
+        except OSError:
+            continue  # a zipped install: the version key still changes with psgdiag
+    return sorted(out, key=lambda item: item[0])
+
+
 def _cache_file(files: list[tuple[Path, str, os.stat_result]]) -> Path:
     parts = [f"{__version__}:{SNAPSHOT_FORMAT}\n"]
     parts.extend(f"{real}:{st.st_size}:{st.st_mtime_ns}\n" for _p, real, st in files)
+    parts.extend(f"{path}:{st.st_size}:{st.st_mtime_ns}\n" for path, st in _catalog_files())
     return cache_root() / f"kb-{cache_key(''.join(parts))}.pickle"
 
 
@@ -127,6 +141,8 @@ def load(extra_dirs: Iterable[Path] = (), *, use_cache: bool = True) -> Knowledg
         digest.update(raw)
         if sig is not None:
             by_id[sig.id] = sig
+    for data_file, _st in _catalog_files():
+        digest.update(Path(data_file).read_bytes())
     if problems:
         raise KbError([str(p) for p in problems])
     kb = KnowledgeBase(
@@ -134,6 +150,9 @@ def load(extra_dirs: Iterable[Path] = (), *, use_cache: bool = True) -> Knowledg
         version=f"{__version__}+{digest.hexdigest()[:12]}",
         sources=tuple(str(d) for d in dirs),
     )
+    kb, problems = with_messages(kb)
+    if problems:
+        raise KbError([str(p) for p in problems])
     kb = with_requirements(kb)
     if cache is not None:
         # Imported here: only when a snapshot is rebuilt (start-up time).
@@ -159,3 +178,37 @@ def with_requirements(kb: KnowledgeBase) -> KnowledgeBase:
         for pattern, needs in regex_requirements(kb).items()
     }
     return replace(kb, required=required, phrases=phrase_index(required))
+
+
+def with_messages(kb: KnowledgeBase) -> tuple[KnowledgeBase, list[Problem]]:
+    """The knowledge base with the catalogued messages its signatures name, and their texts.
+
+    A signature naming a message the catalog lacks is a problem (with the nearest id).
+    """
+    # Imported here: the catalog is read only when a knowledge base is built (start-up time).
+    import difflib
+
+    from psgdiag.kb.catalog import compile_texts, load_catalog
+    from psgdiag.kb.tomlpos import key_lines
+
+    catalog = load_catalog()
+    named: dict[str, Message] = {}
+    problems: list[Problem] = []
+    for sig in kb.signatures:
+        found: list[Problem] = []
+        for i, ev in enumerate(sig.evidence):
+            if ev.kind != EvidenceKind.MESSAGE:
+                continue
+            wordings = catalog.wordings(ev.pattern)
+            if wordings:
+                named.update((msg.id, msg) for msg in wordings)
+                continue
+            close = difflib.get_close_matches(ev.pattern, list(catalog.messages), n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            why = f"unknown message {ev.pattern!r}{hint}"
+            found.append(Problem(sig.source, f"evidence[{i}].message", why))
+        if found:
+            text = Path(sig.source).read_text("utf-8") if Path(sig.source).is_file() else ""
+            problems.extend(with_lines(found, key_lines(text)))
+    texts = tuple(t for msg_id in sorted(named) for t in compile_texts(named[msg_id]))
+    return replace(kb, messages=named, texts=texts), problems

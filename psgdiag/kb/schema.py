@@ -74,7 +74,9 @@ TABLE_KEYS: dict[str, frozenset[str]] = {
             "example",
         ]
     ),
-    "evidence": frozenset({"name", "strength", "fuzzy", "locale", "stream", "note", *MATCHER_KEYS}),
+    "evidence": frozenset(
+        {"name", "strength", "fuzzy", "locale", "stream", "note", "slots", *MATCHER_KEYS}
+    ),
     "match": frozenset({"requires_any", "requires_all", "excludes"}),
     "relations": frozenset({"consequence_of", "co_occurs_with"}),
     "explain": frozenset({"summary", "why", "note", "hint", "settle", "false_positives"}),
@@ -244,6 +246,7 @@ def _evidence(item: dict[str, Any], path: str, probs: Problems) -> Evidence | No
         fuzzy = 0
     elif fuzzy and kind != EvidenceKind.TEXT:
         probs.add(f"{path}.fuzzy", "only applies to `text` evidence")
+    slots = _slots(item, kind, path, probs)
     stream = _opt_str(item, "stream", path, probs)
     if stream and stream not in STREAMS:
         probs.add(f"{path}.stream", f"{stream!r} is not one of: {', '.join(STREAMS)}")
@@ -262,7 +265,27 @@ def _evidence(item: dict[str, Any], path: str, probs: Problems) -> Evidence | No
         statuses=statuses,
         fact=fact,
         needle=text_needle(pattern) if kind == EvidenceKind.TEXT else "",
+        slots=slots,
     )
+
+
+def _slots(item: dict[str, Any], kind: EvidenceKind, path: str, probs: Problems) -> Any:
+    """A message evidence's slot conditions: {slot = "value"} or {slot = "~regex"}."""
+    raw = item.get("slots")
+    if raw is None:
+        return ()
+    if kind != EvidenceKind.MESSAGE:
+        probs.add(f"{path}.slots", "only applies to `message` evidence")
+        return ()
+    if not isinstance(raw, dict) or not all(isinstance(v, str) and v for v in raw.values()):
+        probs.add(f"{path}.slots", 'must be a table of slot = "value" (or "~regex")')
+        return ()
+    for name, value in raw.items():
+        if value.startswith("~"):
+            why = regex_problem(value[1:])
+            if why:
+                probs.add(f"{path}.slots.{name}", why, check="regex-safety")
+    return tuple(sorted(raw.items()))
 
 
 def _remedy(item: dict[str, Any], path: str, probs: Problems) -> Remedy | None:

@@ -35,6 +35,7 @@ def gate_of(sig: Signature) -> Gate:
     facts: list[FactTest] = []
     compacts: list[tuple[str, str]] = []
     fuzzies: list[tuple[int, tuple[str, ...]]] = []
+    messages: list[str] = []
     kinds = {ev.kind for ev in sig.evidence}
     for ev in sig.evidence:
         if ev.kind == EvidenceKind.REGEX:
@@ -64,6 +65,8 @@ def gate_of(sig: Signature) -> Gate:
             statuses.update(ev.statuses)
         elif ev.kind == EvidenceKind.FACT and ev.fact is not None:
             facts.append(ev.fact)
+        elif ev.kind == EvidenceKind.MESSAGE:
+            messages.append(ev.pattern)
         elif ev.kind not in (EvidenceKind.MSG_KEY, EvidenceKind.EXCEPTION, EvidenceKind.INCIDENT):
             always = True  # a kind this gate does not know: never skip it
     return Gate(
@@ -80,6 +83,7 @@ def gate_of(sig: Signature) -> Gate:
         has_incident=EvidenceKind.INCIDENT in kinds,
         compacts=tuple(compacts),
         fuzzies=tuple(fuzzies),
+        messages=tuple(messages),
     )
 
 

@@ -18,6 +18,7 @@ from psgdiag.pipeline.when import find_time
 from psgdiag.record import record
 
 _FQID = re.compile(r"FullyQualifiedErrorId\s*:\s*(.+)$", re.IGNORECASE)
+_FQID_TAIL = re.compile(r"^[^,\s][^,]{0,200},[A-Za-z][\w.-]+\s*$")
 _CATEGORY = re.compile(
     r"CategoryInfo\s*:\s*(?P<cat>\w+):\s*\((?P<target>.*)\)\s*\[(?P<activity>[^\]]*)\],\s*"
     r"(?P<exc>[\w.]+)",
@@ -121,6 +122,9 @@ def _records(lines: tuple[Line, ...]) -> tuple[list[ErrorRecord], list[FactValue
         m = _FQID.search(text) if "rrorId" in text or "rrorid" in text else None
         if m:
             fq = (m.group(1) + _continuation(lines, i)).strip()
+            if "," not in fq and i + 1 < len(lines) and _FQID_TAIL.match(lines[i + 1].text):
+                # re-wrapped without the console's indent: an FQID always ends ",<where>"
+                fq = f"{fq} {lines[i + 1].text.strip()}"
             fqids.append(FactValue(fq, line.no))
             if records and line.no - records[-1].line < 40 and not records[-1].fqid:
                 last = records[-1]

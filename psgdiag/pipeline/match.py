@@ -18,6 +18,7 @@ from psgdiag.model import (
     Gate,
     Hit,
     Incident,
+    Said,
     Signature,
     Strength,
 )
@@ -64,7 +65,13 @@ class Matcher:
         incident_for: Callable[[str], Incident | None] | None = None,
         required: Mapping[str, tuple[Collection[str], ...]] | None = None,
         phrases: Mapping[str, tuple[str, ...]] | None = None,
+        said: tuple[Said, ...] = (),
     ) -> None:
+        self.said = said
+        # each recognised message by its id and, for a versioned wording (Id@1.6.5), its base id
+        self._said_ids = frozenset(
+            name for s in said for name in (s.message, s.message.split("@", 1)[0])
+        )
         self.index = index
         self.facts = facts
         self.locales = locales
@@ -135,6 +142,8 @@ class Matcher:
         if (gate.has_msg_key and self.facts.msg_keys) or (
             gate.has_exception and self.facts.exceptions
         ):
+            return True
+        if any(msg in self._said_ids for msg in gate.messages):
             return True
         if any(eval_fact(test, self.facts, self.locales)[0] for test in gate.facts):
             return True
@@ -262,6 +271,30 @@ class Matcher:
             return self._hit(ev, line, line, {})
         return Hit(ev.name, ev.strength, ev.kind, 0, 0, f"fact: {ev.pattern}")
 
+    def _message(self, ev: Evidence) -> Hit | None:
+        """A recognised catalogued message (the best-recognised copy whose slots agree)."""
+        best: Said | None = None
+        for said in self.said:
+            if said.message != ev.pattern and said.message.split("@", 1)[0] != ev.pattern:
+                continue  # a message named without "@" is any of its wordings
+            if not _slots_agree(ev.slots, said.slots):
+                continue
+            if best is None or _HOW_RANK[said.how] < _HOW_RANK[best.how]:
+                best = said
+        if best is None:
+            return None
+        strength = ev.strength if best.how in _EXACT else _WEAKER[ev.strength]
+        text = self.index.quote(best.line_start, best.line_end) if best.line_start else ""
+        return Hit(
+            ev.name,
+            strength,
+            f"message-{best.how}",
+            best.line_start,
+            best.line_end,
+            text,
+            tuple((f"slot_{k}", v) for k, v in best.slots),
+        )
+
     def _incident(self, ev: Evidence, sig: Signature) -> Hit | None:
         inc = self.incident_for(sig.id) if self.incident_for is not None else None
         if inc is None:
@@ -300,5 +333,26 @@ _MATCHERS: dict[EvidenceKind, Callable[[Matcher, Evidence, Signature], Hit | Non
     EvidenceKind.EXCEPTION: lambda m, ev, _sig: m._exception(ev),
     EvidenceKind.FACT: lambda m, ev, _sig: m._fact(ev),
     EvidenceKind.INCIDENT: lambda m, ev, sig: m._incident(ev, sig),
+    EvidenceKind.MESSAGE: lambda m, ev, _sig: m._message(ev),
 }
+#: How a message was recognised, best first; the exact ways keep the evidence's strength.
+_HOW_RANK = {"template": 0, "fqid": 1, "fqid-template": 2, "fuzzy": 3, "error-id": 4}
+_EXACT = frozenset({"template", "fqid", "fqid-template", "fuzzy"})
+
+
+def _slots_agree(wanted: tuple[tuple[str, str], ...], seen: tuple[tuple[str, str], ...]) -> bool:
+    """Slot conditions hold for every slot the recognised copy has (others cannot be told)."""
+    values = dict(seen)
+    for name, want in wanted:
+        have = values.get(name)
+        if have is None:
+            continue
+        if want.startswith("~"):
+            if cached_regex(want[1:]).search(have.encode("utf-8")) is None:
+                return False
+        elif compact(want) != have:
+            return False
+    return True
+
+
 assert set(_MATCHERS) == set(EvidenceKind), "every evidence kind needs a matcher"

@@ -84,12 +84,27 @@ def fold(compact_text: str) -> str:
     return w.fold_rx.sub(lambda m: w.fold_map[m.group(0)], compact_text)
 
 
-@lru_cache(maxsize=4096)
-def literal_regex(literal: str) -> re.Pattern[str]:
-    """Build the compact-view regex for a literal phrase (synonyms, '?' for non-ASCII)."""
+#: Quote characters that a copy through a word processor or another UI language may swap.
+_QUOTE_CLASS = {
+    "'": "['\u2018\u2019`\u00b4]",
+    '"': '["\u201c\u201d\u201e\u00ab\u00bb]',
+}
+_QUOTE_OF = {
+    q: kind
+    for kind, chars in (("'", "'\u2018\u2019"), ('"', '"\u201c\u201d\u201e\u00ab\u00bb'))
+    for q in chars
+}
+
+
+def literal_pattern(literal: str, *, loose_quotes: bool = False) -> str:
+    """The compact-view pattern of a literal phrase: synonyms, '?' for non-ASCII, quote styles.
+
+    Works for Python's re and for RE2 alike (RE2 in UTF-8 mode counts characters).
+    """
     out: list[str] = []
     text = compact(literal)
     w = wording()
+    quotes = _QUOTE_OF if loose_quotes else {}
     i = 0
     while i < len(text):
         m = w.rx.match(text, i)
@@ -98,9 +113,13 @@ def literal_regex(literal: str) -> re.Pattern[str]:
             i = m.end()
             continue
         ch = text[i]
+        if ch in quotes:
+            out.append(_QUOTE_CLASS[quotes[ch]])
+            i += 1
+            continue
         if ord(ch) > 127:
             j = i
-            while j < len(text) and ord(text[j]) > 127:
+            while j < len(text) and ord(text[j]) > 127 and text[j] not in quotes:
                 j += 1
             run = text[i:j]
             out.append(f"(?:{re.escape(run)}|[?\ufffd\u0080-\U0010ffff]{{1,{3 * len(run)}}})")
@@ -108,7 +127,13 @@ def literal_regex(literal: str) -> re.Pattern[str]:
             continue
         out.append(re.escape(ch))
         i += 1
-    return re.compile("".join(out))
+    return "".join(out)
+
+
+@lru_cache(maxsize=4096)
+def literal_regex(literal: str) -> re.Pattern[str]:
+    """Build the compact-view regex for a literal phrase (synonyms, '?' for non-ASCII)."""
+    return re.compile(literal_pattern(literal))
 
 
 @lru_cache(maxsize=8192)
@@ -134,6 +159,30 @@ class TextIndex:
     spaced_byte_starts: list[int]
     folded: str
     folded_starts: list[int]
+    _compact_bytes: bytes | None = None
+    _compact_byte_starts: list[int] | None = None
+
+    def compact_bytes(self) -> tuple[bytes, list[int]]:
+        """The compact view as UTF-8 bytes and each line's byte offset (made on first use)."""
+        if self._compact_bytes is None or self._compact_byte_starts is None:
+            starts: list[int] = []
+            parts: list[bytes] = []
+            pos = 0
+            bounds = [*self.compact_starts, len(self.compact)]
+            prev = 0
+            for i, start in enumerate(self.compact_starts):
+                # a gap marker ("\x00") sits before a line's start: keep it in the bytes
+                head = self.compact[prev:start].encode("utf-8", "surrogatepass")
+                body = self.compact[start : bounds[i + 1]].encode("utf-8", "surrogatepass")
+                parts.append(head)
+                pos += len(head)
+                starts.append(pos)
+                parts.append(body)
+                pos += len(body)
+                prev = bounds[i + 1]
+            self._compact_bytes = b"".join(parts)
+            self._compact_byte_starts = starts
+        return self._compact_bytes, self._compact_byte_starts
 
     @classmethod
     def build(cls, doc: Document) -> TextIndex:

@@ -127,6 +127,16 @@ def report_dict(report: Report) -> dict[str, Any]:
             "lines": report.document.total_lines,
         },
         "notes": list(report.notes),
+        "messages": [
+            {
+                "id": s.message,
+                "line": s.line_start or None,
+                "line_end": s.line_end or None,
+                "how": s.how,
+                "locale": s.locale or None,
+            }
+            for s in report.said
+        ],
         "probe": report.probe.as_json() if report.probe is not None else None,
     }
 
