@@ -81,6 +81,8 @@ def data_path(name: str) -> str:
 def locale_files() -> tuple[str, ...]:
     """The locale names that have a translation file."""
     folder = resources.files("psgdiag.data").joinpath("messages/locale")
+    if not folder.is_dir():
+        return ()
     return tuple(sorted(p.name[:-5] for p in folder.iterdir() if p.name.endswith(".toml")))
 
 
