@@ -290,6 +290,8 @@ class Incident:
     sources: tuple[str, ...] = ()
     end_assumed: dt.datetime | None = None
     permanent: bool = False  # a lasting service change: context, never "retry later"
+    state: str = ""  # resolved | ongoing | mitigating, as the status page says; "" when unknown
+    end_reason: str = ""  # why end_assumed was chosen
 
     @property
     def window_end(self) -> dt.datetime:

@@ -25,7 +25,7 @@ KEYS = frozenset(
     {
         "id", "title", "start", "end", "end_assumed", "end_reason", "certainty", "kind",
         "impact", "causes", "summary", "root_cause", "workaround", "symptoms", "sources",
-        "permanent", "applies_if",
+        "permanent", "applies_if", "state",
     }
 )  # fmt: skip
 
@@ -90,6 +90,8 @@ def parse_incident(item: dict[str, Any], where: str, problems: list[str]) -> Inc
         sources=strs("sources"),
         end_assumed=assumed,
         permanent=bool(item.get("permanent", False)),
+        state=str(item.get("state", "")),
+        end_reason=" ".join(str(item.get("end_reason", "")).split()),
     )
 
 

@@ -33,6 +33,7 @@ def incident_dict(inc: Incident, *, full: bool = True) -> dict[str, Any]:
         out.update(
             {
                 "end_assumed": _iso(inc.end_assumed),
+                "state": inc.state,
                 "certainty": inc.certainty,
                 "impact": inc.impact,
                 "causes": list(inc.causes),
