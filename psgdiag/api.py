@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import BinaryIO
@@ -48,9 +49,10 @@ def diagnose_document(
     kb: KnowledgeBase,
     at: TimeRange | None = None,
     incidents: Sequence[Incident] | None = None,
+    sent: dt.datetime | None = None,
 ) -> Report:
-    """Diagnose a normalised document."""
-    facts = extract_facts(doc)
+    """Diagnose a normalised document (`sent`: when it was sent, e.g. an e-mail's Date)."""
+    facts = extract_facts(doc, sent)
     if at is not None:
         facts = Facts(
             values=facts.values,

@@ -6,6 +6,7 @@ General mechanisms only: what to pull out by pattern lives in data/extractors.to
 from __future__ import annotations
 
 import bisect
+import datetime as dt
 import re
 from functools import lru_cache
 from typing import Any
@@ -158,8 +159,10 @@ def _joined(doc: Document) -> tuple[str, list[int]]:
     return "\n".join(line.text for line in doc.lines), starts
 
 
-def extract_facts(doc: Document) -> Facts:
+def extract_facts(doc: Document, anchor: dt.datetime | None = None) -> Facts:
     """Pull every general fact out of the document; pure, no signature involved.
+
+    `anchor` (when the text was sent: an e-mail's Date header) dates relative phrases.
 
     Each pattern scans the whole text once (C loops), not once per line: a large log has
     hundreds of thousands of lines.
@@ -218,5 +221,5 @@ def extract_facts(doc: Document) -> Facts:
         http_statuses=tuple(dict.fromkeys(statuses)),
         exceptions=tuple(exceptions),
         urls=tuple(urls),
-        time=find_time(doc),
+        time=find_time(doc, anchor),
     )

@@ -160,6 +160,7 @@ def triage_ticket(
         data = data[:MAX_MEMBER_BYTES]
         note = f"only the first {MAX_MEMBER_BYTES // (1024 * 1024)} MiB were read"
     when = ticket.when
+    sent: dt.datetime | None = None
     if ticket.fmt == "eml":
         text, sent = read_eml(data)
         when = sent or when
@@ -168,7 +169,7 @@ def triage_ticket(
         return _row_without_text(ticket, "binary", "binary data, not a text log")
     else:
         doc = normalize(decode(data, ticket.path))
-    report = api.diagnose_document(doc, kb=kb, at=at, incidents=history)
+    report = api.diagnose_document(doc, kb=kb, at=at, incidents=history, sent=sent)
     return item_from_report(ticket.path, report, when, note)
 
 
