@@ -74,9 +74,10 @@ def relatives() -> tuple[Relative, ...]:
     return tuple(sorted(out, key=lambda r: (-len(r.phrase), r.phrase)))
 
 
-def anchor_labels() -> tuple[str, ...]:
+@lru_cache(maxsize=1)
+def anchor_labels() -> frozenset[str]:
     """Return the labels of a pasted mail header that carries the send date."""
-    return tuple(str(w) for w in _table().get("anchor_labels", []))
+    return frozenset(str(w).lower() for w in _table().get("anchor_labels", []))
 
 
 def zone_offsets() -> dict[str, float]:

@@ -211,8 +211,10 @@ def extract_facts(doc: Document, anchor: dt.datetime | None = None) -> Facts:
         if all(v.value != val for v in bucket):
             bucket.append(FactValue(val, no))
     records, fqids = _records(doc.lines)
+    derived: set[str] = set()
     if "psget_version" not in values and "psget_hint" in values:
         values["psget_version"] = values["psget_hint"]
+        derived.add("psget_version")
     return Facts(
         values={k: tuple(v) for k, v in values.items()},
         records=tuple(records),
@@ -222,4 +224,5 @@ def extract_facts(doc: Document, anchor: dt.datetime | None = None) -> Facts:
         exceptions=tuple(exceptions),
         urls=tuple(urls),
         time=find_time(doc, anchor),
+        derived=frozenset(derived),
     )

@@ -112,10 +112,6 @@ _LABELLED = re.compile(
     r"(?:\s*(?:date|time|on|at|from|to|until))?\s*[:=]?\s*$",
     re.IGNORECASE,
 )
-_MAIL_HEADER = Lazy(
-    lambda: rf"^\s*(?:{datewords.alternation(list(datewords.anchor_labels()))})\s*:\s*(.+)$",
-    re.IGNORECASE,
-)
 _RELATIVE = Lazy(
     lambda: datewords.alternation([r.phrase for r in datewords.relatives()]), re.IGNORECASE
 )
@@ -204,7 +200,7 @@ def prose_time(doc: Document) -> TimeRange | None:
     """
     for line in doc.lines:
         found = prose_day(line.text)
-        if found is None or (":" in line.text and _MAIL_HEADER.match(line.text)):
+        if found is None or _header_value(line.text) is not None:
             continue
         day, when, text = found
         if when is not None and when.tzinfo is not None:
@@ -215,13 +211,22 @@ def prose_time(doc: Document) -> TimeRange | None:
     return None
 
 
+def _header_value(text: str) -> str | None:
+    """The value of a mail-header line ("Sent: ...") whose label is in data/dates.toml."""
+    head, colon, value = text.partition(":")
+    label = head.strip()
+    # cheap test first: a header label is one short word (most log lines never get further)
+    if not colon or not label or len(label) > 12 or not label.isalpha():
+        return None
+    return value.strip() if label.lower() in datewords.anchor_labels() else None
+
+
 def mail_anchor(doc: Document) -> dt.datetime | None:
     """The send date of a mail header pasted into the text ("Sent: ...", "Date: ...", ...)."""
     for line in doc.lines[:400]:
-        m = _MAIL_HEADER.match(line.text) if ":" in line.text else None
-        if m is None:
+        value = _header_value(line.text)
+        if value is None:
             continue
-        value = m.group(1).strip()
         import email.utils  # only for a pasted mail header (start-up time of every other paste)
 
         try:
