@@ -74,7 +74,7 @@ def test_times_in_the_prose_give_start_and_end(real: statuspage.ParseResult) -> 
     got = by_id(real)
     cdn = got["INC-2026-02-02-cdn"]  # "Around 08:00pm UTC ... resolved as of 09:00pm UTC"
     assert (cdn.start, cdn.end) == (utc(2026, 2, 2, 20), utc(2026, 2, 2, 21))
-    assert cdn.certainty == "A/C"
+    assert cdn.certainty == "A/C" and cdn.causes == ("corrupt-package-download",)
     sql = got["INC-2024-04-04-sql"]  # "began roughly 00:53 UTC on April 4, and resolved around"
     assert (sql.start, sql.end) == (utc(2024, 4, 4, 0, 53), utc(2024, 4, 4, 4, 7))
     maint = got["NOT-2025-01-28-maint"]  # "on Tuesday Jan 28 from 11am-1pm PST"
