@@ -337,6 +337,30 @@ class ErrorRecord:
 
 
 @record
+class Fingerprint:
+    """A client or platform version a log names, with the dates data/eras.toml gives it."""
+
+    component: str
+    label: str  # "PowerShellGet 1.0.0.1"
+    line: int
+    since: dt.date  # it did not exist before: the log is not older
+    current_until: dt.date | None  # the last day it was current (None: still current)
+    note: str = ""  # how the dates were found ("between 2.2.3 and 2.2.4", "still current")
+    source: str = ""
+
+
+@record
+class Era:
+    """When a log that writes no time can have been written, from its fingerprints."""
+
+    since: dt.date  # the newest fingerprint's first day
+    current_until: dt.date | None  # the last day every fingerprint was current
+    offered_until: dt.date | None  # later incidents are not offered (current_until + stale days)
+    fingerprints: tuple[Fingerprint, ...]
+    note: str = ""
+
+
+@record
 class Facts:
     """Everything extracted from a Document, before any signature is consulted."""
 
@@ -348,6 +372,8 @@ class Facts:
     exceptions: tuple[FactValue, ...] = ()
     urls: tuple[FactValue, ...] = ()
     time: TimeRange | None = None
+    era: Era | None = None  # set when no time is known (psgdiag.pipeline.era)
+    derived: frozenset[str] = frozenset()  # facts filled from a fallback, not read as such
 
     def first(self, name: str) -> str | None:
         """Return the first value of a fact, or None."""
@@ -390,6 +416,8 @@ class Incident:
     sources: tuple[str, ...] = ()
     end_assumed: dt.datetime | None = None
     permanent: bool = False  # a lasting service change: context, never "retry later"
+    state: str = ""  # resolved | ongoing | mitigating, as the status page says; "" when unknown
+    end_reason: str = ""  # why end_assumed was chosen
 
     @property
     def window_end(self) -> dt.datetime:
@@ -422,7 +450,10 @@ class Diagnosis:
     transient: bool
     summary: str
     incident: Incident | None = None
-    possible_incidents: tuple[Incident, ...] = ()
+    possible_incidents: tuple[Incident, ...] = ()  # best fit first
+    # (fit, why) of each possible incident, same order: fit is current | stale | unknown
+    possible_fit: tuple[tuple[str, str], ...] = ()
+    not_offered: tuple[str, ...] = ()  # incidents of this cause outside the era
     consequences: tuple[str, ...] = ()
     variables: tuple[tuple[str, str], ...] = ()
     notes: tuple[str, ...] = ()

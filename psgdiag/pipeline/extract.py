@@ -6,6 +6,7 @@ General mechanisms only: what to pull out by pattern lives in data/extractors.to
 from __future__ import annotations
 
 import bisect
+import datetime as dt
 import re
 from functools import lru_cache
 from typing import Any
@@ -168,8 +169,10 @@ def _joined(doc: Document) -> tuple[str, list[int]]:
     return "\n".join(line.text for line in doc.lines), starts
 
 
-def extract_facts(doc: Document) -> Facts:
+def extract_facts(doc: Document, anchor: dt.datetime | None = None) -> Facts:
     """Pull every general fact out of the document; pure, no signature involved.
+
+    `anchor` (when the text was sent: an e-mail's Date header) dates relative phrases.
 
     Each pattern scans the whole text once (C loops), not once per line: a large log has
     hundreds of thousands of lines.
@@ -218,8 +221,10 @@ def extract_facts(doc: Document) -> Facts:
         if all(v.value != val for v in bucket):
             bucket.append(FactValue(val, no))
     records, fqids = _records(doc.lines)
+    derived: set[str] = set()
     if "psget_version" not in values and "psget_hint" in values:
         values["psget_version"] = values["psget_hint"]
+        derived.add("psget_version")
     return Facts(
         values={k: tuple(v) for k, v in values.items()},
         records=tuple(records),
@@ -228,5 +233,6 @@ def extract_facts(doc: Document) -> Facts:
         http_statuses=tuple(dict.fromkeys(statuses)),
         exceptions=tuple(exceptions),
         urls=tuple(urls),
-        time=find_time(doc),
+        time=find_time(doc, anchor),
+        derived=frozenset(derived),
     )

@@ -10,6 +10,7 @@ from psgdiag.pipeline.score import fill
 from psgdiag.redact import redact
 from psgdiag.render import Options
 from psgdiag.render.terminal import SIDE, window_end_text
+from psgdiag.render.timesource import time_text
 
 
 def _md(text: str) -> str:
@@ -35,12 +36,20 @@ def render_report(report: Report, options: Options) -> str:
         out.append(f"### {head}: {sig.title} (`{sig.id}`, {d.confidence:.0%}, {action})\n")
         out.append(d.summary + "\n")
         out.append(f"- **Whose side:** {SIDE[d.fault]}")
+        out.append(f"- **When:** {time_text(report)}")
         if d.incident is not None:
             inc = d.incident
             end = window_end_text(inc)
             out.append(
                 f"- **Known incident:** `{inc.id}` {inc.title} "
                 f"({inc.start.date().isoformat()} .. {end}). {inc.workaround}".rstrip()
+            )
+        elif d.possible_incidents:
+            fits = d.possible_fit or (("unknown", ""),) * len(d.possible_incidents)
+            best, (_fit, why) = d.possible_incidents[0], fits[0]
+            out.append(
+                f"- **If it happened during a known incident:** `{best.id}` {best.title}"
+                + (f" ({why})" if why else "")
             )
         if sig.explain.why:
             out.append(f"- **Why:** {' '.join(sig.explain.why.split())}")

@@ -10,6 +10,7 @@ from psgdiag.model import Diagnosis, Fault, Incident, Report
 from psgdiag.pipeline.score import fill
 from psgdiag.render import Options
 from psgdiag.render.styled import Styled
+from psgdiag.render.timesource import time_text
 
 SIDE = {
     Fault.SERVICE: "the gallery (service side)",
@@ -39,6 +40,32 @@ def _can_encode(out: TextIO, sample: str) -> bool:
     return True
 
 
+def _span(inc: Incident) -> str:
+    end = inc.end or inc.end_assumed
+    last = end.date().isoformat() if end else "open"
+    return f"{inc.id} ({inc.start.date().isoformat()} .. {last})"
+
+
+def _possible(con: Styled, d: Diagnosis, shown: int = 3) -> None:
+    """The incidents that would explain it, best fit first, each group with why it fits."""
+    fits = d.possible_fit or tuple(("unknown", "") for _ in d.possible_incidents)
+    order = "latest first" if fits[0][0] == "unknown" else "best fit first"
+    con.line(("dim", f"if this happened during a known incident ({order}):"))
+    groups: list[tuple[str, list[Incident]]] = []
+    for inc, (_fit, why) in list(zip(d.possible_incidents, fits, strict=False))[:shown]:
+        if groups and groups[-1][0] == why:
+            groups[-1][1].append(inc)
+        else:
+            groups.append((why, [inc]))
+    for why, incs in groups:
+        con.line("  " + ", ".join(_span(i) for i in incs) + (f": {why}" if why else ""))
+    more = len(d.possible_incidents) - shown
+    if more > 0:
+        con.line(("dim", f"  (+{more} more in --format json)"))
+    if d.not_offered:
+        con.line(("dim", "not offered (outside the era):"), f" {', '.join(d.not_offered)}")
+
+
 def _card(con: Styled, d: Diagnosis, report: Report, rule: str, options: Options) -> None:
     sig = d.signature
     dot = "·" if rule != "-" else "*"
@@ -50,6 +77,7 @@ def _card(con: Styled, d: Diagnosis, report: Report, rule: str, options: Options
     )
     con.line(("bold", d.summary))
     con.line(("dim", "side:"), f" {SIDE[d.fault]}")
+    con.line(("dim", "time:"), f" {time_text(report)}")
     if d.incident is not None:
         inc = d.incident
         end = window_end_text(inc)
@@ -62,13 +90,7 @@ def _card(con: Styled, d: Diagnosis, report: Report, rule: str, options: Options
         if inc.workaround:
             con.line("  ", ("dim", "what to do:"), f" {inc.workaround}")
     elif d.possible_incidents:
-        latest = d.possible_incidents[-3:]
-        spans = "; ".join(
-            f"{i.id} ({i.start.date().isoformat()} .. "
-            f"{(i.end or i.end_assumed or i.start).date().isoformat()})"
-            for i in latest
-        )
-        con.line(("dim", "if this happened during a known incident:"), f" {spans}")
+        _possible(con, d)
     con.line(("dim", "evidence:"))
     lines = {ln.no: ln.text for ln in reversed(report.document.lines) if ln.text}
     shown: set[int] = set()
