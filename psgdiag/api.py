@@ -66,7 +66,7 @@ def diagnose_document(
     history = inc_mod.applicable(history, (line.text for line in doc.lines))
     locales = detect_locales(doc)
     index = TextIndex.build(doc)
-    said = recognise(index, facts, kb.messages, kb.texts) if kb.texts or kb.messages else ()
+    said = recognise(index, facts, kb.messages, kb.texts, kb.shapes) if kb.messages else ()
     matcher = Matcher(
         index,
         facts,

@@ -127,6 +127,19 @@ class MessageText:
 
 
 @record
+class Shape:
+    """How an error record printing a message looks, whatever its language (for recognition)."""
+
+    message: str  # the message id
+    category: str  # lower case ErrorCategory, "" when unknown
+    exception: str  # lower case short exception type name, "" when unknown
+    wheres: tuple[str, ...]  # the commands that raise it: installmodule, installpackage ...
+    tokens: frozenset[str]  # its template's language-neutral tokens (psgdiag.pipeline.skeleton)
+    quotes: int  # how many quoted values the template prints
+    error_ids: tuple[str, ...] = ()
+
+
+@record
 class Said:
     """A catalogued message recognised in the document, and how it was recognised."""
 
@@ -269,6 +282,8 @@ class KnowledgeBase:
     # the catalogued messages the signatures name, and their searchable texts
     messages: dict[str, Message] = field(default_factory=dict)
     texts: tuple[MessageText, ...] = ()
+    # every catalogued error's record shape (to tell which one an untranslatable record is)
+    shapes: tuple[Shape, ...] = ()
 
     def get(self, sig_id: str) -> Signature | None:
         """Return the signature with this id or alias, or None."""
@@ -334,6 +349,9 @@ class ErrorRecord:
     cmdlet: str = ""
     category: str = ""
     fqid: str = ""
+    exception: str = ""  # the exception type CategoryInfo names
+    activity: str = ""  # the command CategoryInfo names ([Install-Package])
+    line_end: int = 0  # the last line of the message, when it spans several
 
 
 @record

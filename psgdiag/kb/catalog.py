@@ -19,9 +19,10 @@ from typing import Any
 
 from psgdiag.cache import data_toml
 from psgdiag.kb.problems import Problem, Problems
-from psgdiag.model import Message, MessageText, Translation
+from psgdiag.model import Message, MessageText, Shape, Translation
+from psgdiag.pipeline.skeleton import skeleton
 from psgdiag.pipeline.textview import compact, fold, literal_pattern
-from psgdiag.record import record
+from psgdiag.record import record, replace
 
 COMPONENTS = ("powershellget", "packagemanagement", "nugetprovider", "psresourceget", "dotnet")
 FILES = (*COMPONENTS, "engine")
@@ -235,3 +236,22 @@ def _anchor(literals: Iterable[str]) -> tuple[str, bool]:
     if len(best) >= 6 or not other_runs:
         return best, True
     return max(other_runs, key=len), False
+
+
+def where_key(name: str) -> str:
+    """A command as record shapes compare it: Install-Module and ...Cmdlets.InstallModule alike."""
+    return name.rsplit(".", 1)[-1].replace("-", "").strip().lower()
+
+
+def shapes(catalog: Catalog) -> tuple[Shape, ...]:
+    """The record shape of every catalogued error that names the commands raising it."""
+    out = []
+    for msg in catalog.messages.values():
+        wheres = tuple(sorted({where_key(f.rsplit(",", 1)[-1]) for f in msg.fqids if "," in f}))
+        if msg.stream != "error" or not wheres:
+            continue
+        sk = skeleton(msg.template, template=True)
+        exception = msg.exception.rsplit(".", 1)[-1].lower()
+        shape = Shape(msg.id, msg.category.lower(), exception, wheres, sk.tokens, sk.quotes)
+        out.append(replace(shape, error_ids=msg.error_ids))
+    return tuple(out)

@@ -84,6 +84,8 @@ def check(dirs: list[Path], cases: Path | None) -> CheckResult:
     tax = taxonomy_ids(tax_file) if tax_file is not None else None
     res.taxonomy = str(tax_file) if tax_file is not None else ""
     kb = KnowledgeBase(signatures=tuple(sigs), version="check", sources=tuple(map(str, dirs)))
+    kb, unknown = kb_mod.with_messages(kb)
+    res.extend(unknown)
     kb = kb_mod.with_requirements(kb)
     res.signatures = len(sigs)
     try:

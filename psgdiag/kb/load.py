@@ -188,7 +188,7 @@ def with_messages(kb: KnowledgeBase) -> tuple[KnowledgeBase, list[Problem]]:
     # Imported here: the catalog is read only when a knowledge base is built (start-up time).
     import difflib
 
-    from psgdiag.kb.catalog import compile_texts, load_catalog
+    from psgdiag.kb.catalog import compile_texts, load_catalog, shapes
     from psgdiag.kb.tomlpos import key_lines
 
     catalog = load_catalog()
@@ -211,4 +211,4 @@ def with_messages(kb: KnowledgeBase) -> tuple[KnowledgeBase, list[Problem]]:
             text = Path(sig.source).read_text("utf-8") if Path(sig.source).is_file() else ""
             problems.extend(with_lines(found, key_lines(text)))
     texts = tuple(t for msg_id in sorted(named) for t in compile_texts(named[msg_id]))
-    return replace(kb, messages=named, texts=texts), problems
+    return replace(kb, messages=named, texts=texts, shapes=shapes(catalog)), problems

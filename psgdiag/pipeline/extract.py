@@ -16,19 +16,23 @@ from psgdiag.kb.regex import cached_regex
 from psgdiag.model import Document, ErrorRecord, Facts, FactValue, Line
 from psgdiag.pipeline.normalize import load_framing
 from psgdiag.pipeline.when import find_time
-from psgdiag.record import record
+from psgdiag.record import record, replace
 
 _FQID = re.compile(r"FullyQualifiedErrorId\s*:\s*(.+)$", re.IGNORECASE)
 _FQID_TAIL = re.compile(r"^[^,\s][^,]{0,200},[A-Za-z][\w.-]+\s*$")
 _CATEGORY = re.compile(
-    r"CategoryInfo\s*:\s*(?P<cat>\w+):\s*\((?P<target>.*)\)\s*\[(?P<activity>[^\]]*)\],\s*"
+    r"CategoryInfo\s*:\s*(?P<cat>\w+):\s*\((?P<target>.*)\)\s*\[(?P<activity>[^\]]*)\][,\uff0c\u3001]\s*"
     r"(?P<exc>[\w.]+)",
     re.IGNORECASE,
 )
 # "Install-Module : msg", "PackageManagement\Install-Package : msg", PS 7 "Install-Package: msg"
 _RECORD = re.compile(r"^(?:[A-Za-z]+\\)?(?P<cmdlet>[A-Z][A-Za-z]+-[A-Za-z]+)\s?:\s+(?P<msg>\S.*)$")
 # What ends a record's message whatever the language (the position line is localised: framing).
-_RECORD_END_ANY = r"Line \||\+ |CategoryInfo|FullyQualifiedErrorId|PS [A-Za-z]:|PS /"
+_RECORD_END_ANY = (
+    r"Line \||\+ |CategoryInfo|FullyQualifiedErrorId|PS [A-Za-z]:|PS /"
+    # a position line in any language: "<At> line:1 char:1", "<At> C:\...\x.psm1:9 char:3"
+    r"|\S+(?:\s\S+)?\s(?:\S{1,12}:\s?\d+|[A-Za-z]:\\.*:\d+)\s+\S{1,12}:\s?\d+\s*$"
+)
 _WRAP_TAIL = re.compile(r"^(?:\d{4}-\d\d-\d\dT[\d:.]+Z\s)?   [^\s+]")
 _MSG_KEY = re.compile(r"\bMSG:([A-Za-z_]\w+)")
 _HTTP = (
@@ -128,8 +132,7 @@ def _records(lines: tuple[Line, ...]) -> tuple[list[ErrorRecord], list[FactValue
                 fq = f"{fq} {lines[i + 1].text.strip()}"
             fqids.append(FactValue(fq, line.no))
             if records and line.no - records[-1].line < 40 and not records[-1].fqid:
-                last = records[-1]
-                records[-1] = ErrorRecord(last.message, last.line, last.cmdlet, last.category, fq)
+                records[-1] = replace(records[-1], fqid=fq)
             continue
         c = (
             _CATEGORY.search(text + _continuation(lines, i))
@@ -140,9 +143,11 @@ def _records(lines: tuple[Line, ...]) -> tuple[list[ErrorRecord], list[FactValue
             pending["category"] = c.group("cat")
             pending["exception"] = c.group("exc")
             if records and not records[-1].category:
-                last = records[-1]
-                records[-1] = ErrorRecord(
-                    last.message, last.line, last.cmdlet, c.group("cat"), last.fqid
+                records[-1] = replace(
+                    records[-1],
+                    category=c.group("cat"),
+                    exception=c.group("exc"),
+                    activity=c.group("activity").strip(),
                 )
             continue
         r = _RECORD.match(text)
@@ -155,7 +160,8 @@ def _records(lines: tuple[Line, ...]) -> tuple[list[ErrorRecord], list[FactValue
                     break
                 parts.append(nxt)
                 j += 1
-            records.append(ErrorRecord(" ".join(parts), line.no, r.group("cmdlet")))
+            end = lines[j - 1].no
+            records.append(ErrorRecord(" ".join(parts), line.no, r.group("cmdlet"), line_end=end))
     return records, fqids
 
 

@@ -14,15 +14,18 @@ Only the messages the knowledge base's signatures name are looked for.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from functools import lru_cache
 
+from psgdiag.kb.catalog import where_key
 from psgdiag.kb.regex import cached_regex
-from psgdiag.model import Facts, Message, MessageText, Said
+from psgdiag.model import Facts, Message, MessageText, Said, Shape
+from psgdiag.pipeline.skeleton import Skeleton, skeleton
 from psgdiag.pipeline.textview import TextIndex, compact
 
 FUZZY_CUTOFF = 88  # rapidfuzz partial ratio each literal piece must reach
 FUZZY_WORDS = 0.6  # share of a text's words the document must hold to try it approximately
+MAX_TIED = 3  # record shapes: at most this many equally fitting messages are all taken
 FUZZY_MIN = 24  # compact literal characters a text needs to be matched approximately
 _ERROR_ID = re.compile(r"^[A-Z][a-z0-9]+(?:[A-Z][A-Za-z0-9]*){2,}$")
 _WORD = re.compile(r"[a-z]{4,}")
@@ -34,8 +37,9 @@ def recognise(
     facts: Facts,
     messages: Mapping[str, Message],
     texts: Iterable[MessageText],
+    shapes: Sequence[Shape] = (),
 ) -> tuple[Said, ...]:
-    """Every recognised message, by identity first, then by text, then approximately."""
+    """Every recognised message: by identity, by text, approximately, by record shape."""
     said = list(_by_identity(index, facts, messages))
     found_text: set[str] = set()
     pending: list[MessageText] = []
@@ -49,7 +53,65 @@ def recognise(
     pending = [t for t in pending if t.message not in found_text]
     if pending:
         said.extend(_approximately(index, pending))
+    if shapes:
+        said.extend(_by_record_shape(facts, messages, shapes, said))
     return tuple(said)
+
+
+def _by_record_shape(
+    facts: Facts, messages: Mapping[str, Message], shapes: Sequence[Shape], said: list[Said]
+) -> list[Said]:
+    """Records whose text was not recognised: which catalogued error their shape and skeleton fit.
+
+    The candidates are the errors raised by the record's command with its category and exception
+    type (any category when CategoryInfo is missing); the one whose template's language-neutral
+    tokens the record's text holds best, clearly ahead of the others, is taken.
+    """
+    out: list[Said] = []
+    known_ids = {e.lower() for s in shapes for e in s.error_ids}
+    for rec in facts.records:
+        last = rec.line_end or rec.line
+        if any(s.line_start <= last and rec.line <= s.line_end for s in said if s.line_start):
+            continue  # this record's text is already recognised
+        if rec.fqid.split(",", 1)[0].strip().lower() in known_ids:
+            continue  # its FQID says which message it is
+        named = (rec.cmdlet, rec.activity, rec.fqid.rsplit(",", 1)[-1])
+        wheres = {where_key(w) for w in named if w}
+        category, exception = rec.category.lower(), rec.exception.rsplit(".", 1)[-1].lower()
+        group = [
+            s
+            for s in shapes
+            if wheres.intersection(s.wheres)
+            and (not category or s.category in ("", category))
+            and (not exception or s.exception in ("", exception))
+        ]
+        for best in _best_shape(group, skeleton(rec.message), bool(category and exception)):
+            if best in messages:
+                out.append(Said(best, rec.line, last, "record"))
+    return out
+
+
+def _best_shape(group: Sequence[Shape], printed: Skeleton, typed: bool) -> tuple[str, ...]:
+    """The messages whose shape the printed skeleton fits clearly best (a small tie: all)."""
+    scored = []
+    for shape in group:
+        found = len(shape.tokens & printed.tokens)
+        share = found / len(shape.tokens) if shape.tokens else 0.0
+        scored.append((found, share, shape.quotes == printed.quotes, shape.message))
+    if not scored:
+        return ()
+    scored.sort(reverse=True)
+    found, share, quotes, _message = scored[0]
+    best = tuple(s[3] for s in scored if s[:3] == scored[0][:3])
+    if len({m.split("@")[0] for m in best}) > MAX_TIED:
+        return ()  # too many messages fit equally: not told apart
+    if found >= 2 and share >= 0.6:
+        return best
+    if found == 1 and share >= 0.99 and quotes and typed:
+        return best
+    if found == 0 and len(best) == len(scored) and quotes and typed:
+        return best  # every error of this shape fits: there is little choice
+    return ()
 
 
 @lru_cache(maxsize=512)
