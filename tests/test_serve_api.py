@@ -314,6 +314,10 @@ def test_html_escapes_the_input(server: RunningServer) -> None:
     assert page.status_code == 200
     assert "<script>alert" not in page.text and "<b>Storage" not in page.text
     assert "x&lt;b&gt;Storage&lt;/b&gt;" in page.text
+    policy = page.headers["content-security-policy"]
+    assert "script-src 'self'" in policy and "unsafe-inline" not in policy
+    assert page.headers["x-content-type-options"] == "nosniff"
+    assert page.headers["cache-control"] == "no-store"
 
 
 def test_nothing_sent_is_logged(server: RunningServer) -> None:

@@ -33,6 +33,7 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 CLIPBOARD = ["clipboard-read", "clipboard-write"]
+COPIED = "document.getElementById('copy-status').textContent.startsWith('Copied')"
 
 
 def _unavailable(why: str) -> None:
@@ -107,7 +108,7 @@ def test_paste_shows_the_card_and_copies_the_markdown_reply(
     assert card.locator("ol.remedies button.copy").count() == 3
     assert page.locator(".runners-up li").count() >= 1
     page.click("#copy-markdown")
-    page.wait_for_function("document.getElementById('copy-markdown').textContent === 'Copied'")
+    page.wait_for_function(COPIED)
     copied = page.evaluate("navigator.clipboard.readText()")
     assert copied == _expected_markdown()
     assert all(url.startswith(server.url) for url in requested), requested
@@ -191,7 +192,7 @@ def test_keyboard_only(browser: Browser, server: RunningServer) -> None:
             break
     assert reached[-1] == "copy-markdown", reached
     page.keyboard.press("Enter")
-    page.wait_for_function("document.getElementById('copy-markdown').textContent === 'Copied'")
+    page.wait_for_function(COPIED)
     assert page.evaluate("navigator.clipboard.readText()") == _expected_markdown()
     clickable = page.evaluate(
         "[...document.querySelectorAll('[data-copy]')].every(e => e.tagName === 'BUTTON')"
