@@ -90,11 +90,19 @@ def test_paste_shows_the_card_and_copies_the_markdown_reply(
     page.on("request", lambda request: requested.append(request.url))
     page.goto(server.url)
     page.wait_for_function("performance.getEntriesByType('paint').length >= 2")
-    paints = dict(
-        page.evaluate("performance.getEntriesByType('paint').map(e => [e.name, e.startTime])")
+    timing = page.evaluate(
+        """() => ({
+          paint: performance.getEntriesByName('first-contentful-paint')[0].startTime,
+          html: performance.getEntriesByType('navigation')[0].responseEnd,
+        })"""
     )
-    record_property("first_contentful_paint_ms", round(paints["first-contentful-paint"], 1))
-    print(f"\nserve page: first-contentful-paint {paints['first-contentful-paint']:.0f} ms")
+    # Recorded, not asserted: the number depends on the machine and its load.
+    record_property("first_contentful_paint_ms", round(timing["paint"], 1))
+    record_property("html_received_ms", round(timing["html"], 1))
+    print(
+        f"\nserve page: first-contentful-paint {timing['paint']:.0f} ms "
+        f"(HTML received at {timing['html']:.0f} ms)"
+    )
     _paste_seed(page, server.url)
     card = page.locator('article.card[data-cause="corrupt-package-download"]')
     assert card.count() == 1
