@@ -65,7 +65,9 @@ def register(app: typer.Typer) -> None:
         ] = False,
         allow_unredacted: Annotated[
             bool,
-            typer.Option(help="Let a request ask for unmasked output (redact=false)."),
+            typer.Option(
+                "--allow-unredacted", help="Let a request ask for unmasked output (redact=false)."
+            ),
         ] = False,
         max_bytes: Annotated[
             str, typer.Option(help="Largest request body (e.g. 20MB); larger ones get 413.")

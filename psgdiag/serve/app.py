@@ -173,7 +173,14 @@ def create_app(settings: ServeSettings, diagnoser: Diagnoser | None = None) -> A
     app.state.server = ServerState(settings, diagnoser)
 
     def page_error(exc: ApiError) -> bytes:
-        return render_page(kb_version=running.kb_version, error=(exc.error, exc.hint)).encode()
+        """The page with the error, for requests the guard refuses before the app sees them."""
+        html = render_page(
+            kb_version=running.kb_version,
+            error=(exc.error, exc.hint),
+            token_field=bool(settings.token),
+            unredacted_field=settings.allow_unredacted,
+        )
+        return html.encode("utf-8")
 
     return Guard(
         app, max_bytes=settings.max_bytes, log_requests=settings.access_log, page_error=page_error

@@ -17,6 +17,11 @@ STATIC_FILES = {
 }
 
 
+def _sentence(text: str) -> str:
+    """The API's lower-case error message as a sentence on the page."""
+    return text[:1].upper() + text[1:] + ("" if text.endswith(".") else ".")
+
+
 def _form(*, token_field: bool, unredacted_field: bool) -> str:
     token = (
         '<label for="token">Access token</label>'
@@ -63,8 +68,8 @@ def render_page(
         message, hint = error
         body.append(
             '<section id="result" class="error" tabindex="-1" role="alert">'
-            f"<h2>Could not explain this</h2><p>{escape(message)}</p>"
-            + (f"<p>{escape(hint)}</p>" if hint else "")
+            f"<h2>Could not explain this</h2><p>{escape(_sentence(message))}</p>"
+            + (f"<p><strong>What to do:</strong> {escape(hint)}</p>" if hint else "")
             + "</section>"
         )
     elif result_html:

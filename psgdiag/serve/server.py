@@ -17,13 +17,7 @@ from psgdiag.errors import ExitCode, NetworkError, PsgdiagError
 from psgdiag.record import replace
 from psgdiag.serve.settings import SETTINGS_ENV, ServeSettings
 
-UVICORN_OPTIONS = {
-    "log_level": "warning",
-    "access_log": False,  # psgdiag.serve.guard logs counts only, never a query string
-    "lifespan": "on",
-    "server_header": False,
-    "timeout_graceful_shutdown": 10,
-}
+GRACEFUL_SECONDS = 10  # in-flight requests get this long to finish when the server stops
 
 
 class _Stopped(Exception):
@@ -101,12 +95,23 @@ def run(settings: ServeSettings, announce: bool = True) -> None:
                 host=settings.host,
                 port=port,
                 workers=settings.workers,
-                **UVICORN_OPTIONS,  # type: ignore[arg-type]
+                log_level="warning",
+                access_log=False,  # psgdiag.serve.guard logs counts only, never a query
+                lifespan="on",
+                server_header=False,
+                timeout_graceful_shutdown=GRACEFUL_SECONDS,
             )
             return
         from psgdiag.serve.app import create_app
 
-        config = uvicorn.Config(create_app(settings), **UVICORN_OPTIONS)  # type: ignore[arg-type]
+        config = uvicorn.Config(
+            create_app(settings),
+            log_level="warning",
+            access_log=False,
+            lifespan="on",
+            server_header=False,
+            timeout_graceful_shutdown=GRACEFUL_SECONDS,
+        )
         server = uvicorn.Server(config)
         server.run(sockets=[sock])
         if not server.started:
