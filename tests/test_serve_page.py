@@ -9,7 +9,7 @@ import shutil
 import zipfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NoReturn
 
 import pytest
 
@@ -36,7 +36,7 @@ CLIPBOARD = ["clipboard-read", "clipboard-write"]
 COPIED = "document.getElementById('copy-status').textContent.startsWith('Copied')"
 
 
-def _unavailable(why: str) -> None:
+def _unavailable(why: str) -> NoReturn:
     if os.environ.get("CI", "").lower() == "true":
         pytest.fail(f"CI=true but {why}: the served page cannot be checked")
     pytest.skip(f"{why} (CI installs it)")
@@ -47,7 +47,6 @@ def _chromium() -> str:
         if candidate and Path(candidate).exists():
             return candidate
     _unavailable("no chromium is installed (`apt-get install chromium`)")
-    raise AssertionError("unreachable")
 
 
 @pytest.fixture(scope="module")
