@@ -95,6 +95,7 @@ def register(app: typer.Typer) -> None:
         ] = True,
     ) -> None:
         """Serve a web page and an HTTP API that explain failed installs."""
+        # Imported when the command runs: the CLI starts without the server (start-up time).
         from psgdiag.serve.settings import ServeSettings, checked
 
         settings = checked(
@@ -113,9 +114,9 @@ def register(app: typer.Typer) -> None:
             no_token=no_token,
         )
         _require_extra()
+        # Imported only now: the server needs the `serve` extra, checked just above.
         from psgdiag import api
-
-        api.load_kb([Path(d) for d in settings.sig_dirs])  # an invalid KB fails here, exit 5
         from psgdiag.serve.server import run
 
+        api.load_kb([Path(d) for d in settings.sig_dirs])  # an invalid KB fails here, exit 5
         run(settings)

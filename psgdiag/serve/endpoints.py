@@ -19,6 +19,7 @@ from starlette.responses import Response
 
 from psgdiag.errors import UsageError
 from psgdiag.model import TimeRange
+from psgdiag.pipeline.when import parse_at
 from psgdiag.record import record
 from psgdiag.serve.forms import read_form
 from psgdiag.serve.guard import ApiError, error_body
@@ -83,8 +84,6 @@ def parse_time(value: object) -> TimeRange | None:
         return None
     if not isinstance(value, str):
         raise ApiError(400, "at must be a string", "e.g. 2016-07-12 or 2016-07-12T14:30:00Z")
-    from psgdiag.pipeline.when import parse_at
-
     try:
         return parse_at(value)
     except UsageError as exc:

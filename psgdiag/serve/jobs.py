@@ -13,11 +13,22 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from psgdiag import api
+from psgdiag.cli.incidents_cli import incident_json
 from psgdiag.errors import KbError, PsgdiagError
+from psgdiag.incidents import history as inc_mod
 from psgdiag.model import Incident, KnowledgeBase, Report, TimeRange
+from psgdiag.pipeline.ingest import RawText
+from psgdiag.pipeline.normalize import normalize
 from psgdiag.record import record
-from psgdiag.triage.batch import TriageResult
+from psgdiag.render.json_ import report_dict
+from psgdiag.serve.card import report_html
+from psgdiag.serve.masked import masked_tree
+from psgdiag.serve.rows import triage_html
+from psgdiag.triage.batch import TriageResult, finish, triage_safely
 from psgdiag.triage.collect import Ticket, is_zip_name, looks_binary, open_zip_bytes
+from psgdiag.triage.mail import read_eml
+from psgdiag.triage.report import redacted, result_dict
 
 PASTE_NAME = "pasted text"
 
@@ -98,9 +109,6 @@ class Loaded:
 
 def load(sig_dirs: Sequence[str]) -> Loaded:
     """Load the knowledge base (bundled plus extra folders) and the incident history."""
-    from psgdiag import api
-    from psgdiag.incidents import history as inc_mod
-
     return Loaded(api.load_kb([Path(d) for d in sig_dirs]), inc_mod.load_all())
 
 
@@ -118,17 +126,12 @@ def tickets_of(uploads: Sequence[Upload]) -> list[Ticket]:
 
 
 def _diagnose(data: bytes, source: str, at: TimeRange | None, state: Loaded) -> Report:
-    from psgdiag import api
-
     doc = api.read_document(io.BytesIO(data), source, len(data), state.kb)
     return api.diagnose_document(doc, kb=state.kb, at=at, incidents=state.history)
 
 
 def _explain(job: ExplainJob, state: Loaded) -> Answer:
     """The `explain -f json` document (psgdiag.render.json_ for one report)."""
-    from psgdiag.render.json_ import report_dict
-    from psgdiag.serve.masked import masked_tree
-
     doc = report_dict(_diagnose(job.data, job.source, job.at, state))
     if job.redact:
         doc = masked_tree(doc)
@@ -138,17 +141,12 @@ def _explain(job: ExplainJob, state: Loaded) -> Answer:
 def _triage_result(
     tickets: Sequence[Ticket], job: TriageJob | PageJob, state: Loaded
 ) -> TriageResult:
-    from psgdiag.triage.batch import finish, triage_safely
-    from psgdiag.triage.report import redacted
-
     items = [triage_safely(t, state.kb, state.history, job.at) for t in tickets]
     result = finish(items, state.kb.version, state.history)
     return redacted(result) if job.redact else result
 
 
 def _triage(job: TriageJob, state: Loaded) -> Answer | JobFailure:
-    from psgdiag.triage.report import result_dict
-
     tickets = tickets_of(job.uploads)
     if not tickets:
         return JobFailure(400, "the request holds no file", "send files as multipart/form-data")
@@ -159,16 +157,10 @@ def _triage(job: TriageJob, state: Loaded) -> Answer | JobFailure:
 
 def _single_report(ticket: Ticket, job: PageJob, state: Loaded) -> Report | None:
     """Diagnose a lone ticket for the card; None when it is binary or unreadable."""
-    from psgdiag.pipeline.ingest import RawText
-    from psgdiag.pipeline.normalize import normalize
-    from psgdiag.triage.mail import read_eml
-
     data = ticket.data
     if data is None or ticket.problem:
         return None
     if ticket.fmt == "eml":
-        from psgdiag import api
-
         text, _sent = read_eml(data)
         doc = normalize(RawText(text=text, encoding="eml", source=ticket.path))
         return api.diagnose_document(doc, kb=state.kb, at=job.at, incidents=state.history)
@@ -178,9 +170,6 @@ def _single_report(ticket: Ticket, job: PageJob, state: Loaded) -> Report | None
 
 
 def _page(job: PageJob, state: Loaded) -> Answer | JobFailure:
-    from psgdiag.serve.card import report_html
-    from psgdiag.serve.rows import triage_html
-
     pasted = [Ticket(PASTE_NAME, data=job.text.encode("utf-8"))] if job.text.strip() else []
     tickets = pasted + tickets_of(job.uploads)
     if not tickets:
@@ -213,9 +202,6 @@ def _catalog(job: CatalogJob, state: Loaded) -> Answer:
             ],
         }
     else:
-        from psgdiag.cli.incidents_cli import incident_json
-        from psgdiag.incidents import history as inc_mod
-
         found: Sequence[Incident] = state.history
         if job.at is not None:
             found = inc_mod.at_time(found, job.at)

@@ -13,8 +13,11 @@ import socket
 import sys
 from types import FrameType
 
+import uvicorn
+
 from psgdiag.errors import ExitCode, NetworkError, PsgdiagError
 from psgdiag.record import replace
+from psgdiag.serve.app import create_app
 from psgdiag.serve.settings import SETTINGS_ENV, ServeSettings
 
 GRACEFUL_SECONDS = 10  # in-flight requests get this long to finish when the server stops
@@ -71,8 +74,6 @@ def _on_sigterm(signum: int, frame: FrameType | None) -> None:
 
 def run(settings: ServeSettings, announce: bool = True) -> None:
     """Serve until stopped; raise PsgdiagError when the server cannot start."""
-    import uvicorn
-
     sock = bind(settings.host, settings.port)
     port = int(sock.getsockname()[1])
     if announce:
@@ -102,8 +103,6 @@ def run(settings: ServeSettings, announce: bool = True) -> None:
                 timeout_graceful_shutdown=GRACEFUL_SECONDS,
             )
             return
-        from psgdiag.serve.app import create_app
-
         config = uvicorn.Config(
             create_app(settings),
             log_level="warning",
