@@ -350,7 +350,7 @@ def _slots_agree(wanted: tuple[tuple[str, str], ...], seen: tuple[tuple[str, str
         if want.startswith("~"):
             if cached_regex(want[1:]).search(have.encode("utf-8")) is None:
                 return False
-        elif compact(want) != have:
+        elif compact(want) != compact(have):
             return False
     return True
 

@@ -189,11 +189,20 @@ def _by_text(index: TextIndex, text: MessageText) -> Said | None:
         return None
     first, last = index.lines_for(starts, m.start(), m.end())
     slots = tuple(
-        (name, value.decode("utf-8", "replace"))
+        (name, _as_printed(index, value.decode("utf-8", "replace")))
         for name, value in zip(text.slots, m.groups(), strict=False)
         if value
     )
     return Said(text.message, first, last, "template", text.locale, slots)
+
+
+def _as_printed(index: TextIndex, value: str) -> str:
+    """A slot value found in the compact view, as the log prints it (case and spaces kept)."""
+    if len(value) > 120:
+        return value
+    spaced = r"\s*".join(re.escape(ch) for ch in value)
+    m = re.search(spaced, index.spaced, re.IGNORECASE)
+    return m.group(0) if m else value
 
 
 def _approximately(index: TextIndex, texts: list[MessageText]) -> list[Said]:
