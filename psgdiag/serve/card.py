@@ -13,6 +13,7 @@ from html import escape
 from psgdiag.model import Diagnosis, Fault, Report
 from psgdiag.pipeline.score import fill
 from psgdiag.render import Options
+from psgdiag.render.advice import next_steps
 from psgdiag.render.markdown import render_report
 from psgdiag.render.terminal import SIDE, window_end_text
 from psgdiag.serve.masked import masked
@@ -154,11 +155,11 @@ def report_html(report: Report, *, redacted: bool) -> str:
     if not report.diagnoses:
         out.append('<article class="card none"><h2>No known cause recognised</h2>')
         out += [f'<p class="note">{show(note)}</p>' for note in report.notes]
-        out.append(
-            '<p class="hint">Paste the whole error, including the lines that start with '
-            "<code>+ CategoryInfo</code> and <code>+ FullyQualifiedErrorId</code>, or run the "
-            "install again with <code>-Verbose</code>.</p></article>"
-        )
+        out += [
+            f'<p class="hint">{escape(step[0].upper() + step[1:])}.</p>'
+            for step in next_steps(report)
+        ]
+        out.append("</article>")
     out += [card(d, report, n, show) for n, d in enumerate(report.diagnoses, 1)]
     out += _considered(report, show)
     # A newline right after <textarea> is dropped by HTML parsers, so the reply keeps its own.
