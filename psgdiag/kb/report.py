@@ -9,6 +9,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from psgdiag.kb.coverage import Coverage
 from psgdiag.kb.problems import Problem
 from psgdiag.record import field, record
 
@@ -25,6 +26,7 @@ class CheckResult:
     kb_version: str = ""
     taxonomy: str = ""
     stats: list[dict[str, object]] = field(default_factory=list)
+    coverage: Coverage | None = None
 
     @property
     def ok(self) -> bool:
@@ -64,7 +66,40 @@ def to_json(res: CheckResult) -> dict[str, object]:
             for p in res.problems
         ],
         "stats": res.stats,
+        "coverage": _coverage_json(res.coverage),
     }
+
+
+def _coverage_json(cov: Coverage | None) -> dict[str, object] | None:
+    if cov is None:
+        return None
+    return {
+        "causes": [
+            {"cause": c.cause, "language_neutral": c.language_neutral, "via": list(c.via)}
+            for c in cov.causes
+        ],
+        "unused_messages": list(cov.unused_messages),
+        "phrases_without_message": [
+            {"signature": sig, "evidence": name} for sig, name in cov.stray_phrases
+        ],
+    }
+
+
+def _render_coverage(con: Console, cov: Coverage) -> None:
+    neutral = [c.cause for c in cov.causes if c.language_neutral]
+    other = [c.cause for c in cov.causes if not c.language_neutral]
+    con.print(
+        f"language-neutral: {len(neutral)} of {len(cov.causes)} causes can be diagnosed with no "
+        "natural-language text (by error ids, exception types, record shapes, facts)"
+    )
+    if other:
+        con.print(f"  only from text: {escape(', '.join(other))}")
+    con.print(
+        f"catalog: {len(cov.unused_messages)} catalogued messages named by no signature "
+        "(`psgdiag messages list --unused`); "
+        f"{len(cov.stray_phrases)} text/regex evidence entries match no catalogued message "
+        "(prose, sequences, or messages the catalog lacks: `--format json` lists them)"
+    )
 
 
 def _pct(value: object) -> str:
@@ -95,6 +130,8 @@ def render_rich(res: CheckResult, out: TextIO) -> None:
                 _pct(row["recall"]),
             )
         con.print(table)
+    if res.coverage is not None:
+        _render_coverage(con, res.coverage)
     errors = sum(1 for p in res.problems if p.severity == "error")
     warnings = len(res.problems) - errors
     where = f", taxonomy {res.taxonomy}" if res.taxonomy else ", no taxonomy file found"
