@@ -180,6 +180,7 @@ class Evidence:
     fact: FactTest | None = None
     needle: str = ""  # text kind: the pattern in the view it is searched in, worked out at load
     slots: tuple[tuple[str, str], ...] = ()  # message kind: slot conditions (name, value)
+    describe: str = ""  # what it is, in words a reader can act on ("a 'running scripts ...' error")
 
 
 @record

@@ -11,6 +11,7 @@ import re
 from collections.abc import Sequence
 
 from psgdiag.incidents import history as inc_mod
+from psgdiag.kb.describe import describe
 from psgdiag.model import (
     Diagnosis,
     Facts,
@@ -176,17 +177,55 @@ def rank(
         )
     whynot: list[WhyNot] = []
     for c in roots[MAX_DIAGNOSES:]:
-        whynot.append(WhyNot(c.sig.id, c.confidence, "ranked below the causes shown", c.hits))
+        whynot.append(WhyNot(c.sig.id, c.confidence, "less evidence than the causes shown", c.hits))
     for c in sorted(candidates, key=lambda c: (-c.confidence, c.sig.id)):
-        # Only a cause the log's own text pointed at is worth a "why not" line.
-        meaningful = [
-            h
-            for h in c.hits
-            if h.strength not in (Strength.CONTEXT, Strength.AGAINST)
-            and h.kind not in ("fact", "incident")
-        ]
-        if c.sig.id in viable_ids or not meaningful:
+        # A competitor only when evidence that can establish it hit this log (not mere context).
+        if c.sig.id in viable_ids or not _own_hits(c):
             continue
-        reason = c.rejected or f"evidence too weak ({c.confidence:.2f} below {THRESHOLD})"
-        whynot.append(WhyNot(c.sig.id, c.confidence, reason, c.hits))
+        shown = 0.0 if c.rejected else c.confidence
+        whynot.append(WhyNot(c.sig.id, shown, why_not(c), c.hits))
     return tuple(diagnoses), tuple(whynot)
+
+
+def _own_hits(c: Candidate) -> list[Hit]:
+    """Hits of the evidence a signature requires: what can establish the cause at all."""
+    keys = set(c.sig.requires_any) | set(c.sig.requires_all)
+    return [
+        h
+        for h in c.hits
+        if h.evidence in keys
+        and h.strength not in (Strength.CONTEXT, Strength.AGAINST)
+        and h.kind not in ("fact", "incident")
+    ]
+
+
+def _words(sig: Signature, names: Sequence[str], joiner: str) -> str:
+    """Evidence names in words (their describe field, else what they match)."""
+    by_name = {ev.name: ev for ev in sig.evidence}
+    said: list[str] = []
+    for name in names:
+        ev = by_name.get(name)
+        text = describe(ev, {}) if ev is not None else ""
+        if text and text not in said:
+            said.append(text)
+    if not said:
+        return "more evidence of this cause"
+    shown = said[:3]
+    return f" {joiner} ".join(shown) + (f" {joiner} similar" if len(said) > 3 else "")
+
+
+def why_not(c: Candidate) -> str:
+    """Why a considered cause was not chosen, in words a reader can act on."""
+    names = {h.evidence for h in c.hits}
+    ruled = [n for n in c.sig.excludes if n in names]
+    if ruled:
+        return "ruled out by " + _words(c.sig, ruled, "and")
+    missing = [n for n in c.sig.requires_all if n not in names]
+    if missing:
+        return "would also need " + _words(c.sig, missing, "and")
+    strong = [
+        ev.name
+        for ev in c.sig.evidence
+        if ev.name in c.sig.requires_any and ev.strength == Strength.STRONG and ev.name not in names
+    ]
+    return "the evidence here is not enough; it would need " + _words(c.sig, strong, "or")
