@@ -476,6 +476,7 @@ class Diagnosis:
     consequences: tuple[str, ...] = ()
     variables: tuple[tuple[str, str], ...] = ()
     notes: tuple[str, ...] = ()
+    score: float = 0.0  # the ranker's raw score, before calibration (psgdiag.pipeline.calibrate)
 
 
 @record

@@ -22,6 +22,7 @@ from psgdiag.model import (
     Strength,
     WhyNot,
 )
+from psgdiag.pipeline import calibrate
 from psgdiag.record import record
 
 WEIGHTS = {Strength.STRONG: 0.9, Strength.MEDIUM: 0.6, Strength.WEAK: 0.25, Strength.CONTEXT: 0.0}
@@ -29,6 +30,7 @@ AGAINST_FACTOR = 0.5
 THRESHOLD = 0.45
 RECORD_BONUS = 0.04  # evidence inside an error record outranks prompts and verbose chatter
 MAX_DIAGNOSES = 5
+MIN_FURTHER = 0.1  # a further diagnosis below this calibrated confidence is not shown
 FOLD_MARGIN = 0.25  # a root cause may be this much less certain than its consequence
 _PLACEHOLDER = re.compile(r"\{([a-z_]+)(?:\|([^{}]*))?\}")
 
@@ -142,7 +144,14 @@ def rank(
         else:
             roots.append(c)
     diagnoses: list[Diagnosis] = []
+    uncertain: list[WhyNot] = []
     for c in roots[:MAX_DIAGNOSES]:
+        shown = calibrate.probability(c.confidence, first=not diagnoses)
+        floor = calibrate.calibration().abstain_below if not diagnoses else MIN_FURTHER
+        if shown < floor:
+            why = f"not certain enough to offer ({shown:.0%} after calibration)"
+            uncertain.append(WhyNot(c.sig.id, shown, why, c.hits))
+            continue
         variables = variables_for(c.hits, facts)
         incident = inc_mod.correlate(incidents, c.sig.id, facts.time)
         fault, transient = c.sig.fault, c.sig.transient
@@ -161,7 +170,8 @@ def rank(
         diagnoses.append(
             Diagnosis(
                 signature=c.sig,
-                confidence=min(c.confidence, 0.99),
+                confidence=shown,
+                score=c.confidence,
                 hits=tuple(sorted(c.hits, key=lambda h: (h.line_start == 0, h.line_start))),
                 fault=fault,
                 transient=transient,
@@ -175,7 +185,7 @@ def rank(
                 notes=tuple(notes),
             )
         )
-    whynot: list[WhyNot] = []
+    whynot: list[WhyNot] = list(uncertain)
     for c in roots[MAX_DIAGNOSES:]:
         whynot.append(WhyNot(c.sig.id, c.confidence, "less evidence than the causes shown", c.hits))
     for c in sorted(candidates, key=lambda c: (-c.confidence, c.sig.id)):
