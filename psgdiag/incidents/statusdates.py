@@ -11,10 +11,79 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Iterator
+from typing import Any
 
 from psgdiag.pipeline.when import ENGLISH_MONTHS as _MONTHS
 
 UTC = dt.UTC
+# Years a heading may carry: a typo such as "204" is repaired from the neighbours; 1/1/0001 or
+# 12/31/9999 is no date (its window would run off the calendar).
+MIN_YEAR, MAX_YEAR = 100, 9000
+# Python's \s on str (str.isspace), spelled for RE2, whose own \s is ASCII only.
+_SPACE = r"\t-\r\x1c-\x20\x85\xa0\x{1680}\x{2000}-\x{200a}\x{2028}\x{2029}\x{202f}\x{205f}\x{3000}"
+
+
+def linear(pattern: str, needs: str = "", *, fold: bool = False) -> Linear:
+    r"""Compile a pattern with RE2: linear time on any input, whatever a page holds.
+
+    The status page comes from the network; Python's backtracking engine takes minutes on a
+    3 KB line of spaces against patterns like `\s*(.*?)\s*`. \s keeps Python's meaning.
+    `needs`: a literal every match contains (lower case with fold), checked first.
+    """
+    import re2
+
+    out: list[str] = []
+    in_class = False
+    i = 0
+    while i < len(pattern):
+        pair = pattern[i : i + 2]
+        if pair == r"\s":
+            out.append(_SPACE if in_class else f"[{_SPACE}]")
+            i += 2
+            continue
+        if pair[:1] == "\\":
+            out.append(pair)
+            i += 2
+            continue
+        in_class = (in_class or pair[:1] == "[") and not (in_class and pair[:1] == "]")
+        out.append(pattern[i])
+        i += 1
+    options = re2.Options()
+    options.log_errors = False
+    return Linear(re2.compile("".join(out), options), needs, fold)
+
+
+class Linear:
+    """An RE2 pattern behind a literal pre-check: text without `needs` never reaches RE2.
+
+    RE2 is linear, but its Python binding costs microseconds per call, and most lines of a
+    page hold none of the literals a pattern needs.
+    """
+
+    def __init__(self, regex: Any, needs: str, fold: bool) -> None:
+        self.regex, self.needs, self.fold = regex, needs, fold
+
+    def _absent(self, text: str) -> bool:
+        return bool(self.needs) and self.needs not in (text.lower() if self.fold else text)
+
+    def match(self, text: str) -> Any:
+        """As re.Pattern.match."""
+        return None if self._absent(text) else self.regex.match(text)
+
+    def search(self, text: str, pos: int = 0) -> Any:
+        """As re.Pattern.search."""
+        return None if self._absent(text) else self.regex.search(text, pos)
+
+    def finditer(self, text: str) -> Iterator[Any]:
+        """As re.Pattern.finditer."""
+        return iter(()) if self._absent(text) else self.regex.finditer(text)
+
+    def sub(self, repl: str, text: str) -> str:
+        """As re.Pattern.sub."""
+        return text if self._absent(text) else str(self.regex.sub(repl, text))
+
+
 # The gallery team works in Redmond: a date-only end is widened to the end of the Pacific day.
 PACIFIC_SLACK = dt.timedelta(hours=8)
 
@@ -23,27 +92,25 @@ _ZONE = r"UTC|GMT|PST|PDT|EST|EDT|CET|CEST|Pacific(?:\s+Time)?"
 _FIXED = {"utc": 0, "gmt": 0, "pst": -8, "pdt": -7, "est": -5, "edt": -4, "cet": 1, "cest": 2}
 _TIME = r"(\d{1,2})(?::(\d\d))?(?::\d\d)?\s*([ap]\.?m\.?)?"
 
-_H_NUM = re.compile(r"^(\d{1,2})[/-](\d{1,2})[/-](\d{2,4})\b")
-_H_NAME = re.compile(rf"^({_MON})\.?\s+(\d{{1,2}})(?:[a-z]{{2}})?\b,?\s*(\d{{2,4}})?\b", re.I)
-_H_TIME = re.compile(rf"^[,\s]*(\d{{1,2}}):(\d\d)\s*({_ZONE})\b", re.I)
+_H_NUM = linear(r"^(\d{1,2})[/-](\d{1,2})[/-](\d{2,4})\b")
+_H_NAME = linear(rf"(?i)^({_MON})\.?\s+(\d{{1,2}})(?:[a-z]{{2}})?\b,?\s*(\d{{2,4}})?\b")
+_H_TIME = linear(rf"(?i)^[,\s]*(\d{{1,2}}):(\d\d)\s*({_ZONE})\b")
 _WEEKDAY = r"(?:(?:mon|tues|wednes|thurs|fri|satur|sun)day,?\s+)?"
 _D_EXPR = (
     rf"{_WEEKDAY}(?:\d{{1,2}}/\d{{1,2}}/\d{{2,4}}"
     rf"|(?:{_MON})\.?\s+\d{{1,2}}(?:[a-z]{{2}})?(?:,?\s*\d{{4}})?)"
 )
-_RANGE = re.compile(rf"\b(?:between|from)\s+({_D_EXPR})\s+(?:and|to|until|-)\s+({_D_EXPR})", re.I)
-_CLOCK_RANGE = re.compile(
-    rf"\b{_TIME}\s*\(?(?:{_ZONE})?\)?\s*(?:-|–|to|and|until)\s*{_TIME}\s*\(?({_ZONE})\)?", re.I
+_RANGE = linear(rf"(?i)\b(?:between|from)\s+({_D_EXPR})\s+(?:and|to|until|-)\s+({_D_EXPR})")
+_CLOCK_RANGE = linear(
+    rf"(?i)\b{_TIME}\s*\(?(?:{_ZONE})?\)?\s*(?:-|–|to|and|until)\s*{_TIME}\s*\(?({_ZONE})\)?"
 )
-_CLOCK_FROM = re.compile(
-    rf"\b(?:since|began|beginning|starting|started|as of)\s+(?:at\s+)?"
-    rf"(?:about|approximately|roughly|around)?\s*{_TIME}\s*\(?({_ZONE})\)?",
-    re.I,
+_CLOCK_FROM = linear(
+    rf"(?i)\b(?:since|began|beginning|starting|started|as of)\s+(?:at\s+)?"
+    rf"(?:about|approximately|roughly|around)?\s*{_TIME}\s*\(?({_ZONE})\)?"
 )
-_CLOCK_TO = re.compile(
-    rf"\b(?:resolved|restored|mitigated|back up)\s+(?:at\s+)?"
-    rf"(?:about|approximately|roughly|around)?\s*{_TIME}\s*\(?({_ZONE})\)?",
-    re.I,
+_CLOCK_TO = linear(
+    rf"(?i)\b(?:resolved|restored|mitigated|back up)\s+(?:at\s+)?"
+    rf"(?:about|approximately|roughly|around)?\s*{_TIME}\s*\(?({_ZONE})\)?"
 )
 
 
@@ -65,6 +132,8 @@ def _year(text: str | None, default: int) -> int:
 
 
 def _date(y: int, m: int, d: int) -> dt.date | None:
+    if not MIN_YEAR <= y <= MAX_YEAR:
+        return None
     try:
         return dt.date(y, m, d)
     except ValueError:

@@ -21,12 +21,13 @@ from psgdiag.incidents import statusdates as sd
 from psgdiag.model import Incident
 from psgdiag.record import field, record, replace
 
-_HEADING = re.compile(r"^(#{2,4})\s+(.*?)\s*#*\s*$")
-_SECTION = re.compile(r"^\s*__([A-Za-z ]+?)__\s*:?\s*(.*)$")
-_STATUS = re.compile(r"^\s*(?:__)?Status:\s*([A-Za-z ]+?)\s*(?:__)?\s*$", re.IGNORECASE)
-_LINK = re.compile(r"\[([^\]]*)\]\([^)]*\)")
-_FENCE = re.compile(r"^\s*```")
-_TAG = re.compile(r"<[^<>]{0,400}>")  # anchors and spans of the localized docs copies
+# RE2 (linear time): the page comes from the network; see statusdates.linear.
+_HEADING = sd.linear(r"^(#{2,4})\s+(.*?)\s*#*\s*$", "##")
+_SECTION = sd.linear(r"^\s*__([A-Za-z ]+?)__\s*:?\s*(.*)$", "__")
+_STATUS = sd.linear(r"(?i)^\s*(?:__)?Status:\s*([A-Za-z ]+?)\s*(?:__)?\s*$", "status:", fold=True)
+_LINK = sd.linear(r"\[([^\]]*)\]\([^)]*\)", "](")
+_FENCE = re.compile(r"^\s*```")  # one quantifier, anchored: linear in Python's engine too
+_TAG = sd.linear(r"<[^<>]{0,400}>", "<")  # anchors and spans of the localized docs copies
 _SECTION_KEYS = {
     "summary of impact": "summary",
     "root cause": "root_cause",
@@ -36,6 +37,10 @@ _SECTION_KEYS = {
     "next steps": "next_steps",
 }
 _OPEN_DAYS = dt.timedelta(days=7)
+# A section keeps at most this much text: a `+=` per line is quadratic on a hostile page. The
+# summary shown is 600 characters and the body keeps every line for the window; only keywords
+# past the cap no longer count for the kind and causes.
+_SECTION_CAP = 4000
 
 
 @record(frozen=False)
@@ -133,7 +138,8 @@ def _split(text: str, warnings: list[str]) -> list[Entry]:
             current.sections[section] = sec.group(2).strip()
             continue
         if section and not in_fence and raw.strip():
-            current.sections[section] = (current.sections[section] + " " + raw.strip()).strip()
+            if len(current.sections[section]) < _SECTION_CAP:
+                current.sections[section] = (current.sections[section] + " " + raw.strip()).strip()
         elif not section and not _FENCE.match(raw):
             current.free.append(raw.strip())
         current.body.append(raw)
