@@ -13,6 +13,7 @@ import typer
 from psgdiag.cli.common import handled
 from psgdiag.errors import UsageError
 from psgdiag.model import Incident
+from psgdiag.render.styled import safe
 
 inc_app = typer.Typer(
     help="Browse the PowerShell Gallery incident history and learn new incidents from the "
@@ -99,21 +100,16 @@ def _table(incidents: Sequence[Incident], title: str, mark_synced: bool = False)
         causes = ", ".join(inc.causes) or "-"
         title_text = inc.title + (" (synced)" if mark_synced and _origin(inc) == "synced" else "")
         cells = (inc.id, window_text(inc), inc.impact, causes, title_text)
-        table.add_row(*(escape(_shown(c)) for c in cells))
+        table.add_row(*(escape(safe(c)) for c in cells))
     console = Console(soft_wrap=False)
     if not console.is_terminal:
         console = Console(soft_wrap=False, width=max(console.width, 200))
     console.print(table)
 
 
-def _shown(text: str) -> str:
-    """Text for the terminal: a control character from a cache or a page never reaches it."""
-    return "".join("\ufffd" if ord(c) < 0x20 or 0x7F <= ord(c) < 0xA0 else c for c in text)
-
-
 def _warn(problems: Sequence[str]) -> None:
     for problem in problems:
-        sys.stderr.write(f"psgdiag: warning: {_shown(problem)}\n")
+        sys.stderr.write(f"psgdiag: warning: {safe(problem)}\n")
 
 
 def _dump(rows: list[dict[str, Any]]) -> None:
@@ -202,7 +198,7 @@ def show_cmd(
         lines.append("  sources:")
         lines.extend(f"    {s}" for s in inc.sources)
     lines.append(f"  origin:    {_origin(inc)}")
-    typer.echo("\n".join(_shown(line) for line in lines))
+    typer.echo("\n".join(safe(line) for line in lines))
 
 
 @inc_app.command("import")

@@ -23,11 +23,11 @@ from psgdiag.errors import ExitCode, InputError, KbError, PsgdiagError
 from psgdiag.incidents import history as inc_mod
 from psgdiag.model import Incident
 from psgdiag.record import record, replace
+from psgdiag.render.styled import safe
 
 MAX_CACHED = 2000  # incidents kept; the real page has listed a few dozen in ten years
 _ESCAPES = {0x08: "\\b", 0x09: "\\t", 0x0A: "\\n", 0x0C: "\\f", 0x0D: "\\r", 0x22: '\\"'}
 _ESCAPES[0x5C] = "\\\\"
-_CONTROLS = {c: "\ufffd" for c in (*range(0x20), *range(0x7F, 0xA0))}
 
 
 @record
@@ -58,8 +58,8 @@ def toml_string(text: str) -> str:
 
 
 def displayable(text: str) -> str:
-    """Text safe for a terminal and a one-line field: control characters become U+FFFD."""
-    return text.translate(_CONTROLS)
+    """Text safe for a terminal: control characters (but TAB) become U+FFFD."""
+    return safe(text)
 
 
 def _value(value: object) -> str:

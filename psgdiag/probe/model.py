@@ -8,6 +8,7 @@ from functools import lru_cache
 from psgdiag import budget
 from psgdiag.cache import data_toml
 from psgdiag.record import field, record
+from psgdiag.render.styled import safe
 
 DEFAULT_REPOSITORY = "https://www.powershellgallery.com/api/v2"
 # Small (about 100 KB), published by Microsoft (so it stays listed), released rarely, and
@@ -96,16 +97,13 @@ class StepTimer:
         return int((time.monotonic() - self.t0) * 1000)
 
 
-_CONTROLS = {c: "\ufffd" for c in (*range(0x20), *range(0x7F, 0xA0))}
-
-
 def printable(text: str, limit: int = 300) -> str:
     """Server-chosen text made safe to show: control characters as U+FFFD, at most limit chars.
 
     A reason phrase, a version or a file name comes from a server the probe does not control;
     an escape sequence in it must never reach the terminal.
     """
-    clean = text.translate(_CONTROLS)
+    clean = safe(text)
     return clean if len(clean) <= limit else clean[: limit - 1] + "\u2026"
 
 
