@@ -1,9 +1,9 @@
 """`incidents sync` / `incidents import`: fetch the status page within one budget, parse, merge.
 
---timeout is one budget for the whole command. The fetch (name lookup, connect, every read) runs
-in a worker thread that the command stops waiting for when the budget is spent
-(psgdiag.budget); what it brings is capped (MAX_BYTES, MAX_HEADINGS) and then parsed by the
-main thread in linear time, well under a second, and checked against the same budget. (The
+--timeout is one budget for the whole command. The fetch runs in a worker the command stops
+waiting for when the budget is spent (incidents.fetch); what it brings is capped (MAX_BYTES,
+MAX_LINES, MAX_HEADINGS) and then parsed by the main thread in linear time, well under a
+second, and checked against the same budget. (The
 parse stays out of the worker: a thread abandoned inside RE2's C++ code would abort the
 interpreter at exit.) The cache only ever grows and is written by the main thread alone
 (incidents.store): entries that the page drops stay, entries the bundled history already has
@@ -13,42 +13,50 @@ are not duplicated. Credentials in the URL are used for the request, never store
 from __future__ import annotations
 
 import datetime as dt
-import os
 import tomllib
 from pathlib import Path
 
-from psgdiag.budget import Deadline, TimeUp, run_bounded
-from psgdiag.errors import ExitCode, InputError, KbError, NetworkError, PsgdiagError
+from psgdiag.budget import Deadline
+from psgdiag.errors import ExitCode, InputError, KbError, PsgdiagError
 from psgdiag.incidents import history as inc_mod
 from psgdiag.incidents import statuspage, store
+from psgdiag.incidents.fetch import (
+    CREDENTIALS_ENV,
+    MAX_BYTES,
+    TIMEOUT,
+    Fetched,
+    fetch,
+    fetch_bounded,
+    raw_url,
+    read_source,
+    timed_out,
+)
 from psgdiag.incidents.store import dump_cache, write_atomic
 from psgdiag.model import Incident
 from psgdiag.record import record, replace
 from psgdiag.redact import mask_url
 
-__all__ = ["dump_cache", "fetch", "import_page", "read_cache", "sync", "write_atomic"]
+__all__ = [
+    "CREDENTIALS_ENV",
+    "MAX_BYTES",
+    "Fetched",
+    "dump_cache",
+    "fetch",
+    "import_page",
+    "raw_url",
+    "read_cache",
+    "read_source",
+    "sync",
+    "write_atomic",
+]
 
 DEFAULT_URL = (
     "https://raw.githubusercontent.com/PowerShell/PowerShellGallery/master/psgallery_status.md"
 )
-# The live page is about 30 KB with a few dozen entries after ten years.
-MAX_BYTES = 1024 * 1024
 MAX_LINES = 10_000
 MAX_HEADINGS = 500
 MAX_WARNINGS = 20
-TIMEOUT = 15.0
-CREDENTIALS_ENV = "PSGDIAG_STATUS_CREDENTIALS"
 _OPEN_WINDOW = dt.timedelta(days=7)  # how far an open-ended known incident reaches, for matching
-_HINT = "check the network or proxy (HTTPS_PROXY); the cached incidents were kept"
-
-
-@record
-class Fetched:
-    """A fetched page (text None when the server said 304 Not Modified)."""
-
-    text: str | None
-    etag: str = ""
-    last_modified: str = ""
 
 
 @record
@@ -72,147 +80,12 @@ class SyncResult:
     warnings: tuple[str, ...] = ()
 
 
-def raw_url(url: str) -> str:
-    """Turn a github.com/<owner>/<repo>/blob/<ref>/<path> address into its raw form."""
-    prefix = "https://github.com/"
-    if url.startswith(prefix) and "/blob/" in url:
-        owner_repo, rest = url[len(prefix) :].split("/blob/", 1)
-        return f"https://raw.githubusercontent.com/{owner_repo}/{rest}"
-    return url
-
-
-def _credentials(url: str) -> tuple[str, str] | None:
-    """PSGDIAG_STATUS_CREDENTIALS (user:password) when the URL carries none of its own."""
-    if "@" in url.partition("://")[2].split("/", 1)[0]:
-        return None  # httpx takes them from the URL
-    user, sep, password = os.environ.get(CREDENTIALS_ENV, "").partition(":")
-    return (user, password) if sep and user else None
-
-
-def fetch(
-    url: str,
-    *,
-    etag: str = "",
-    last_modified: str = "",
-    timeout: float = TIMEOUT,
-    deadline: Deadline | None = None,
-) -> Fetched:
-    """GET the page with conditional headers, within the deadline and MAX_BYTES."""
-    import httpx
-
-    deadline = deadline or Deadline(timeout)
-    shown = mask_url(url)
-    headers = {
-        "User-Agent": "psgdiag (incident sync)",
-        "Accept": "text/plain, text/markdown, */*",
-        "Accept-Encoding": "identity",
-    }
-    if etag:
-        headers["If-None-Match"] = etag
-    if last_modified:
-        headers["If-Modified-Since"] = last_modified
-    try:
-        with (
-            httpx.Client(
-                timeout=deadline.check(),
-                follow_redirects=True,
-                trust_env=True,
-                auth=_credentials(url),
-            ) as client,
-            client.stream("GET", raw_url(url), headers=headers) as resp,
-        ):
-            if resp.status_code == 304:
-                return Fetched(None, etag, last_modified)
-            if resp.status_code != 200:
-                raise NetworkError(f"{shown} answered HTTP {resp.status_code}", hint=_HINT)
-            body = bytearray()
-            for chunk in resp.iter_bytes():
-                deadline.check()
-                body.extend(chunk)
-                if len(body) > MAX_BYTES:
-                    raise InputError(
-                        f"{shown} sent more than {MAX_BYTES >> 10} KiB: psgdiag reads at most "
-                        f"{MAX_BYTES >> 10} KiB of a status page (the real one is about 30 KB)",
-                        hint="is this the status page? The cached incidents were kept",
-                    )
-            etag, last_modified = (
-                resp.headers.get(h, "")[:1000] for h in ("ETag", "Last-Modified")
-            )
-            return Fetched(bytes(body).decode("utf-8", "replace"), etag, last_modified)
-    except TimeUp:
-        raise _timed_out(deadline, shown) from None
-    except httpx.TimeoutException:
-        raise _timed_out(deadline, shown) from None
-    except httpx.HTTPError as exc:
-        detail = _scrub(" ".join(str(exc).split())[:160], url)
-        why = f"{type(exc).__name__}: {detail}" if detail else type(exc).__name__
-        raise NetworkError(f"could not fetch {shown} ({why})", hint=_HINT) from None
-
-
-def _scrub(text: str, url: str) -> str:
-    """An error text with the URL's secret masked wherever it appears."""
-    text = mask_url(text).replace(url, mask_url(url))
-    netloc = url.partition("://")[2].split("/", 1)[0]
-    secret = netloc.rpartition("@")[0].partition(":")[2] if "@" in netloc else ""
-    return text.replace(secret, "***") if len(secret) >= 3 else text
-
-
-def _timed_out(deadline: Deadline, shown: str, doing: str = "fetching") -> NetworkError:
-    return NetworkError(
-        f"timed out: the overall --timeout of {deadline.total:g} s ran out {doing} {shown}",
-        hint=_HINT,
-    )
-
-
-def _fetch_bounded(url: str, deadline: Deadline, meta: dict[str, str] | None = None) -> Fetched:
-    """fetch() in a worker the command stops waiting for when the budget is spent."""
-    meta = meta or {}
-
-    def work() -> Fetched:
-        return fetch(
-            url,
-            etag=meta.get("etag", ""),
-            last_modified=meta.get("last_modified", ""),
-            deadline=deadline,
-        )
-
-    try:
-        return run_bounded(work, deadline, name="psgdiag-fetch")
-    except TimeUp:
-        raise _timed_out(deadline, mask_url(url)) from None
-
-
 def _parse_bounded(text: str, source: str, deadline: Deadline, now: dt.datetime | None) -> Page:
     """parse_page() on this thread (linear, capped), then the budget checked once more."""
     page = parse_page(text, source, now=now)
     if deadline.remaining() <= 0:
-        raise _timed_out(deadline, mask_url(source), "parsing")
+        raise timed_out(deadline, mask_url(source), "parsing")
     return page
-
-
-def read_source(source: str, *, timeout: float = TIMEOUT) -> str:
-    """Return the text of a status page given as a file path or an http(s) URL (capped)."""
-    if source.startswith(("http://", "https://")):
-        return _fetch_bounded(source, Deadline(timeout)).text or ""
-    try:
-        with Path(source).open("rb") as f:
-            data = f.read(MAX_BYTES + 1)
-    except FileNotFoundError:
-        raise InputError(f"no such file: {source}", hint="pass a Markdown file or a URL") from None
-    except OSError as exc:
-        raise InputError(f"cannot read {source}: {exc.strerror or exc}") from None
-    if len(data) > MAX_BYTES:
-        raise InputError(
-            f"{source} is larger than {MAX_BYTES >> 10} KiB: psgdiag reads at most "
-            f"{MAX_BYTES >> 10} KiB of a status page (the real one is about 30 KB)",
-            hint="pass the status page itself",
-        )
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise InputError(
-            f"cannot read {source}: {exc}", hint="pass a UTF-8 Markdown file"
-        ) from None
 
 
 def _matchable(known: tuple[Incident, ...]) -> list[Incident]:
@@ -297,7 +170,7 @@ def import_page(source: str, *, timeout: float = TIMEOUT) -> Page:
     """Read and parse a page (file or URL) within the --timeout budget; nothing is stored."""
     deadline = Deadline(timeout)
     if source.startswith(("http://", "https://")):
-        text = _fetch_bounded(source, deadline).text or ""
+        text = fetch_bounded(source, deadline).text or ""
     else:
         text = read_source(source)
     return _parse_bounded(text, source, deadline, None)
@@ -319,7 +192,7 @@ def sync(url: str = DEFAULT_URL, *, timeout: float = TIMEOUT) -> SyncResult:
     same = meta.get("url") in (shown, url)
     now = dt.datetime.now(dt.UTC).replace(microsecond=0)
 
-    got = _fetch_bounded(url, deadline, meta if same else None)
+    got = fetch_bounded(url, deadline, meta if same else None)
     if got.text is None:
         return SyncResult("unchanged", (), (), len(cache.incidents), path)
     page = _parse_bounded(got.text, url, deadline, now)
