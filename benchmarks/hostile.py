@@ -327,7 +327,15 @@ def incident_attacks(ctx: Ctx) -> dict[str, Callable[[], object]]:
     heading = b"## 7/13/2016 - Title" + b" " * 3000 + b"x!\n"
     status = b"## 7/13/2016 - Title\n__Status: " + b" " * 3000 + b"!\n"
     brackets = b"## 7/13/2016 - Title " + b"[" * 150_000 + b"\n"
+    brackets_20k = b"## 7/13/2016 - Title " + b"[" * 20_000 + b"\n"
     same = b"## 7/13/2016 - The same heading again\n" * 20_000
+
+    def prose(words: bytes) -> bytes:  # 1 MiB: 400 entries of 2,500 bytes of dates or times
+        body = (words * (2_500 // len(words) + 1))[:2_500]
+        return b"".join(
+            b"## 7/%d/2016 - Entry %d\n%s\n" % (1 + i % 28, i, body) for i in range(400)
+        )
+
     many = b"".join(b"## 7/13/2016 - e%d\n" % i for i in range(100_000))
 
     def single(name: str, body: bytes, drip: float = 0.0) -> None:
@@ -339,6 +347,10 @@ def incident_attacks(ctx: Ctx) -> dict[str, Callable[[], object]]:
         "sync-heading-3k-spaces": (heading, 0.0),
         "sync-status-3k-spaces": (status, 0.0),
         "sync-150k-brackets": (brackets, 0.0),
+        "sync-20k-brackets": (brackets_20k, 0.0),
+        "sync-1MB-of-dates": (prose(b"7/13/2016 "), 0.0),
+        "sync-1MB-of-times": (prose(b"began 1pm UTC "), 0.0),
+        "sync-1MB-of-dashes": (prose(b"- "), 0.0),
         "sync-date-9999": (b"## 12/28/9999 - The end\n", 0.0),
         "sync-date-0001": (b"## 1/1/0001 - The start\n", 0.0),
     }

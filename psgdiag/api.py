@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import BinaryIO
@@ -12,7 +13,6 @@ from psgdiag.kb.prefilter import regex_requirements
 from psgdiag.model import (
     Diagnosis,
     Document,
-    Facts,
     Fault,
     Incident,
     KnowledgeBase,
@@ -25,8 +25,10 @@ from psgdiag.pipeline.extract import extract_facts
 from psgdiag.pipeline.ingest import FULL_READ_LIMIT, RawText, decode, read_all
 from psgdiag.pipeline.match import Matcher
 from psgdiag.pipeline.normalize import detect_locales, normalize
+from psgdiag.pipeline.recognise import recognise
 from psgdiag.pipeline.score import evaluate, rank
 from psgdiag.pipeline.textview import TextIndex
+from psgdiag.record import replace
 
 
 def load_kb(extra_dirs: Sequence[Path] = ()) -> KnowledgeBase:
@@ -48,24 +50,23 @@ def diagnose_document(
     kb: KnowledgeBase,
     at: TimeRange | None = None,
     incidents: Sequence[Incident] | None = None,
+    sent: dt.datetime | None = None,
 ) -> Report:
-    """Diagnose a normalised document."""
-    facts = extract_facts(doc)
+    """Diagnose a normalised document (`sent`: when it was sent, e.g. an e-mail's Date)."""
+    facts = extract_facts(doc, sent)
     if at is not None:
-        facts = Facts(
-            values=facts.values,
-            records=facts.records,
-            fqids=facts.fqids,
-            msg_keys=facts.msg_keys,
-            http_statuses=facts.http_statuses,
-            exceptions=facts.exceptions,
-            urls=facts.urls,
-            time=at,
-        )
+        facts = replace(facts, time=at)
+    if facts.time is None:
+        # No written time: date the paste by the clients and platforms it names.
+        # Imported here: only a paste without a written time needs it (start-up time).
+        from psgdiag.pipeline.era import era_of
+
+        facts = replace(facts, era=era_of(facts))
     history = tuple(incidents) if incidents is not None else inc_mod.load_all()
     history = inc_mod.applicable(history, (line.text for line in doc.lines))
     locales = detect_locales(doc)
     index = TextIndex.build(doc)
+    said = recognise(index, facts, kb.messages, kb.texts, kb.shapes) if kb.messages else ()
     matcher = Matcher(
         index,
         facts,
@@ -73,6 +74,7 @@ def diagnose_document(
         incident_for=lambda cause: inc_mod.correlate(history, cause, facts.time),
         required=regex_requirements(kb),
         phrases=kb.phrases or None,
+        said=said,
     )
     record_lines = frozenset(r.line for r in facts.records)
     candidates = []
@@ -107,6 +109,7 @@ def diagnose_document(
         kb_version=kb.version,
         verdict=verdict_of(diagnoses),
         notes=tuple(notes),
+        said=said,
     )
 
 

@@ -18,7 +18,10 @@ from typing import Any
 
 from psgdiag import __version__
 
-_FORMAT = 1
+#: One format number for every cached snapshot (parsed data files, knowledge bases, regex
+#: requirements). Pickles name class paths, so bump it whenever a pickled class moves or
+#: changes its fields, or a derivation changes what it produces.
+SNAPSHOT_FORMAT = 16
 KEEP_KB_SNAPSHOTS = 8  # knowledge bases (bundled alone, with extra folders, several versions)
 KEEP_DATA_SNAPSHOTS = 24  # parsed data files: a few per psgdiag version
 
@@ -116,7 +119,7 @@ def data_toml(
     step = f"{prepare.__module__}.{prepare.__qualname__}" if prepare is not None else ""
     try:
         st = os.stat(str(res))
-        key = f"{__version__}:{_FORMAT}:{name}:{step}:{st.st_size}:{st.st_mtime_ns}"
+        key = f"{__version__}:{SNAPSHOT_FORMAT}:{name}:{step}:{st.st_size}:{st.st_mtime_ns}"
     except OSError:  # not a plain file (zipped install): parse it every time
         parsed = _parse(res.read_text("utf-8"))
         return prepare(parsed) if prepare is not None else parsed

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 from collections.abc import Collection, Sequence
-from typing import Any
+from typing import NamedTuple
 
 from psgdiag.record import field, record
 
@@ -68,6 +68,90 @@ class Risk(_Named):
     UNSAFE = "unsafe"
 
 
+class EvidenceKind(_Named):
+    """What an evidence entry is matched against; each kind has one matcher."""
+
+    TEXT = "text"  # a literal phrase, whitespace- and wrap-insensitive (+ fuzzy)
+    REGEX = "regex"  # an RE2 pattern over the spaced view
+    FQID = "fqid"  # a FullyQualifiedErrorId (or its error id)
+    MSG_KEY = "msg_key"  # a raw PackageManagement MSG:<Key>
+    HTTP_STATUS = "http_status"  # HTTP status codes seen in the log
+    EXCEPTION = "exception"  # an exception type name
+    FACT = "fact"  # a predicate over extracted facts
+    INCIDENT = "incident"  # the failure time falls inside an incident of this cause
+    MESSAGE = "message"  # a catalogued message the program printed, in any known language
+
+
+# ---------------------------------------------------------------- message catalog
+
+
+@record
+class Translation:
+    """A message's text in another UI language, as seen in real output."""
+
+    locale: str
+    text: str
+    source: str = ""
+
+
+@record
+class Message:
+    """One message the install stack can print, keyed by its identity (data/messages/*.toml)."""
+
+    id: str  # <Component>.<key>, e.g. PackageManagement.NoMatchFoundForProvider
+    component: str
+    key: str
+    template: str  # English, with {slot} holes
+    stream: str  # error | warning | verbose | debug | prompt | progress | inner
+    source: str
+    versions: tuple[str, ...] = ()
+    error_ids: tuple[str, ...] = ()
+    fqids: tuple[str, ...] = ()
+    category: str = ""
+    exception: str = ""
+    translations: tuple[Translation, ...] = ()
+
+
+@record
+class MessageText:
+    """One text of a message (the English template or a translation), ready to search."""
+
+    message: str  # the message id
+    locale: str  # "en" for the template
+    regex: str  # RE2 pattern over the compact view; one group per slot
+    slots: tuple[str, ...]  # slot names, in group order
+    anchor: str  # its longest literal piece, as found in the view named by `folded`
+    folded: bool  # anchor is in the folded (ASCII) view, else in the compact view
+    pieces: tuple[str, ...]  # compact literal pieces long enough to be matched approximately
+    words: frozenset[str]  # its distinctive words, to pick candidates for approximate matching
+
+
+@record
+class Shape:
+    """How an error record printing a message looks, whatever its language (for recognition)."""
+
+    message: str  # the message id
+    category: str  # lower case ErrorCategory, "" when unknown
+    exception: str  # lower case short exception type name, "" when unknown
+    wheres: tuple[str, ...]  # the commands that raise it: installmodule, installpackage ...
+    tokens: frozenset[str]  # its template's language-neutral tokens (psgdiag.pipeline.skeleton)
+    quotes: int  # how many quoted values the template prints
+    error_ids: tuple[str, ...] = ()
+
+
+@record
+class Said:
+    """A catalogued message recognised in the document, and how it was recognised."""
+
+    message: str  # the message id
+    line_start: int
+    line_end: int
+    how: str  # fqid | error-id | template | fuzzy | fqid-template
+    locale: str = ""  # the language of the text that matched ("" when by identity)
+    slots: tuple[tuple[str, str], ...] = ()  # compact, lower-case slot values
+    score: int = 100
+
+
 # ---------------------------------------------------------------- knowledge base
 
 
@@ -87,7 +171,7 @@ class Evidence:
 
     name: str
     strength: Strength
-    kind: str  # text | regex | fqid | msg_key | http_status | exception | fact | incident
+    kind: EvidenceKind
     pattern: str = ""
     fuzzy: int = 0
     locale: str = ""
@@ -95,6 +179,7 @@ class Evidence:
     statuses: tuple[int, ...] = ()
     fact: FactTest | None = None
     needle: str = ""  # text kind: the pattern in the view it is searched in, worked out at load
+    slots: tuple[tuple[str, str], ...] = ()  # message kind: slot conditions (name, value)
 
 
 @record
@@ -156,6 +241,31 @@ class Signature:
     valid_until: dt.date | None = None
 
 
+class Gate(NamedTuple):
+    """What a document must hold for any evidence of one signature to hit.
+
+    Made by psgdiag.kb.snapshot for lazily loaded signatures. A named tuple: it unpickles as
+    fast as a plain tuple, which matters with a thousand gates.
+    """
+
+    sig_id: str
+    deprecated: bool
+    always: bool  # some evidence this gate cannot pre-check: never skip the signature
+    regexes: tuple[str, ...]
+    needles: tuple[str, ...]  # ASCII text evidence, as searched in the folded view
+    fqids: tuple[tuple[str, str], ...]  # (compact FQID, lower-case error id)
+    statuses: tuple[int, ...]
+    facts: tuple[FactTest, ...]
+    has_msg_key: bool
+    has_exception: bool
+    has_incident: bool
+    # non-ASCII text: (compact needle, literal piece the '?'-tolerant form needs, or "")
+    compacts: tuple[tuple[str, str], ...]
+    # fuzzy text: (needle length, pieces of which any approximate match holds one verbatim)
+    fuzzies: tuple[tuple[int, tuple[str, ...]], ...]
+    messages: tuple[str, ...] = ()  # message evidence: ids of the catalogued messages named
+
+
 @record
 class KnowledgeBase:
     """All signatures, best loaded once per run."""
@@ -167,8 +277,13 @@ class KnowledgeBase:
     required: dict[str, tuple[Collection[str], ...]] = field(default_factory=dict)
     # every phrase of `required`, by its first three characters (see match.present_phrases)
     phrases: dict[str, tuple[str, ...]] = field(default_factory=dict)
-    # one psgdiag.lazykb gate per signature (same order), or () when every one is to be matched
-    gates: tuple[tuple[Any, ...], ...] = ()
+    # one Gate per signature (same order), or () when every signature is to be matched
+    gates: tuple[Gate, ...] = ()
+    # the catalogued messages the signatures name, and their searchable texts
+    messages: dict[str, Message] = field(default_factory=dict)
+    texts: tuple[MessageText, ...] = ()
+    # every catalogued error's record shape (to tell which one an untranslatable record is)
+    shapes: tuple[Shape, ...] = ()
 
     def get(self, sig_id: str) -> Signature | None:
         """Return the signature with this id or alias, or None."""
@@ -234,6 +349,33 @@ class ErrorRecord:
     cmdlet: str = ""
     category: str = ""
     fqid: str = ""
+    exception: str = ""  # the exception type CategoryInfo names
+    activity: str = ""  # the command CategoryInfo names ([Install-Package])
+    line_end: int = 0  # the last line of the message, when it spans several
+
+
+@record
+class Fingerprint:
+    """A client or platform version a log names, with the dates data/eras.toml gives it."""
+
+    component: str
+    label: str  # "PowerShellGet 1.0.0.1"
+    line: int
+    since: dt.date  # it did not exist before: the log is not older
+    current_until: dt.date | None  # the last day it was current (None: still current)
+    note: str = ""  # how the dates were found ("between 2.2.3 and 2.2.4", "still current")
+    source: str = ""
+
+
+@record
+class Era:
+    """When a log that writes no time can have been written, from its fingerprints."""
+
+    since: dt.date  # the newest fingerprint's first day
+    current_until: dt.date | None  # the last day every fingerprint was current
+    offered_until: dt.date | None  # later incidents are not offered (current_until + stale days)
+    fingerprints: tuple[Fingerprint, ...]
+    note: str = ""
 
 
 @record
@@ -248,6 +390,8 @@ class Facts:
     exceptions: tuple[FactValue, ...] = ()
     urls: tuple[FactValue, ...] = ()
     time: TimeRange | None = None
+    era: Era | None = None  # set when no time is known (psgdiag.pipeline.era)
+    derived: frozenset[str] = frozenset()  # facts filled from a fallback, not read as such
 
     def first(self, name: str) -> str | None:
         """Return the first value of a fact, or None."""
@@ -290,6 +434,8 @@ class Incident:
     sources: tuple[str, ...] = ()
     end_assumed: dt.datetime | None = None
     permanent: bool = False  # a lasting service change: context, never "retry later"
+    state: str = ""  # resolved | ongoing | mitigating, as the status page says; "" when unknown
+    end_reason: str = ""  # why end_assumed was chosen
 
     @property
     def window_end(self) -> dt.datetime:
@@ -322,10 +468,29 @@ class Diagnosis:
     transient: bool
     summary: str
     incident: Incident | None = None
-    possible_incidents: tuple[Incident, ...] = ()
+    possible_incidents: tuple[Incident, ...] = ()  # best fit first
+    # (fit, why) of each possible incident, same order: fit is current | stale | unknown
+    possible_fit: tuple[tuple[str, str], ...] = ()
+    not_offered: tuple[str, ...] = ()  # incidents of this cause outside the era
     consequences: tuple[str, ...] = ()
     variables: tuple[tuple[str, str], ...] = ()
     notes: tuple[str, ...] = ()
+
+
+@record
+class ProbeCheck:
+    """What a live probe run by `explain --probe` found, folded into the report."""
+
+    note: str  # one sentence for the card: is the problem still there now, seen from here?
+    verdict: str | None = None  # "ok", a cause id, or None when the probe could not run
+    error: str = ""  # why the probe could not run
+    document: dict[str, object] = field(default_factory=dict)  # probe.schema.json, as `probe`
+
+    def as_json(self) -> dict[str, object]:
+        """The `probe` object of the explain JSON document."""
+        if self.verdict is None:
+            return {"verdict": None, "note": self.note, "error": self.error}
+        return {**self.document, "note": self.note}
 
 
 @record
@@ -339,4 +504,5 @@ class Report:
     kb_version: str
     verdict: str  # none | fix | retry
     notes: tuple[str, ...] = ()
-    probe: dict[str, object] | None = None
+    probe: ProbeCheck | None = None
+    said: tuple[Said, ...] = ()  # the catalogued messages recognised in the input

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import tomllib
 
-from psgdiag.kb.load import Problems, parse_signature
+from psgdiag.kb.problems import Problems
+from psgdiag.kb.schema import parse_signature
 from psgdiag.model import Signature
 
 BASE = """
@@ -30,7 +31,7 @@ def make(
     """Parse `body` (evidence, match, relations tables) into a validated Signature."""
     text = f'id = "{sig_id}"\n' + BASE.format(fault=fault, transient=transient, summary=summary)
     data = tomllib.loads(text + body)
-    probs = Problems()
-    sig = parse_signature(data, f"{sig_id}.toml", sig_id, probs)
+    probs = Problems(f"{sig_id}.toml")
+    sig = parse_signature(data, sig_id, probs)
     assert sig is not None, probs.items
     return sig

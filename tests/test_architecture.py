@@ -107,7 +107,7 @@ def _block_comment(lines: list[str], lineno: int) -> bool:
         text = lines[i].strip()
         if text.startswith("#"):
             return True
-        if not (text.startswith(("from ", "import ", ")")) or text.endswith(",")):
+        if text and not (text.startswith(("from ", "import ", ")")) or text.endswith(",")):
             return False
         i -= 1
     return False

@@ -316,7 +316,12 @@ def test_without_a_time_diagnoses_list_possible_incidents_with_windows() -> None
     top = doc["diagnoses"][0]
     assert top["incident"] is None
     possible = {p["id"]: p for p in top["possible_incidents"]}
-    assert {"INC-2016-05-17-cdn", "INC-2016-07-11-cdn", "INC-2026-02-02-cdn"} <= set(possible)
+    # best fit with the era of the paste first; 2026 is outside it (tests/test_era.py)
+    assert [p["id"] for p in top["possible_incidents"]][:2] == [
+        "INC-2016-07-11-cdn",
+        "INC-2016-05-17-cdn",
+    ]
+    assert "INC-2026-02-02-cdn" in top["not_offered"]
     assert possible["INC-2016-07-11-cdn"]["start"] == "2016-07-11T00:00:00Z"
     assert possible["INC-2016-07-11-cdn"]["end"].startswith("2016-07-14T07:59:59")
 

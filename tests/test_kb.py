@@ -70,9 +70,9 @@ def test_loader_reports_every_problem_at_once_with_file_and_key(tmp_path: Path) 
     joined = "\n".join(probs)
     assert len(probs) >= 4, joined
     assert re.search(r"command-clobber\.toml: invalid TOML", joined)
-    assert re.search(r"path-too-long\.toml: colour: unknown key", joined)
+    assert re.search(r"path-too-long\.toml:1: colour: unknown key `colour`", joined)
     assert re.search(r"module-in-use\.toml: missing required key `title`", joined)
-    assert re.search(r"access-denied\.toml: evidence\[0\]\.regex: does not compile", joined)
+    assert re.search(r"access-denied\.toml:\d+: evidence\[0\]\.regex: does not compile", joined)
 
 
 def test_signatures_dir_overrides_a_bundled_id_in_explain(tmp_path: Path) -> None:
@@ -127,3 +127,71 @@ def test_rebuilding_a_snapshot_prunes_the_oldest_ones(
     assert (tmp_path / "data-keep.pickle").exists()  # other kinds are pruned on their own
     prune("kb-", 1)
     assert len(list(tmp_path.glob("kb-*.pickle"))) == 1
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "key", "nearest"),
+    [
+        ("\nhint = ", "\nhnit = ", "explain.hnit", "hint"),
+        ('\nverify = "', '\nverfiy = "', "remedy[0].verfiy", "verify"),
+        (
+            "\nconsequence_of = ",
+            "\nconsequense_of = ",
+            "relations.consequense_of",
+            "consequence_of",
+        ),
+        ("\nrequires_any = ", "\nrequires_anny = ", "match.requires_anny", "requires_any"),
+        ('\nstrength = "', '\nstrenght = "', "evidence[0].strenght", "strength"),
+        ('\nexpect = "', '\nexpcet = "', "example[0].expcet", "expect"),
+        ('\ntitle = "', '\ntilte = "', "tilte", "title"),
+    ],
+)
+def test_an_unknown_key_in_any_table_is_one_error_naming_the_nearest_key(
+    tmp_path: Path, old: str, new: str, key: str, nearest: str
+) -> None:
+    text = (BUNDLED / "nuget-provider-missing.toml").read_text("utf-8")
+    assert old in text
+    (tmp_path / "nuget-provider-missing.toml").write_text(text.replace(old, new, 1), "utf-8")
+    with pytest.raises(KbError) as info:
+        kb_mod.load([tmp_path], use_cache=False)
+    probs = info.value.problems
+    assert len(probs) == 1, probs  # a misspelt required key is not also reported as missing
+    line = text.replace(old, new, 1)[: text.replace(old, new, 1).index(new) + 1].count("\n") + 1
+    assert probs[0] == (
+        f"{tmp_path / 'nuget-provider-missing.toml'}:{line}: {key}: "
+        f"unknown key `{key.rsplit('.', 1)[-1]}` (did you mean `{nearest}`?)"
+    )
+
+
+def test_signatures_check_exits_5_on_an_unknown_key_with_one_line(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from psgdiag.cli import app
+
+    text = (BUNDLED / "path-too-long.toml").read_text("utf-8").replace("\nhint = ", "\nhnit = ", 1)
+    (tmp_path / "path-too-long.toml").write_text(text, "utf-8")
+    res = CliRunner().invoke(app, ["signatures", "check", "--signatures", str(tmp_path)])
+    assert res.exit_code == 5
+    lines = [ln for ln in res.stdout.splitlines() if "hnit" in ln]
+    assert len(lines) == 1
+    assert "path-too-long.toml:" in lines[0] and "explain.hnit" in lines[0]
+    assert "did you mean `hint`?" in lines[0]
+
+
+def test_a_bad_evidence_entry_is_reported_once_not_again_by_match(tmp_path: Path) -> None:
+    text = (BUNDLED / "path-too-long.toml").read_text("utf-8")
+    text = text.replace('strength = "strong"', 'strength = "mighty"', 1)
+    (tmp_path / "path-too-long.toml").write_text(text, "utf-8")
+    with pytest.raises(KbError) as info:
+        kb_mod.load([tmp_path], use_cache=False)
+    assert len(info.value.problems) == 1
+    assert "evidence[0].strength: 'mighty' is not one of" in info.value.problems[0]
+
+
+def test_wrong_types_in_optional_fields_are_reported(tmp_path: Path) -> None:
+    text = (BUNDLED / "path-too-long.toml").read_text("utf-8")
+    text = text.replace("\nhint = ", "\nhint = 3 # ", 1)
+    (tmp_path / "path-too-long.toml").write_text(text, "utf-8")
+    with pytest.raises(KbError) as info:
+        kb_mod.load([tmp_path], use_cache=False)
+    assert any("explain.hint: must be a string, not int" in p for p in info.value.problems)

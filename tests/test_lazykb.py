@@ -20,7 +20,7 @@ LOGS = sorted(CASES.rglob("*.log")) + sorted((CASES.parent / "known_gaps").glob(
 @pytest.fixture(scope="module")
 def plain() -> KnowledgeBase:
     kb = kb_mod.load(use_cache=False)
-    assert isinstance(kb.signatures, tuple) and not kb.gates
+    assert isinstance(kb.signatures, tuple) and not kb.gates and kb.required
     return kb
 
 
@@ -55,7 +55,7 @@ def test_the_cached_snapshot_is_gated_and_equal_to_the_plain_kb(
     loaded = kb_mod.load()  # reads it back
     for kb in (built, loaded):
         assert isinstance(kb.signatures, LazySignatures)
-        assert [g[0] for g in kb.gates] == [s.id for s in plain.signatures]
+        assert [g.sig_id for g in kb.gates] == [s.id for s in plain.signatures]
         assert tuple(kb.signatures) == plain.signatures
     assert any(tmp_path.glob("kb-*.pickle"))
 
@@ -78,10 +78,10 @@ def test_lazy_signatures_behave_as_a_sequence(plain: KnowledgeBase) -> None:
 def test_gates_record_what_each_evidence_kind_needs(plain: KnowledgeBase) -> None:
     for sig in plain.signatures:
         gate = gate_of(sig)
-        assert gate[0] == sig.id
+        assert gate.sig_id == sig.id
         regexes = [e.pattern for e in sig.evidence if e.kind == "regex"]
-        assert list(gate[3]) == regexes
+        assert list(gate.regexes) == regexes
         if any(e.kind == "http_status" for e in sig.evidence):
-            assert gate[6]
+            assert gate.statuses
         if any(e.kind == "incident" for e in sig.evidence):
-            assert gate[10] is True
+            assert gate.has_incident is True

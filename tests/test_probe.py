@@ -481,9 +481,12 @@ def test_fold_confirms_a_finding_the_log_shows(trust: Certs, tmp_path: Path) -> 
         report = diagnose_inputs([str(log)], at=None, sig_dirs=[])[0]
         assert report.diagnoses[0].signature.id == "tls12-required"
         folded = fold_probe(report, timeout=20)
-    assert folded.probe is not None and folded.probe["verdict"] == "ok"
-    assert folded.probe["module"] == "SqlServer" and folded.probe["repository"] == g.base
-    note = str(folded.probe["note"])
+    assert folded.probe is not None and folded.probe.verdict == "ok"
+    assert (
+        folded.probe.document["module"] == "SqlServer"
+        and folded.probe.document["repository"] == g.base
+    )
+    note = folded.probe.note
     assert note.startswith("still failing now for a client like the one in the log")
     assert "tls-legacy" in note and "refuses TLS 1.0 and 1.1" in note
 

@@ -13,6 +13,7 @@ from psgdiag import api
 from psgdiag.cli import app
 from psgdiag.kb import load as kb_mod
 from psgdiag.kb.draft import default_id, line_regex
+from psgdiag.kb.regex import compile_regex
 
 UNKNOWN = """PS C:\\Users\\{user}> Install-PSResource -Name {module} -Version {version} -Repository ContosoFeed
 Install-PSResource: Package '{module}' could not be installed: the feed 'ContosoFeed' returned page {page} twice (ContinuationToken '{guid}').
@@ -125,7 +126,7 @@ def test_line_regex_masks_variables_and_compiles_under_re2() -> None:
     pattern = line_regex(line, "Az.Accounts")
     assert "Az\\.Accounts" not in pattern and "(?P<module>" in pattern
     assert "2.12.1" not in pattern and "jdoe" not in pattern
-    rx = kb_mod.compile_regex(pattern)
+    rx = compile_regex(pattern)
     assert rx.search(line.replace("Az.Accounts", "Pester").replace("2.12.1", "5.5.0"))
     assert default_id([line]).startswith("draft-unable-to-download")
 

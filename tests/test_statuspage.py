@@ -14,7 +14,8 @@ from psgdiag.incidents import history as inc_mod
 from psgdiag.incidents import statuspage
 from tests.conftest import ROOT
 
-SEED = ROOT.parent / "shared" / "seed" / "psgallery_status.md"
+# The seed status page (a copy of /work/shared/seed/psgallery_status.md kept with the tests).
+SEED = ROOT / "tests" / "data" / "psgallery_status-seed.md"
 UTC = dt.UTC
 NOW = dt.datetime(2026, 3, 3, 12, 0, tzinfo=UTC)
 runner = CliRunner()
@@ -167,7 +168,8 @@ def test_new_entries_get_dated_ids_inferred_causes_and_windows() -> None:
     assert outage.end == dt.datetime(2025, 4, 2, 14, 40, tzinfo=UTC)
     damaged = got["INC-2026-03-02-downloads-return-damaged"]
     assert damaged.causes == ("corrupt-package-download",)
-    assert damaged.end is None and damaged.end_assumed == NOW  # still ongoing when fetched
+    # still ongoing when the page was written: open-ended, not "ongoing until the fetch"
+    assert damaged.end is None and damaged.end_assumed is None and damaged.state == "ongoing"
 
 
 def test_resolved_entry_without_an_end_gets_a_short_assumed_end() -> None:

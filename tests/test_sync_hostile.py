@@ -94,6 +94,65 @@ def test_pathological_pages_parse_in_linear_time(cache: Path, name: str) -> None
         tomllib.loads(cache.read_text("utf-8"))
 
 
+# Measured on the issue-14 rewrite of the parser before it met issue 19: > 10 s and 9.4 s.
+WELL_UNDER_A_SECOND = {
+    "heading-3000-spaces": "## 7/13/2016 - Title" + " " * 3_000 + "x!\n",
+    "heading-20000-brackets": "## 7/13/2016 - Title " + "[" * 20_000 + "\n",
+    "status-3000-spaces": "## 7/13/2016 - Title\n__Status: " + " " * 3_000 + "!\n",
+    "prose-3000-spaces": "### May 2nd, 2022 16:41 UTC T\nbegan roughly 1" + " " * 3_000 + "pm\n",
+}
+
+
+@pytest.mark.parametrize("name", sorted(WELL_UNDER_A_SECOND))
+def test_the_status_page_as_written_parses_well_under_a_second(name: str) -> None:
+    started = time.monotonic()
+    page = incident_sync.parse_page(WELL_UNDER_A_SECOND[name], "page.md")
+    assert time.monotonic() - started < 1.0
+    assert len(page.incidents) == 1
+
+
+def _page_of(text: str, entries: int = 400, size: int = 2_500) -> str:
+    body = (text * (size // len(text) + 1))[:size]
+    return "".join(f"## 7/{1 + i % 28}/2016 - Entry {i}\n{body}\n" for i in range(entries))
+
+
+@pytest.mark.parametrize(
+    "words", ["7/13/2016 ", "began 1pm UTC ", "- ", ". ", "from 7/11/2016 to 7/13/2016 "]
+)
+def test_the_prose_of_a_page_is_read_within_a_token_budget(words: str) -> None:
+    # 1 MiB of dates and times under 400 headings: each token costs RE2 and Python
+    # microseconds, so the page reads at most statuspage.PAGE_TOKENS of them (was 14-73 s).
+    text = _page_of(words)
+    started = time.monotonic()
+    page = incident_sync.parse_page(text, "page.md")
+    assert time.monotonic() - started < 5.0
+    assert len(page.incidents) == 400
+    assert any("from this entry on, windows come from the headings" in w for w in page.warnings)
+
+
+def test_an_entry_reads_at_most_its_token_cap() -> None:
+    import datetime as dt
+
+    from psgdiag.incidents import statusprose
+
+    got = statusprose.window("began 1pm UTC. " * 1_000, dt.date(2016, 7, 13))
+    assert got.cut and got.tokens == statusprose.MAX_TOKENS
+    assert got.start == dt.datetime(2016, 7, 13, 13, tzinfo=dt.UTC)
+    assert statusprose.window("began 1pm UTC.", dt.date(2016, 7, 13), limit=0).start is None
+
+
+def test_a_heading_without_a_year_no_neighbour_repairs_is_skipped(tmp_path: Path) -> None:
+    # year 1 is no date: "00:30 CET" on 1 January of it would fall before the calendar
+    page = (
+        f"{OUTAGE}### March 3rd, Slow\nSlow.\n### January 1st 00:30 CET Down\nfor the past week\n"
+    )
+    path = tmp_path / "page.md"
+    path.write_text(page, "utf-8")
+    code, out, err = cli("incidents", "import", str(path), "-f", "json", limit=5)
+    assert code == 0 and err.count("heading without a year skipped") == 2
+    assert [i["id"] for i in json.loads(out)] == ["INC-2026-03-02-downloads-corrupt"]
+
+
 def test_repeated_headings_past_the_cap_are_refused_before_parsing(cache: Path) -> None:
     code, _, err = sync("## 7/13/2016 - The same heading again\n" * 5_000)
     assert code == 4 and "5000 headings" in err and "at most 500 headings" in err
@@ -164,6 +223,33 @@ def test_a_later_entry_never_takes_over_an_open_ended_one(cache: Path) -> None:
         "INC-2026-03-02-downloads-corrupt": "Some downloads are corrupt",
         "INC-2026-03-20-corrupt-packages-again": "Corrupt packages again",
     }
+
+
+def test_state_and_end_reason_survive_a_sync_into_the_cache(cache: Path) -> None:
+    page = (
+        OUTAGE  # ongoing: open-ended
+        + "## 3/1/2026 - Sign-in was broken\nLogins failed.\n__Status: Resolved__\n"
+        + "## 2/20/2026 - Search was slow\nSearches timed out.\n"  # no Status line
+    )
+
+    def fields(incidents: tuple[Incident, ...]) -> list[tuple[object, ...]]:
+        return [(i.id, i.end, i.end_assumed, i.state, i.end_reason) for i in incidents]
+
+    parsed = incident_sync.parse_page(page, "page.md").incidents
+    assert sync(page)[0] == 0
+    cached = store.load_cache(cache)
+    assert cached.problem is None and fields(cached.incidents) == fields(parsed)
+    got = {str(i["id"]): i for i in listed()[0]}
+    ongoing = got["INC-2026-03-02-downloads-corrupt"]
+    assert ongoing["state"] == "ongoing" and ongoing["end_assumed"] is None
+    resolved = got["INC-2026-03-01-sign-broken"]
+    assert resolved["state"] == "resolved" and resolved["end_assumed"] == "2026-03-02T23:59:59Z"
+    silent = got["INC-2026-02-20-search-slow"]
+    assert silent["state"] == "" and silent["end_assumed"] == "2026-02-27T00:00:00Z"
+    assert resolved["end_reason"] and silent["end_reason"]
+    assert resolved["end_reason"] != silent["end_reason"]
+    text = cache.read_text("utf-8")
+    assert 'state = "ongoing"' in text and 'state = "resolved"' in text
 
 
 def test_the_same_heading_updates_its_incident_in_place(cache: Path) -> None:

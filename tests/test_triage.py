@@ -148,14 +148,45 @@ def test_mixed_queue_one_row_each(queue: tuple[Path, dict[str, str]]) -> None:
     assert rows["t1005.bin"].note.startswith("binary")
 
 
-def test_ticket_times_come_from_log_then_file_date(queue: tuple[Path, dict[str, str]]) -> None:
+def test_ticket_times_come_from_the_text_and_a_file_date_is_only_a_bound(
+    queue: tuple[Path, dict[str, str]],
+) -> None:
     root, expected = queue
     rows = _by_suffix(triage_paths([str(root)], jobs=1).items, expected)
-    assert rows["t1006.log"].time_source == "file"
+    undated = rows["t1006.log"]  # no written time: never dated by its file
+    assert undated.time is None and undated.time_source == "" and undated.time_kind == "none"
+    assert undated.not_after is not None and undated.not_after_source == "file"
     member = rows["tickets.zip!queue/t2001.log"]
-    assert member.time_source == "log"
+    assert member.time_source == "log" and member.time_kind != "none"
     dos_epoch = rows["tickets.zip!queue/t2002.log"]
-    assert dos_epoch.time is None and dos_epoch.time_source == ""
+    assert dos_epoch.time is None and dos_epoch.not_after is None
+    eml = rows["t1004.eml"]
+    assert eml.not_after_source == "mail"  # the Date header bounds it; its text dates it
+    binary = rows["t1005.bin"]
+    assert binary.time is None and binary.not_after_source == "file"
+
+
+def test_a_folder_of_tickets_without_written_dates_plots_none_at_its_file_time(
+    tmp_path: Path,
+) -> None:
+    from psgdiag.triage.chart import svg
+    from psgdiag.triage.report import cause_label
+
+    for n in range(3):
+        (tmp_path / f"t{n}.log").write_bytes(
+            _unknown(OTHER_UNKNOWN, user="jdoe", module=f"Contoso.M{n}", page=str(n))
+        )
+    (tmp_path / "seed.log").write_bytes(
+        (FIXTURES.parents[1] / "data" / "seed-2016-07.log").read_bytes()
+    )
+    result = triage_paths([str(tmp_path)], jobs=1)
+    assert all(it.time is None and it.not_after is not None for it in result.items)
+    seed = next(it for it in result.items if it.path.endswith("seed.log"))
+    assert seed.time_source == "era" and seed.era.startswith("2015-07-29 .. 2017-01-19")
+    labels = sorted({cause_label(it) for it in result.items})
+    chart = svg(result.items, labels, (), {i: cause_label(it) for i, it in enumerate(result.items)})
+    assert 'class="bar"' not in chart  # nothing on the time axis
+    assert 'class="undated" data-count="4"' in chart and "no ticket has a time" in chart
 
 
 def test_unexplained_tickets_are_grouped(queue: tuple[Path, dict[str, str]]) -> None:
@@ -420,9 +451,12 @@ def test_html_report_renders_in_headless_chromium(tmp_path: Path) -> None:
     b017 = (FIXTURES / "b-017.log").read_bytes()
     (queue / "t4001.log").write_bytes(b017)
     (queue / "t4002.eml").write_bytes(_eml(b017, date="Wed, 15 Jun 2022 08:00:00 +0000"))
-    unknown = queue / "t4003.log"
-    unknown.write_bytes(_unknown(OTHER_UNKNOWN, user="jdoe", module="Contoso.Db", page="512"))
-    stamp = dt.datetime(2022, 6, 18, 12, tzinfo=dt.UTC).timestamp()
+    unknown = queue / "t4003.log"  # dated by its text, not by its (later) file date
+    unknown.write_bytes(
+        b"Reported on June 18, 2022.\n"
+        + _unknown(OTHER_UNKNOWN, user="jdoe", module="Contoso.Db", page="512")
+    )
+    stamp = dt.datetime(2022, 6, 30, 12, tzinfo=dt.UTC).timestamp()
     os.utime(unknown, (stamp, stamp))
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w") as zf:
@@ -437,9 +471,9 @@ def test_html_report_renders_in_headless_chromium(tmp_path: Path) -> None:
     url = report.as_uri()
     dom = _chromium(browser, tmp_path / "profile", "--dump-dom", url).decode()
     assert '<svg id="chart"' in dom
-    assert dom.count('class="bar"') >= 1 and dom.count('class="bar file-dated"') == 1
+    assert dom.count('class="bar"') >= 1 and "file-dated" not in dom
     assert 'class="incident" data-incident="INC-2022-06-14-down"' in dom
-    assert 'class="undated" data-count="1"' in dom
+    assert 'class="undated" data-count="1"' in dom  # t4004: no written time
     assert dom.count('<tr class="ticket"') == 4
     assert "tickets per day (UTC)" in dom
     shot = tmp_path / "shot.png"

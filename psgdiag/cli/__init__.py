@@ -22,6 +22,7 @@ COMMANDS: dict[str, tuple[str, ...]] = {
     "probe": ("probe_cli",),
     "run": ("run_cli",),
     "shell": ("shell_cli",),
+    "serve": ("serve_cli",),
 }
 
 

@@ -46,6 +46,8 @@ def window_text(inc: Incident) -> str:
         return f"{_short(inc.start)} .. {_short(inc.end)} UTC"
     if inc.end_assumed is not None:
         return f"{_short(inc.start)} .. {_short(inc.end_assumed)} UTC (end assumed)"
+    if inc.state in ("ongoing", "mitigating"):
+        return f"since {_short(inc.start)} ({inc.state} on the status page)"
     return f"since {_short(inc.start)} (no end known)"
 
 
@@ -61,7 +63,7 @@ def incident_json(inc: Incident, origin: str = "") -> dict[str, Any]:
             "start": _iso(inc.start),
             "end": _iso(inc.end),
             "end_assumed": _iso(inc.end_assumed),
-            "end_reason": end_reasons().get(inc.id, ""),
+            "end_reason": inc.end_reason or end_reasons().get(inc.id, ""),
             "permanent": inc.permanent,
             "symptoms": list(inc.symptoms),
         }

@@ -52,7 +52,6 @@ def new_cmd(
     """Draft a signature (status experimental) from a log and list the sample cases it also hits."""
     # Imported when the command runs, not when the CLI starts (start-up time).
     from psgdiag.kb import draft
-    from psgdiag.kb import load as kb_mod
     from psgdiag.kb import schema as sigschema
     from psgdiag.pipeline.extract import extract_facts
     from psgdiag.pipeline.ingest import decode
@@ -60,10 +59,10 @@ def new_cmd(
 
     if sig_id is not None and not sigschema.ID_RX.match(sig_id):
         raise UsageError(f"{sig_id!r} is not a kebab-case id", hint="e.g. --id module-in-use")
-    if category not in kb_mod.CATEGORIES:
+    if category not in sigschema.CATEGORIES:
         raise UsageError(
             f"unknown category {category!r}",
-            hint="use one of: " + ", ".join(sorted(kb_mod.CATEGORIES)),
+            hint="use one of: " + ", ".join(sorted(sigschema.CATEGORIES)),
         )
     sides = [f.value for f in Fault]
     if fault not in sides:

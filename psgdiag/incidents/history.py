@@ -25,7 +25,7 @@ KEYS = frozenset(
     {
         "id", "title", "start", "end", "end_assumed", "end_reason", "certainty", "kind",
         "impact", "causes", "summary", "root_cause", "workaround", "symptoms", "sources",
-        "permanent", "applies_if", "page_heading",
+        "permanent", "applies_if", "state", "page_heading",
     }
 )  # fmt: skip
 # page_heading: only in the sync cache, the status-page heading an incident was learnt from.
@@ -43,8 +43,10 @@ def _when(value: Any, where: str, problems: list[str], *, end: bool = False) -> 
     return None
 
 
-def parse_incident(item: dict[str, Any], where: str, problems: list[str]) -> Incident | None:
-    """Validate one [[incident]] table."""
+def parse_incident(
+    item: dict[str, Any], where: str, problems: list[str], *, check_patterns: bool = True
+) -> Incident | None:
+    """Validate one [[incident]] table (`check_patterns`: compile its applies_if regexes)."""
     before = len(problems)
     for key in ("id", "title", "start", "kind", "impact"):
         if key not in item:
@@ -52,7 +54,7 @@ def parse_incident(item: dict[str, Any], where: str, problems: list[str]) -> Inc
     if len(problems) > before:
         return None
     problems.extend(f"{where}: unknown key `{k}`" for k in sorted(set(item) - KEYS))
-    for pattern in item.get("applies_if", []):
+    for pattern in item.get("applies_if", []) if check_patterns else ():
         try:
             re.compile(str(pattern))
         except re.error as exc:
@@ -91,6 +93,8 @@ def parse_incident(item: dict[str, Any], where: str, problems: list[str]) -> Inc
         sources=strs("sources"),
         end_assumed=assumed,
         permanent=bool(item.get("permanent", False)),
+        state=str(item.get("state", "")),
+        end_reason=" ".join(str(item.get("end_reason", "")).split()),
     )
 
 
@@ -105,12 +109,15 @@ def parse_incidents_toml(text: str, where: str) -> tuple[Incident, ...]:
     return parse_incidents_data(raw, where)
 
 
-def parse_incidents_data(raw: dict[str, Any], where: str) -> tuple[Incident, ...]:
+def parse_incidents_data(
+    raw: dict[str, Any], where: str, *, check_patterns: bool = True
+) -> tuple[Incident, ...]:
     """Validate parsed [[incident]] tables; raise KbError listing every problem."""
     problems: list[str] = []
     out = []
     for i, item in enumerate(raw.get("incident", [])):
-        inc = parse_incident(item, f"{where}: incident[{i}]", problems)
+        where_i = f"{where}: incident[{i}]"
+        inc = parse_incident(item, where_i, problems, check_patterns=check_patterns)
         if inc is not None:
             out.append(inc)
     if problems:
@@ -124,20 +131,56 @@ def cache_path() -> Path:
     return (Path(root) if root is not None else user_dir("data")) / "incidents-synced.toml"
 
 
+_BUNDLED = "psgdiag/data/incidents.toml"
+
+
+def _validated(raw: dict[str, Any]) -> dict[str, Any]:
+    """Snapshot step, run when the file changes: the whole check (applies_if regexes compiled),
+    and the phrases each applies_if regex needs, so a run compiles only those that can match."""
+    parse_incidents_data(raw, _BUNDLED)
+    # Imported here: only when the snapshot is rebuilt (start-up time).
+    from psgdiag.kb.regexlit import regex_requirements_of
+
+    raw["applies_needs"] = {
+        str(item["id"]): [
+            [sorted(need) for need in regex_requirements_of(str(p))] for p in item["applies_if"]
+        ]
+        for item in raw.get("incident", [])
+        if "applies_if" in item
+    }
+    return raw
+
+
+def _bundled_raw() -> dict[str, Any]:
+    return data_toml("incidents.toml", _validated)
+
+
 @lru_cache(maxsize=1)
 def bundled() -> tuple[Incident, ...]:
-    """Return the incident history shipped with the package."""
-    return parse_incidents_data(data_toml("incidents.toml"), "psgdiag/data/incidents.toml")
+    """Return the incident history shipped with the package (checked when its snapshot was
+    made, so a run does not compile each applies_if regex twice)."""
+    return parse_incidents_data(_bundled_raw(), _BUNDLED, check_patterns=False)
 
 
 @lru_cache(maxsize=1)
-def _conditions() -> dict[str, tuple[re.Pattern[str], ...]]:
-    raw = data_toml("incidents.toml").get("incident", [])
+def _conditions() -> dict[str, tuple[tuple[str, tuple[tuple[str, ...], ...]], ...]]:
+    """incident id -> its applies_if patterns, each with the phrase sets every match needs."""
+    raw = _bundled_raw()
+    needs = raw.get("applies_needs", {})
     return {
-        str(i["id"]): tuple(re.compile(p, re.MULTILINE) for p in i["applies_if"])
-        for i in raw
+        str(i["id"]): tuple(
+            (str(p), tuple(tuple(n) for n in needs[i["id"]][k]))
+            for k, p in enumerate(i["applies_if"])
+        )
+        for i in raw.get("incident", [])
         if "applies_if" in i
     }
+
+
+def _holds(pattern: str, needs: tuple[tuple[str, ...], ...], text: str, low: str) -> bool:
+    if not all(any(word in low for word in need) for need in needs):
+        return False  # a phrase every match holds is missing: the regex is not even compiled
+    return re.compile(pattern, re.MULTILINE).search(text) is not None
 
 
 def applicable(incidents: Iterable[Incident], lines: Iterable[str]) -> tuple[Incident, ...]:
@@ -149,14 +192,19 @@ def applicable(incidents: Iterable[Incident], lines: Iterable[str]) -> tuple[Inc
     if pending:
         # One search per pattern over the whole text (MULTILINE keeps ^/$ per line).
         text = "\n".join(lines)
-        found = {inc_id for inc_id, pats in pending.items() if any(p.search(text) for p in pats)}
+        low = text.lower()
+        found = {
+            inc_id
+            for inc_id, pats in pending.items()
+            if any(_holds(p, needs, text, low) for p, needs in pats)
+        }
     return tuple(i for i in wanted if i.id not in conditions or i.id in found)
 
 
 @lru_cache(maxsize=1)
 def end_reasons() -> dict[str, str]:
     """Return why each bundled incident's assumed end was chosen (id -> reason)."""
-    raw = data_toml("incidents.toml").get("incident", [])
+    raw = _bundled_raw().get("incident", [])
     return {str(i["id"]): " ".join(str(i["end_reason"]).split()) for i in raw if "end_reason" in i}
 
 

@@ -1,27 +1,59 @@
-"""Dates and clock times as the status page writes them, turned into UTC.
+r"""Dates and clock times as the status page writes them, turned into UTC.
 
-Headings: `7/13/2016 - Title`, `06/03/2021 02:28 UTC Title`, `May 2nd, 2022 16:41 UTC Title`,
-`March 14th 2025, Title` (ordinal typos such as "14nd" are accepted; an odd year such as "204"
-is returned as is and repaired by the caller). Bodies: "Between 7/11/2016 and 7/13/2016",
-"From Monday, September 27th to Thursday, September 30th", "between 8:15 AM and 11:15 AM Pacific
-Time", "began roughly 00:53 UTC ... resolved around 04:07 UTC", "Since about 08:30 UTC".
+Headings: `7/13/2016 - Title`, `5/17/2016 - 5/19/2016 Title`, `06/03/2021 02:28 UTC Title`,
+`May 2nd, 2022 16:41 UTC Title`, `March 14th 2025, Title`, `Jan 26th - Feb 6th 2026, Title`,
+`2 February 2026 - Title`. Ordinal typos ("14nd") are accepted; a heading without a year gets
+year 1 and an odd one ("204") is kept: the caller repairs both from the neighbouring entries.
+
+Zones come from data/dates.toml: abbreviations have a fixed offset ("PST" is UTC-8 even in
+July, as written); names with daylight saving ("Pacific Time") go through zoneinfo.
+
+The page comes from the network: every pattern of the status-page parser (here, in statusprose
+and statuspage) is compiled by `linear` (RE2, time linear in the text, whatever a hostile page
+holds; `\s` keeps Python's meaning) behind a literal pre-check where every match holds one.
+Years outside MIN_YEAR..MAX_YEAR are no dates: their windows would run off the calendar.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections.abc import Iterator
+from functools import lru_cache
 from typing import Any
 
-from psgdiag.pipeline.when import ENGLISH_MONTHS as _MONTHS
+from psgdiag.pipeline import datewords
+from psgdiag.record import record
 
 UTC = dt.UTC
+# The gallery team works in Redmond: a date-only end is widened to the end of the Pacific day
+# (the widest Pacific offset, so the window holds in summer and in winter).
+PACIFIC_SLACK = dt.timedelta(hours=8)
+NO_YEAR = 1  # the year of a heading that names none, until the neighbours supply it
+MAX_RANGE_DAYS = 62  # a written range longer than this is not an incident window
 # Years a heading may carry: a typo such as "204" is repaired from the neighbours; 1/1/0001 or
 # 12/31/9999 is no date (its window would run off the calendar).
 MIN_YEAR, MAX_YEAR = 100, 9000
 # Python's \s on str (str.isspace), spelled for RE2, whose own \s is ASCII only.
 _SPACE = r"\t-\r\x1c-\x20\x85\xa0\x{1680}\x{2000}-\x{200a}\x{2028}\x{2029}\x{202f}\x{205f}\x{3000}"
+
+
+@record
+class Day:
+    """A date as written: the year may be missing (None) and is filled in by context."""
+
+    year: int | None
+    month: int
+    day: int
+
+
+@record
+class HeadingDate:
+    """What a heading says about when: its day, the end day of a range, an exact time, a title."""
+
+    day: dt.date
+    end_day: dt.date | None
+    time: dt.datetime | None
+    title: str
 
 
 def linear(pattern: str, needs: str = "", *, fold: bool = False) -> Linear:
@@ -67,9 +99,9 @@ class Linear:
     def _absent(self, text: str) -> bool:
         return bool(self.needs) and self.needs not in (text.lower() if self.fold else text)
 
-    def match(self, text: str) -> Any:
+    def match(self, text: str, pos: int = 0) -> Any:
         """As re.Pattern.match."""
-        return None if self._absent(text) else self.regex.match(text)
+        return None if self._absent(text) else self.regex.match(text, pos)
 
     def search(self, text: str, pos: int = 0) -> Any:
         """As re.Pattern.search."""
@@ -84,34 +116,25 @@ class Linear:
         return text if self._absent(text) else str(self.regex.sub(repl, text))
 
 
-# The gallery team works in Redmond: a date-only end is widened to the end of the Pacific day.
-PACIFIC_SLACK = dt.timedelta(hours=8)
+@lru_cache(maxsize=64)
+def rx(pattern: str, needs: str = "") -> Linear:
+    """`linear`, case-insensitive (`needs` in lower case), kept for the run."""
+    return linear("(?i)" + pattern, needs, fold=True)
 
-_MON = "|".join(sorted(_MONTHS, key=len, reverse=True))
-_ZONE = r"UTC|GMT|PST|PDT|EST|EDT|CET|CEST|Pacific(?:\s+Time)?"
-_FIXED = {"utc": 0, "gmt": 0, "pst": -8, "pdt": -7, "est": -5, "edt": -4, "cet": 1, "cest": 2}
-_TIME = r"(\d{1,2})(?::(\d\d))?(?::\d\d)?\s*([ap]\.?m\.?)?"
 
-_H_NUM = linear(r"^(\d{1,2})[/-](\d{1,2})[/-](\d{2,4})\b")
-_H_NAME = linear(rf"(?i)^({_MON})\.?\s+(\d{{1,2}})(?:[a-z]{{2}})?\b,?\s*(\d{{2,4}})?\b")
-_H_TIME = linear(rf"(?i)^[,\s]*(\d{{1,2}}):(\d\d)\s*({_ZONE})\b")
-_WEEKDAY = r"(?:(?:mon|tues|wednes|thurs|fri|satur|sun)day,?\s+)?"
-_D_EXPR = (
-    rf"{_WEEKDAY}(?:\d{{1,2}}/\d{{1,2}}/\d{{2,4}}"
-    rf"|(?:{_MON})\.?\s+\d{{1,2}}(?:[a-z]{{2}})?(?:,?\s*\d{{4}})?)"
-)
-_RANGE = linear(rf"(?i)\b(?:between|from)\s+({_D_EXPR})\s+(?:and|to|until|-)\s+({_D_EXPR})")
-_CLOCK_RANGE = linear(
-    rf"(?i)\b{_TIME}\s*\(?(?:{_ZONE})?\)?\s*(?:-|–|to|and|until)\s*{_TIME}\s*\(?({_ZONE})\)?"
-)
-_CLOCK_FROM = linear(
-    rf"(?i)\b(?:since|began|beginning|starting|started|as of)\s+(?:at\s+)?"
-    rf"(?:about|approximately|roughly|around)?\s*{_TIME}\s*\(?({_ZONE})\)?"
-)
-_CLOCK_TO = linear(
-    rf"(?i)\b(?:resolved|restored|mitigated|back up)\s+(?:at\s+)?"
-    rf"(?:about|approximately|roughly|around)?\s*{_TIME}\s*\(?({_ZONE})\)?"
-)
+def _mon() -> str:
+    return datewords.month_pattern(english_only=True)
+
+
+ORDINAL = r"(?:st|nd|rd|th|[a-z]{2})?"
+WEEKDAY = r"(?:(?:mon|tues?|wed(?:nes)?|thu(?:rs)?|fri|sat(?:ur)?|sun)(?:day)?\.?,?\s+)?"
+
+
+@lru_cache(maxsize=1)
+def zone_pattern() -> str:
+    """The zone names and abbreviations of data/dates.toml as one alternation."""
+    names = list(datewords.zone_offsets()) + list(datewords.zone_names())
+    return datewords.alternation(names).replace(r"\ ", r"\s+")
 
 
 def day_start(day: dt.date) -> dt.datetime:
@@ -124,113 +147,163 @@ def day_end(day: dt.date) -> dt.datetime:
     return day_start(day) + dt.timedelta(days=1, seconds=-1) + PACIFIC_SLACK
 
 
-def _year(text: str | None, default: int) -> int:
-    if not text:
-        return default
-    y = int(text)
-    return 2000 + y if len(text) == 2 else y
-
-
-def _date(y: int, m: int, d: int) -> dt.date | None:
-    if not MIN_YEAR <= y <= MAX_YEAR:
+def make_date(year: int | None, month: int, day: int) -> dt.date | None:
+    """Return the date, or None when it does not exist (a missing year becomes NO_YEAR; a
+    written one outside MIN_YEAR..MAX_YEAR is no date)."""
+    if year is not None and not MIN_YEAR <= year <= MAX_YEAR:
         return None
     try:
-        return dt.date(y, m, d)
+        return dt.date(NO_YEAR if year is None else year, month, day)
     except ValueError:
         return None
 
 
-def _pacific_offset(day: dt.date) -> int:
-    """US Pacific: PDT (-7) from the second Sunday of March to the first Sunday of November."""
-    march = dt.date(day.year, 3, 8)
-    dst_on = march + dt.timedelta(days=(6 - march.weekday()) % 7)
-    nov = dt.date(day.year, 11, 1)
-    dst_off = nov + dt.timedelta(days=(6 - nov.weekday()) % 7)
-    return -7 if dst_on <= day < dst_off else -8
+def year_of(text: str | None) -> int | None:
+    """Read a written year: two digits are 20xx; three ("204") are kept for the repair step."""
+    if not text:
+        return None
+    return 2000 + int(text) if len(text) == 2 else int(text)
 
 
-def offset_hours(zone: str, day: dt.date) -> int:
-    """Return the UTC offset of a zone name as the status page writes it."""
-    z = zone.lower().strip()
-    return _pacific_offset(day) if z.startswith("pacific") else _FIXED.get(z, 0)
+def to_utc(local: dt.datetime, zone: str) -> dt.datetime | None:
+    """Convert a wall-clock time in a written zone to UTC (None: zone unknown or no zone data)."""
+    key = " ".join(zone.lower().strip("() ").split())
+    fixed = datewords.zone_offsets().get(key)
+    if fixed is not None:
+        try:
+            return (local - dt.timedelta(hours=fixed)).replace(tzinfo=UTC)
+        except OverflowError:
+            return None  # 00:30 CET on 1 January of NO_YEAR: before the calendar's first day
+    name = datewords.zone_names().get(key) or (zone if "/" in zone else None)
+    if name is None:
+        return None
+    import zoneinfo
+
+    try:
+        tz = zoneinfo.ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        return None  # no zone data on this machine (Windows without the tzdata package)
+    try:
+        return local.replace(tzinfo=tz).astimezone(UTC)
+    except OverflowError:
+        return None
 
 
-def _clock(day: dt.date, h: str, m: str | None, ampm: str | None, zone: str) -> dt.datetime | None:
-    hour, minute = int(h), int(m or 0)
+def clock(day: dt.date, hour: int, minute: int, ampm: str | None, zone: str) -> dt.datetime | None:
+    """Return a clock time of a day in a zone as UTC; None for an impossible time."""
     if ampm:
         if not 1 <= hour <= 12:
             return None
         hour = hour % 12 + (12 if ampm.lower().startswith("p") else 0)
+    if hour == 24 and minute == 0:  # midnight at the end of the day
+        day, hour = day + dt.timedelta(days=1), 0
     if hour > 23 or minute > 59:
         return None
-    local = dt.datetime(day.year, day.month, day.day, hour, minute, tzinfo=UTC)
-    return local - dt.timedelta(hours=offset_hours(zone, day))
+    return to_utc(dt.datetime(day.year, day.month, day.day, hour, minute), zone)
 
 
-def heading_date(heading: str) -> tuple[dt.date, dt.datetime | None, str] | None:
-    """Return (date, exact UTC time or None, title) for a status heading, or None."""
-    m = _H_NUM.match(heading)
+@lru_cache(maxsize=1)
+def _date_patterns() -> tuple[Linear, ...]:
+    mon = _mon()
+    return (
+        rx(r"(\d{1,2})[/-](\d{1,2})[/-](\d{2,4})\b"),
+        rx(r"(\d{4})-(\d{1,2})-(\d{1,2})\b"),
+        rx(rf"{WEEKDAY}({mon})\.?\s+(\d{{1,2}}){ORDINAL}\b"),
+        rx(rf"(\d{{1,2}}){ORDINAL}\.?\s+(?:of\s+)?({mon})\b\.?"),
+    )
+
+
+_YEAR_AFTER = r"[ \t]*,?[ \t]*(\d{4}|\d{2,3}\b)"
+
+
+def date_at(text: str, pos: int) -> tuple[Day, int] | None:
+    """Read one written date starting exactly at `pos`; return it and where it ends."""
+    num, iso, named, dmy = _date_patterns()
+    # Each form starts with an ASCII digit or with none: only those forms are tried (each try
+    # costs a call into RE2).
+    digit = "0" <= text[pos : pos + 1] <= "9"
+    m = num.match(text, pos) if digit else None
     if m:
-        y, a, b = _year(m.group(3), 0), int(m.group(1)), int(m.group(2))
+        a, b, year = int(m.group(1)), int(m.group(2)), year_of(m.group(3))
         # US month/day; a localized copy writes day/month, which shows when the "month" > 12
-        day = _date(y, b, a) if a > 12 >= b else _date(y, a, b)
+        month, day = (b, a) if a > 12 >= b else (a, b)
+        return Day(year, month, day), m.end()
+    m = iso.match(text, pos) if digit else None
+    if m:
+        return Day(int(m.group(1)), int(m.group(2)), int(m.group(3))), m.end()
+    months = datewords.months(english_only=True)
+    m = None if digit else named.match(text, pos)
+    if m:
+        month, day = months[m.group(1).lower()], int(m.group(2))
     else:
-        m = _H_NAME.match(heading)
-        if not m or not m.group(3):
+        m = dmy.match(text, pos) if digit else None
+        if not m:
             return None
-        day = _date(_year(m.group(3), 0), _MONTHS[m.group(1).lower()], int(m.group(2)))
-    if day is None:
+        month, day = months[m.group(2).lower()], int(m.group(1))
+    end = m.end()
+    y = rx(_YEAR_AFTER).match(text, end)
+    if y and not (len(y.group(1)) == 2 and text.startswith(":", y.end())):  # "May 2nd 16:41"
+        return Day(year_of(y.group(1)), month, day), y.end()
+    return Day(None, month, day), end
+
+
+def _range_end(text: str, pos: int, first: Day) -> tuple[Day, int] | None:
+    """The second half of a heading range: a full date, or a day of the same month."""
+    sep = rx(r"\s*(?:-|–|—|to\b|through\b|until\b)\s*").match(text, pos)
+    if not sep:
         return None
-    rest = heading[m.end() :]
-    when = None
-    t = _H_TIME.match(rest)
-    if t:
-        when = _clock(day, t.group(1), t.group(2), None, t.group(3))
-        rest = rest[t.end() :]
-    title = re.sub(r"^[\s,:\-–]+", "", rest).strip()
-    title = re.sub(r"^resolved\s*:\s*", "", title, flags=re.IGNORECASE)
-    return day, when, title
-
-
-def parse_day(text: str, default_year: int) -> dt.date | None:
-    """Parse one date expression of a body range (year from the heading when missing)."""
-    text = re.sub(rf"^{_WEEKDAY}", "", text.strip(), flags=re.IGNORECASE)
-    m = re.match(r"(\d{1,2})/(\d{1,2})/(\d{2,4})", text)
-    if m:
-        return _date(_year(m.group(3), default_year), int(m.group(1)), int(m.group(2)))
-    m = re.match(rf"({_MON})\.?\s+(\d{{1,2}})(?:[a-z]{{2}})?(?:,?\s*(\d{{4}}))?", text, re.I)
-    if m:
-        mon = _MONTHS[m.group(1).lower()]
-        return _date(_year(m.group(3), default_year), mon, int(m.group(2)))
-    return None
-
-
-def body_range(prose: str, heading: dt.date) -> tuple[dt.datetime, dt.datetime] | None:
-    """Return the window of a "Between A and B" / "From A to B" sentence, if any."""
-    for m in _RANGE.finditer(prose):
-        a, b = parse_day(m.group(1), heading.year), parse_day(m.group(2), heading.year)
-        if a is not None and b is not None and a <= b and (b - a).days <= 62:
-            return day_start(a), day_end(b)
-    return None
-
-
-def body_clock(prose: str, day: dt.date) -> tuple[dt.datetime, dt.datetime | None] | None:
-    """Return (start, end or None) from clock times in the body, on the heading's day."""
-    m = _CLOCK_RANGE.search(prose)
-    if m:
-        zone = m.group(7)
-        start = _clock(day, m.group(1), m.group(2), m.group(3) or m.group(6), zone)
-        end = _clock(day, m.group(4), m.group(5), m.group(6), zone)
-        if start is not None and end is not None:
-            return start, end if end >= start else end + dt.timedelta(days=1)
-    f = _CLOCK_FROM.search(prose)
-    if f is None:
+    found = date_at(text, sep.end())
+    if found is not None:
+        return found
+    d = rx(r"(\d{1,2})(?:st|nd|rd|th)\b").match(text, sep.end())
+    if not d:
         return None
-    start = _clock(day, f.group(1), f.group(2), f.group(3), f.group(4))
+    y = rx(_YEAR_AFTER).match(text, d.end())
+    year = year_of(y.group(1)) if y else None
+    return Day(year, first.month, int(d.group(1))), y.end() if y else d.end()
+
+
+def resolve_years(first: Day, second: Day | None) -> tuple[dt.date, dt.date | None] | None:
+    """Give a range's halves each other's year ("Jan 26th - Feb 6th 2026"); None if invalid."""
+    if second is None:
+        start = make_date(first.year, first.month, first.day)
+        return (start, None) if start is not None else None
+    y1, y2 = first.year, second.year
+    if y1 is None and y2 is not None:
+        y1 = y2 - 1 if (first.month, first.day) > (second.month, second.day) else y2
+    elif y2 is None and y1 is not None:
+        y2 = y1 + 1 if (second.month, second.day) < (first.month, first.day) else y1
+    start, end = make_date(y1, first.month, first.day), make_date(y2, second.month, second.day)
     if start is None:
         return None
-    t = _CLOCK_TO.search(prose, f.end())
-    end = _clock(day, t.group(1), t.group(2), t.group(3), t.group(4)) if t else None
-    if end is not None and end < start:
-        end += dt.timedelta(days=1)
+    if end is None or not 0 <= (end - start).days <= MAX_RANGE_DAYS:
+        return start, None
     return start, end
+
+
+def heading_date(heading: str) -> HeadingDate | None:
+    """Return what a status heading says about its date, or None when it starts with none."""
+    found = date_at(heading, 0)
+    if found is None:
+        return None
+    first, pos = found
+    second = _range_end(heading, pos, first)
+    days = resolve_years(first, second[0] if second else None)
+    if days is None:
+        return None
+    start, end = days
+    if end is not None and second is not None:
+        pos = second[1]
+    when = None
+    t = rx(rf"[,\s]*(\d{{1,2}}):(\d\d)\s*([ap])?\.?m?\.?\s*\(?({zone_pattern()})\b\)?").match(
+        heading, pos
+    )
+    if t:
+        when = clock(start, int(t.group(1)), int(t.group(2)), t.group(3), t.group(4))
+        pos = t.end()
+    rest = heading[pos:]
+    title = rest.lstrip(" \t,:;-–—").strip()
+    low = title.lower()
+    if low.startswith("resolved") and low[8:].lstrip().startswith(":"):
+        title = title[8:].lstrip()[1:].strip()
+    return HeadingDate(start, end, when, title)

@@ -18,13 +18,14 @@ from typing import Any
 
 from psgdiag.cache import data_toml
 from psgdiag.incidents import statusdates as sd
+from psgdiag.incidents import statusprose
 from psgdiag.model import Incident
 from psgdiag.record import field, record, replace
 
-# RE2 (linear time): the page comes from the network; see statusdates.linear.
+# RE2 (linear time): the page comes from the network; see statusdates.linear. The Status line
+# is read by status_of() with string methods.
 _HEADING = sd.linear(r"^(#{2,4})\s+(.*?)\s*#*\s*$", "##")
 _SECTION = sd.linear(r"^\s*__([A-Za-z ]+?)__\s*:?\s*(.*)$", "__")
-_STATUS = sd.linear(r"(?i)^\s*(?:__)?Status:\s*([A-Za-z ]+?)\s*(?:__)?\s*$", "status:", fold=True)
 _LINK = sd.linear(r"\[([^\]]*)\]\([^)]*\)", "](")
 _FENCE = re.compile(r"^\s*```")  # one quantifier, anchored: linear in Python's engine too
 _TAG = sd.linear(r"<[^<>]{0,400}>", "<")  # anchors and spans of the localized docs copies
@@ -36,11 +37,15 @@ _SECTION_KEYS = {
     "mitigation": "resolution",
     "next steps": "next_steps",
 }
-_OPEN_DAYS = dt.timedelta(days=7)
 # A section keeps at most this much text: a `+=` per line is quadratic on a hostile page. The
-# summary shown is 600 characters and the body keeps every line for the window; only keywords
-# past the cap no longer count for the kind and causes.
+# summary shown is 600 characters; only text past the cap no longer counts for the kind, the
+# causes and the window.
 _SECTION_CAP = 4000
+# The prose of a whole page is read for windows up to this many tokens (statusprose: dates, times,
+# cue words, dashes, sentence ends; each costs 20-100 microseconds, and a 1 MiB page could hold
+# 500,000). The real page has 618, at most 31 an entry. Past the budget an entry's window comes
+# from its heading and Status line only, and a warning names the line.
+PAGE_TOKENS = 4000
 
 
 @record(frozen=False)
@@ -52,10 +57,43 @@ class Entry:
     date: dt.date
     time: dt.datetime | None
     title: str
-    status: str = ""
+    end_day: dt.date | None = None
+    status: str = ""  # the state the entry's Status line gives: resolved | ongoing | mitigating
     sections: dict[str, str] = field(default_factory=dict)
     body: list[str] = field(default_factory=list)
     free: list[str] = field(default_factory=list)  # text before the first __Section__
+
+
+@record(frozen=False)
+class _Reading:
+    """What is left of the page's token budget, and the warnings about what was not read."""
+
+    warnings: list[str]
+    left: int = PAGE_TOKENS
+    spent: bool = False  # the page's budget ran out (said once)
+
+    def spend(self, e: Entry, got: statusprose.Window) -> None:
+        limit, self.left = self.left, max(0, self.left - got.tokens)
+        if not got.cut:
+            return
+        page_ran_out = limit < statusprose.MAX_TOKENS and got.tokens >= limit  # not the entry's cap
+        if page_ran_out:
+            if not self.spent:
+                self.spent = True
+                self.warnings.append(
+                    f"line {e.line}: the page holds more than {PAGE_TOKENS} dates, times and "
+                    "words to read for windows; from this entry on, windows come from the headings"
+                )
+        elif got.tokens >= statusprose.MAX_TOKENS:
+            self.warnings.append(
+                f"line {e.line}: only the first {got.tokens} dates, times and words of the "
+                "entry were read for its window"
+            )
+        else:
+            self.warnings.append(
+                f"line {e.line}: only the first {statusprose.MAX_PROSE} characters of the entry "
+                "were read for its window"
+            )
 
 
 @record
@@ -104,6 +142,22 @@ def classify(text: str) -> tuple[str, tuple[str, ...]]:
     return kind, causes
 
 
+def status_of(line: str) -> str | None:
+    """Return the state a `__Status: ...__` line gives (resolved / ongoing / mitigating, or the
+    text itself when no word of the table is in it); None when the line is no status line."""
+    text = line.strip().strip("_*").strip()
+    if text[:6].lower() != "status":
+        return None
+    rest = text[6:].lstrip()
+    if not rest.startswith(":"):
+        return None
+    said = " ".join(rest[1:].strip().strip("_*").lower().split())[:300]
+    for state, words in _table().get("status", {}).items():
+        if any(w in said for w in words):
+            return str(state)
+    return said
+
+
 def _split(text: str, warnings: list[str]) -> list[Entry]:
     entries: list[Entry] = []
     current: Entry | None = None
@@ -121,18 +175,20 @@ def _split(text: str, warnings: list[str]) -> list[Entry]:
                 if not re.search(r"status|history|previous", heading, re.IGNORECASE):
                     warnings.append(f"line {no}: heading without a date skipped: {heading!r}")
                 continue
-            day, when, title = found
-            current = Entry(no, heading, day, when, title)
+            current = Entry(no, heading, found.day, found.time, found.title, found.end_day)
             entries.append(current)
             section = ""
             continue
         if current is None:
             continue
-        st = _STATUS.match(raw)
-        if st:
-            current.status = st.group(1).strip().lower()
+        state = None if in_fence else status_of(raw)
+        if state is not None:
+            current.status = state
             continue
-        sec = None if in_fence else _SECTION.match(raw)
+        if in_fence or _FENCE.match(raw):  # quoted output: kept, but no prose to date from
+            current.body.append(raw)
+            continue
+        sec = _SECTION.match(raw)
         if sec and sec.group(1).strip().lower() in _SECTION_KEYS:
             section = _SECTION_KEYS[sec.group(1).strip().lower()]
             current.sections[section] = sec.group(2).strip()
@@ -163,24 +219,59 @@ def _repair_years(entries: list[Entry], warnings: list[str]) -> None:
                 warnings.append(f"line {e.line}: year {e.date.year} read as {year} ({e.heading!r})")
                 if e.time is not None:
                     e.time = e.time.replace(year=year)
+                if e.end_day is not None:
+                    e.end_day = _shift_year(e.end_day, year - e.date.year)
                 e.date = fixed
                 break
 
 
-def _window(e: Entry) -> tuple[dt.datetime, dt.datetime | None, str]:
-    prose = " ".join([e.title, *e.sections.values(), *e.body])
+def _dated(entries: list[Entry], warnings: list[str]) -> list[Entry]:
+    """Drop the entries still without a year after the repair (no neighbour gave one): year 1
+    is no date, its window would run off the calendar."""
+    for e in entries:
+        if e.date.year < sd.MIN_YEAR:
+            warnings.append(f"line {e.line}: heading without a year skipped: {e.heading!r}")
+    return [e for e in entries if e.date.year >= sd.MIN_YEAR]
+
+
+def _shift_year(day: dt.date, years: int) -> dt.date | None:
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:
+        return None
+
+
+def _window(e: Entry, reading: _Reading) -> tuple[dt.datetime, dt.datetime | None, str]:
+    """Start, end (None when the text gives none) and certainty `start/end` (C, A or ?)."""
+    prose = ". ".join([e.title, "\n".join(e.free), *e.sections.values()])
     start = e.time or sd.day_start(e.date)
-    end: dt.datetime | None = None
-    certainty = "C" if e.time is not None else "A"
-    rng = sd.body_range(prose, e.date)
-    if rng is not None:
-        start, end = rng
-        certainty = "C"
-    clock = sd.body_clock(prose, e.date)
-    if clock is not None:
-        start = clock[0]
-        end = clock[1] or end
-    return start, end, certainty
+    end = sd.day_end(e.end_day) if e.end_day is not None else None
+    sure_start, sure_end = ("C" if e.time or e.end_day else "A"), "C"
+    got = statusprose.window(prose, e.date, e.time, limit=reading.left)
+    reading.spend(e, got)
+    if got.start is not None and not (e.end_day and got.start.date() == e.date):
+        start, sure_start = got.start, "A" if got.start_approx else "C"
+    if got.end is not None and (end is None or got.end.date() != end.date()):
+        end, sure_end = got.end, "A" if got.end_approx else "C"
+    if end is not None and end < start:
+        end = None
+    return start, end, f"{sure_start}/{sure_end if end is not None else '?'}"
+
+
+def _assumed(
+    e: Entry, start: dt.datetime, end: dt.datetime | None
+) -> tuple[dt.datetime | None, str]:
+    """The assumed end of an entry without a written one, and why (data/status_keywords.toml)."""
+    if end is not None or e.status in ("ongoing", "mitigating"):
+        return None, ""
+    rule = _table().get("assumed", {})
+    if e.status == "resolved":
+        days = int(rule.get("resolved_days", 1))
+        until = sd.day_start(start.date()) + dt.timedelta(days=days + 1, seconds=-1)
+        return until, str(rule.get("resolved_reason", ""))
+    return start + dt.timedelta(days=int(rule.get("unknown_days", 7))), str(
+        rule.get("unknown_reason", "")
+    )
 
 
 def _slug(title: str) -> str:
@@ -224,8 +315,8 @@ def _assign(parsed: Sequence[Incident], known: Sequence[Incident]) -> dict[int, 
     return out
 
 
-def _to_incident(e: Entry, source: str, now: dt.datetime | None) -> Incident:
-    start, end, certainty = _window(e)
+def _to_incident(e: Entry, source: str, reading: _Reading) -> Incident:
+    start, end, certainty = _window(e, reading)
     if not e.title:
         e.title = next((ln.strip() for ln in e.body if ln.strip()), e.heading)[:100]
     free = " ".join(line for line in e.free if line)
@@ -234,12 +325,7 @@ def _to_incident(e: Entry, source: str, now: dt.datetime | None) -> Incident:
     )
     if kind == "incident" and not e.sections and re.search(r"\bdown\b", e.title, re.IGNORECASE):
         kind = "outage"
-    assumed = None
-    if end is None:
-        if e.status in ("resolved", "mitigated"):
-            assumed = sd.day_start(start.date()) + dt.timedelta(days=2, seconds=-1)
-        else:
-            assumed = max(now, start) if now is not None else start + _OPEN_DAYS
+    assumed, reason = _assumed(e, start, end)
     summary = e.sections.get("summary") or free
     workaround = " ".join(
         v for k, v in e.sections.items() if k in ("resolution", "next_steps") and v
@@ -252,12 +338,14 @@ def _to_incident(e: Entry, source: str, now: dt.datetime | None) -> Incident:
         kind=kind,
         impact=impact,
         causes=causes,
-        certainty=certainty if end is not None else certainty + "/?",
+        certainty=certainty,
         summary=summary[:600],
         root_cause=e.sections.get("root_cause", "")[:600],
         workaround=workaround[:600],
         sources=(f"{source} line {e.line}",) if source else (),
         end_assumed=assumed,
+        state=e.status if e.status in ("resolved", "ongoing", "mitigating") else "",
+        end_reason=reason,
     )
 
 
@@ -268,11 +356,18 @@ def parse(
     known: Sequence[Incident] = (),
     now: dt.datetime | None = None,
 ) -> ParseResult:
-    """Parse status-page Markdown; entries matching a `known` incident take its id."""
+    """Parse status-page Markdown; entries matching a `known` incident take its id.
+
+    `now` (the fetch time) is accepted for callers but no longer used: an entry the page calls
+    ongoing is open-ended, not "ongoing until the fetch".
+    """
+    del now
     warnings: list[str] = []
     entries = _split(text, warnings)
     _repair_years(entries, warnings)
-    parsed = [_to_incident(e, source, now) for e in entries]
+    entries = _dated(entries, warnings)
+    reading = _Reading(warnings)
+    parsed = [_to_incident(e, source, reading) for e in entries]
     assigned = _assign(parsed, known)
     out: list[Incident] = []
     used: set[str] = set(assigned.values())

@@ -90,6 +90,8 @@ def dump_cache(
             "start": inc.start,
             "end": inc.end,
             "end_assumed": inc.end_assumed,
+            "end_reason": inc.end_reason,
+            "state": inc.state,
             "certainty": inc.certainty,
             "kind": inc.kind,
             "impact": inc.impact,

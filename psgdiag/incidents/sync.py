@@ -107,6 +107,8 @@ def _clean(inc: Incident) -> Incident:
         summary=d(inc.summary).strip(),
         root_cause=d(inc.root_cause).strip(),
         workaround=d(inc.workaround).strip(),
+        end_reason=" ".join(d(inc.end_reason).split()),  # as the cache reader reads it back
+        state=d(inc.state),
         symptoms=tuple(d(s) for s in inc.symptoms),
         sources=tuple(d(mask_url(s)) for s in inc.sources),
     )

@@ -14,12 +14,14 @@ import json
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from psgdiag.api import diagnose_bytes
 from psgdiag.errors import PsgdiagError
 from psgdiag.model import KnowledgeBase, Report, TimeRange
+from psgdiag.pipeline.when import parse_at
 from psgdiag.record import record
 
 if TYPE_CHECKING:
-    # Imported here: only when a snapshot is rebuilt or a check runs (start-up time).
+    # for type checking only: kb.report imports rich, which running cases does not need
     from psgdiag.kb.report import CheckResult
 
 
@@ -52,8 +54,6 @@ def diagnosed_ids(report: Report) -> list[str]:
 
 def read_case(log: Path, known: set[str]) -> Case:
     """Read a case's sidecar; raise ValueError with a readable reason when it is unusable."""
-    # Imported here: only when a snapshot is rebuilt or a check runs (start-up time).
-    from psgdiag.pipeline.when import parse_at
 
     side = log.with_suffix(".json")
     if not side.is_file():
@@ -91,8 +91,6 @@ def find_cases(folder: Path) -> list[Path]:
 
 def run_cases(kb: KnowledgeBase, folder: Path, tax: list[str] | None, res: CheckResult) -> None:
     """Diagnose every case, report misses as problems and fill `res.stats`."""
-    # Imported here: only when a snapshot is rebuilt or a check runs (start-up time).
-    from psgdiag.api import diagnose_bytes
 
     known = {s.id for s in kb.signatures} | set(tax or ())
     tallies: dict[str, _Tally] = {s.id: _Tally() for s in kb.signatures}

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 from psgdiag.model import KnowledgeBase, Signature
+from psgdiag.pipeline.score import fill
 
 
 def help_page(sig: Signature) -> str:
     """Return a plain-text help page for one cause (like `ruff rule`); placeholders at defaults."""
-    # Imported here: only when a snapshot is rebuilt or a check runs (start-up time).
-    from psgdiag.pipeline.score import fill
 
     ex = sig.explain
     out = [

@@ -14,9 +14,14 @@ import tomllib
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
+from psgdiag import api
 from psgdiag.errors import KbError
-from psgdiag.kb import load as kb_mod
+from psgdiag.kb.problems import Problems
+from psgdiag.kb.regex import compile_regex
+from psgdiag.kb.schema import parse_signature
 from psgdiag.model import Document, Facts, KnowledgeBase, Signature
+from psgdiag.pipeline.ingest import decode
+from psgdiag.pipeline.normalize import normalize
 from psgdiag.pipeline.textview import TextIndex
 from psgdiag.record import record
 from psgdiag.redact import redact
@@ -70,7 +75,7 @@ def _fit(line: str, module: str | None, spaced: str) -> str | None:
     for n in range(len(words), MIN_WORDS - 1, -1):
         pattern = line_regex(_words_prefix(" ".join(words), n), module)
         try:
-            if kb_mod.compile_regex(pattern).search(spaced):
+            if compile_regex(pattern).search(spaced):
                 return pattern
         except Exception:  # re2.error has no stable public type; try a shorter prefix
             continue
@@ -121,7 +126,7 @@ def build(
     for order, line in enumerate(dict.fromkeys(lines)):
         pattern = _fit(redact(line), module, spaced) or _fit(line, module, spaced)
         if pattern is not None:
-            rx = kb_mod.compile_regex(pattern)
+            rx = compile_regex(pattern)
             scored.append((sum(1 for o in others if rx.search(o)), order, line, pattern))
     best = sorted(scored)[:2]
     kept = [line for _, _, line, _ in best]
@@ -184,17 +189,15 @@ def validate(text: str, sig_id: str, where: str = "<draft>") -> Signature:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise KbError([f"{where}: invalid TOML: {exc}"]) from None
-    probs = kb_mod.Problems()
-    sig = kb_mod.parse_signature(data, where, sig_id, probs)
-    if sig is None or probs.items:
-        raise KbError(probs.items or [f"{where}: invalid signature"])
+    probs = Problems(where)
+    sig = parse_signature(data, sig_id, probs)
+    if sig is None or probs:
+        raise KbError([str(p) for p in probs.items] or [f"{where}: invalid signature"])
     return sig
 
 
 def matches(sig: Signature, doc: Document) -> bool:
     """Return True when this signature alone diagnoses the document."""
-    # Imported here: only when a snapshot is rebuilt or a check runs (start-up time).
-    from psgdiag import api
 
     kb = KnowledgeBase(signatures=(sig,), version="draft")
     report = api.diagnose_document(doc, kb=kb, incidents=())
@@ -203,9 +206,6 @@ def matches(sig: Signature, doc: Document) -> bool:
 
 def spaced_views(cases: Sequence[Path]) -> list[str]:
     """Return the spaced view (what regex evidence runs on) of each readable sample case."""
-    # Imported here: only when a snapshot is rebuilt or a check runs (start-up time).
-    from psgdiag.pipeline.ingest import decode
-    from psgdiag.pipeline.normalize import normalize
 
     out: list[str] = []
     for path in cases:
@@ -227,9 +227,6 @@ def case_files(roots: Iterable[Path]) -> list[Path]:
 
 def collisions(sig: Signature, cases: Sequence[Path], skip: Path | None = None) -> list[Path]:
     """Return the sample cases this signature would also diagnose."""
-    # Imported here: only when a snapshot is rebuilt or a check runs (start-up time).
-    from psgdiag.pipeline.ingest import decode
-    from psgdiag.pipeline.normalize import normalize
 
     hits: list[Path] = []
     for path in cases:

@@ -1,8 +1,8 @@
 """Literal anchors derived from the knowledge base: words that any match of an evidence contains.
 
-Used twice: `psgdiag.scan` looks for them on the raw bytes of huge logs, and the matcher skips a
-regex whose anchors are all absent (no compile, no run). Derived generally from the data; no
-cause-specific string lives here.
+Used twice: the big-file scan (psgdiag.pipeline.anchors) looks for them on the raw bytes of huge
+logs, and the matcher skips a regex whose anchors are all absent (no compile, no run). Derived
+generally from the data; no cause-specific string lives here.
 """
 
 from __future__ import annotations
@@ -10,33 +10,16 @@ from __future__ import annotations
 import re
 from collections.abc import Collection, Iterable, Mapping
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:
-    # Imported here: only when a snapshot is rebuilt or a check runs (start-up time).
-    from psgdiag.model import KnowledgeBase
-
-# Words every PowerShell error record, HTTP failure or warning carries, whatever the cause.
-GENERAL = (
-    "fullyqualifiederrorid",
-    "categoryinfo",
-    "exception",
-    "msg:",
-    "http/",
-    "status code",
-    "statuscode",
-)
-# An error record's first line: "Install-Module : ..." (Windows PowerShell), "Verb-Noun: ..." (7).
-RECORD_START = r"\b[a-z]+-[a-z]+ ?: "
-# Lines marked as errors or warnings ("ERROR:", "##[error]", "error occurred"), not every word
-# "error" ("0 Error(s)", "-ErrorAction" are in every build log).
-MARKED = (r"\berror\s*[:\]]", r"\berror\s+occurred", r"\bwarning\s*[:\]]")
-
+from psgdiag.cache import SNAPSHOT_FORMAT, cache_root, load_pickle, save_pickle
+from psgdiag.model import EvidenceKind, KnowledgeBase
+from psgdiag.pipeline.textview import compact, wording
 
 SPECIFIC_MIN = 10  # shorter phrases are too common in CI noise to be worth a region
 
 
-def _raw(phrase: str) -> str:
+def raw_phrase(phrase: str) -> str:
     """Return an RE2 pattern for a phrase on raw bytes: any run of whitespace between words."""
     return r"\s+".join(re.escape(w) for w in phrase.split())
 
@@ -47,10 +30,6 @@ def literal_patterns(literal: str) -> list[str]:
     The matcher compares literals without whitespace and with the PowerShellGet synonyms
     (textview.literal_regex); the anchors follow, and two windows survive one console wrap.
     """
-    # Imported here: only when a snapshot is rebuilt or a check runs (start-up time).
-    from psgdiag.pipeline.textview import SYN_MAP as _SYN_MAP
-    from psgdiag.pipeline.textview import SYN_RX as _SYN_RX
-
     words = literal.split()
     windows = [words] if len(words) <= 3 else [words[:3], words[-3:]]
     out: list[str] = []
@@ -63,8 +42,8 @@ def literal_patterns(literal: str) -> list[str]:
             word = word.lower()
             parts: list[str] = []
             pos = 0
-            for m in _SYN_RX.finditer(word):
-                parts.append(re.escape(word[pos : m.start()]) + _SYN_MAP[m.group(0)])
+            for m in wording().rx.finditer(word):
+                parts.append(re.escape(word[pos : m.start()]) + wording().alternatives[m.group(0)])
                 pos = m.end()
             parts.append(re.escape(word[pos:]))
             pieces.append("".join(parts))
@@ -87,56 +66,29 @@ def scan_patterns(
         elif kind == "regex":
             needs = required.get(pattern) if required is not None else None
             phrases = needs[0] if needs else _regexlit().regex_tokens(pattern) or ()
-            out.update(_raw(p) for p in phrases if len(p) >= SPECIFIC_MIN)
+            out.update(raw_phrase(p) for p in phrases if len(p) >= SPECIFIC_MIN)
         elif kind == "exception" and len(pattern) >= SPECIFIC_MIN:
-            out.add(_raw(pattern.rsplit(".", 1)[-1]))
+            out.add(raw_phrase(pattern.rsplit(".", 1)[-1]))
         elif kind == "http_status":
             out.update(rf"\({code}\)|\b{code} \(" for code in statuses)
         # fqid and msg_key lines always carry a general anchor; facts: see general_patterns
     return sorted(out)
 
 
-def general_patterns() -> list[str]:
-    """Return the general anchors plus those of the fact extractors and warning prefixes."""
-    # Imported here: only when a snapshot is rebuilt or a check runs (start-up time).
-    from psgdiag.pipeline.extract import load_extractors
-    from psgdiag.pipeline.normalize import load_framing
-
-    out = {_raw(g) for g in GENERAL} | {RECORD_START, *MARKED}
-    for ex in load_extractors():
-        # Plain words ("module", "version") are everywhere in a PowerShell CI log; paths are not.
-        tokens = _regexlit().regex_tokens(ex.pattern) or ()
-        out.update(_raw(t) for t in tokens if len(t) >= 8 and not t.isalpha())
-    for prefix, stream, _loc in load_framing().streams:
-        if stream == "warning" and prefix.isascii():
-            out.add(_raw(prefix))
-    return sorted(out)
-
-
 @lru_cache(maxsize=8192)
 def literal_required(literal: str) -> str:
     """Return the longest piece every match of textview.literal_regex(literal) contains verbatim."""
-    # Imported here: only when a snapshot is rebuilt or a check runs (start-up time).
-    from psgdiag.pipeline.textview import SYN_RX as _SYN_RX
-    from psgdiag.pipeline.textview import compact
-
     pieces = re.split(r"[^\x00-\x7f]+", compact(literal))
-    parts = [p for piece in pieces for p in _SYN_RX.split(piece)]
+    parts = [p for piece in pieces for p in wording().rx.split(piece)]
     return max(parts, key=len, default="")
 
 
-_REQUIRED: dict[str, dict[str, tuple[Collection[str], ...]]] = {}
-
-
 def _regexlit() -> Any:
-    """The regex literal parser, imported only when a table is (re)built."""
-    # Imported here: only when a snapshot is rebuilt or a check runs (start-up time).
+    """The regex literal parser (psgdiag.kb.regexlit)."""
+    # Imported here: only a table being (re)built parses regexes (start-up time).
     from psgdiag.kb import regexlit
 
     return regexlit
-
-
-_CACHE_FORMAT = 4  # bump when regex_requirements_of changes what it returns
 
 
 def regex_requirements(kb: KnowledgeBase) -> dict[str, tuple[Collection[str], ...]]:
@@ -147,13 +99,10 @@ def regex_requirements(kb: KnowledgeBase) -> dict[str, tuple[Collection[str], ..
     """
     if kb.required:
         return kb.required
-    if kb.version in _REQUIRED:
-        return _REQUIRED[kb.version]
-    # Imported here: only when a snapshot is rebuilt or a check runs (start-up time).
-    from psgdiag.cache import cache_root, load_pickle, save_pickle
-
-    path = cache_root() / f"regex-requirements-v{_CACHE_FORMAT}.pickle"
-    patterns = {e.pattern for s in kb.signatures for e in s.evidence if e.kind == "regex"}
+    path = cache_root() / f"regex-requirements-v{SNAPSHOT_FORMAT}.pickle"
+    patterns = {
+        e.pattern for s in kb.signatures for e in s.evidence if e.kind == EvidenceKind.REGEX
+    }
     try:
         loaded = load_pickle(path.read_bytes())
         known: dict[str, tuple[Collection[str], ...]] = loaded if isinstance(loaded, dict) else {}
@@ -165,9 +114,7 @@ def regex_requirements(kb: KnowledgeBase) -> dict[str, tuple[Collection[str], ..
         if len(known) > 2 * len(patterns) + 1000:  # forget patterns no signature has any more
             known = {p: known[p] for p in patterns}
         save_pickle(path, known)
-    table = {p: known[p] for p in patterns}
-    _REQUIRED[kb.version] = table
-    return table
+    return {p: known[p] for p in patterns}
 
 
 _GRAM_TEXT_LIMIT = 1024 * 1024

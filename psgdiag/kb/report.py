@@ -2,25 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import TextIO
 
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from psgdiag.record import asdict, field, record
+from psgdiag.kb.problems import Problem
+from psgdiag.record import field, record
 
 SCHEMA_VERSION = 1
-
-
-@record
-class Problem:
-    """One finding: which check, how bad, where (file and key), and what."""
-
-    check: str
-    severity: str  # error | warning
-    where: str
-    message: str
 
 
 @record(frozen=False)
@@ -40,8 +32,12 @@ class CheckResult:
         return not any(p.severity == "error" for p in self.problems)
 
     def add(self, check: str, severity: str, where: str, message: str) -> None:
-        """Record one problem."""
-        self.problems.append(Problem(check, severity, where, message))
+        """Record one problem about a whole file (a case, a folder)."""
+        self.problems.append(Problem(where, "", message, check, severity))
+
+    def extend(self, problems: Iterable[Problem]) -> None:
+        """Record problems found by the schema or a check."""
+        self.problems.extend(problems)
 
 
 def to_json(res: CheckResult) -> dict[str, object]:
@@ -55,7 +51,18 @@ def to_json(res: CheckResult) -> dict[str, object]:
         "cases": res.cases,
         "taxonomy": res.taxonomy or None,
         "summary": {"errors": errors, "warnings": len(res.problems) - errors},
-        "problems": [asdict(p) for p in res.problems],
+        "problems": [
+            {
+                "check": p.check,
+                "severity": p.severity,
+                "where": p.where,
+                "message": p.message,
+                "file": p.file,
+                "key": p.key,
+                "line": p.line or None,
+            }
+            for p in res.problems
+        ],
         "stats": res.stats,
     }
 

@@ -1,19 +1,24 @@
-"""Signature schema: validate one parsed TOML signature, every problem reported with file and key.
+"""Signature schema: validate one parsed TOML signature; each problem a record with its key path.
 
-Also the checks shared by the loader, `signatures check` and `signatures new`: fact predicates
-and RE2 regexes (linear time, so no signature regex can backtrack catastrophically).
+The schema is strict: every table rejects keys it does not define (a misspelt `hnit` would
+otherwise make a hint vanish silently), naming the nearest valid key. One bad field gives one
+problem: an evidence entry with a bad strength still counts as named, so `[match]` does not
+also report its name as unknown. What belongs to each table is data here (`TABLE_KEYS`), shared
+with the published JSON schema (psgdiag/schemas/signature.schema.json, checked by a test).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 import re
-from collections.abc import Callable
-from functools import lru_cache
 from typing import Any
 
+from psgdiag.kb.problems import Problems
+from psgdiag.kb.regex import regex_problem
 from psgdiag.model import (
     Evidence,
+    EvidenceKind,
     Example,
     Explain,
     FactTest,
@@ -27,7 +32,7 @@ from psgdiag.model import (
 )
 from psgdiag.pipeline.textview import text_needle
 
-MATCHER_KEYS = ("text", "regex", "fqid", "msg_key", "http_status", "exception", "fact", "incident")
+MATCHER_KEYS = tuple(kind.value for kind in EvidenceKind)
 CATEGORIES = frozenset(
     [
         "network",
@@ -44,33 +49,45 @@ CATEGORIES = frozenset(
         "website",
     ]
 )
-TOP_KEYS = frozenset(
-    [
-        "id",
-        "title",
-        "status",
-        "category",
-        "fault",
-        "transient",
-        "references",
-        "author",
-        "created",
-        "modified",
-        "aliases",
-        "valid_from",
-        "valid_until",
-        "evidence",
-        "match",
-        "relations",
-        "explain",
-        "remedy",
-        "example",
-    ]
-)
-EVIDENCE_KEYS = frozenset({"name", "strength", "fuzzy", "locale", "stream", "note", *MATCHER_KEYS})
+#: The keys each table may hold ("" is the top level).
+TABLE_KEYS: dict[str, frozenset[str]] = {
+    "": frozenset(
+        [
+            "id",
+            "title",
+            "status",
+            "category",
+            "fault",
+            "transient",
+            "references",
+            "author",
+            "created",
+            "modified",
+            "aliases",
+            "valid_from",
+            "valid_until",
+            "evidence",
+            "match",
+            "relations",
+            "explain",
+            "remedy",
+            "example",
+        ]
+    ),
+    "evidence": frozenset(
+        {"name", "strength", "fuzzy", "locale", "stream", "note", "slots", *MATCHER_KEYS}
+    ),
+    "match": frozenset({"requires_any", "requires_all", "excludes"}),
+    "relations": frozenset({"consequence_of", "co_occurs_with"}),
+    "explain": frozenset({"summary", "why", "note", "hint", "settle", "false_positives"}),
+    "remedy": frozenset({"title", "command", "scope", "risk", "admin", "verify", "cost"}),
+    "example": frozenset({"expect", "text"}),
+}
+TOP_KEYS = TABLE_KEYS[""]
+EVIDENCE_KEYS = TABLE_KEYS["evidence"]
+STREAMS = ("error", "warning", "verbose", "debug", "prompt")
 FACT_OPS = ("==", "!=", "<=", ">=", "<", ">", "!~", "~")
 MAX_FILE_BYTES = 256 * 1024
-MAX_REGEX_CHARS = 4000
 ID_RX = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 _NAME_RX = re.compile(r"^[a-z][a-z0-9_]*$")
 
@@ -96,127 +113,146 @@ def parse_fact(expr: str) -> FactTest:
     raise ValueError(f"cannot parse fact predicate {expr!r} (use `name op value` or `name exists`)")
 
 
-def compile_regex(pattern: str | bytes) -> Any:
-    """Compile a signature regex with RE2 (linear time: no catastrophic backtracking).
-
-    A bytes pattern searches UTF-8 bytes: on large texts that avoids re-encoding the whole
-    string on every search, which the RE2 binding does for str input.
-    """
-    return _re2_compiler()(pattern)
-
-
-@lru_cache(maxsize=8192)
-def cached_regex(pattern: str) -> Any:
-    """compile_regex for searching UTF-8 bytes, kept for the run (signature and fact regexes)."""
-    return compile_regex(pattern.encode("utf-8"))
+def unknown_keys(table: dict[str, Any], kind: str, path: str, probs: Problems) -> None:
+    """Report every key of `table` that its kind does not define, with the nearest valid one."""
+    allowed = TABLE_KEYS[kind]
+    for key in table:
+        if key in allowed:
+            continue
+        close = difflib.get_close_matches(key, sorted(allowed - table.keys()), n=1, cutoff=0.6)
+        hint = f" (did you mean `{close[0]}`?)" if close else ""
+        probs.suggested.update(_join(path, c) for c in close)
+        probs.add(f"{path}.{key}" if path else key, f"unknown key `{key}`{hint}")
 
 
-@lru_cache(maxsize=1)
-def _re2_compiler() -> Callable[[str | bytes], Any]:
-    """One RE2 options object for every pattern, and the binding's pattern class when present.
-
-    re2.compile rebuilds its Options object attribute by attribute on every call, which costs
-    more than compiling a typical signature regex; constructing the pattern class directly with
-    a shared Options skips that (same object, same errors: re2.error).
-    """
-    import re2
-
-    opts = re2.Options()
-    opts.log_errors = False
-    opts.case_sensitive = False
-    regexp = getattr(re2, "_Regexp", None)
-    if callable(regexp):
-        return lambda pattern: regexp(pattern, opts)
-    return lambda pattern: re2.compile(pattern, opts)
+def _join(path: str, key: str) -> str:
+    return f"{path}.{key}" if path else key
 
 
-class Problems:
-    def __init__(self) -> None:
-        self.items: list[str] = []
+def _absent(data: dict[str, Any], key: str, path: str, probs: Problems) -> bool:
+    """True when a required key is absent (reported, unless it was named for a misspelt key)."""
+    if key in data:
+        return False
+    if _join(path, key) not in probs.suggested:  # else already reported as misspelt
+        probs.add(path, f"missing required key `{key}`")
+    return True
 
-    def add(self, where: str, msg: str) -> None:
-        self.items.append(f"{where}: {msg}")
 
-
-def _req(data: dict[str, Any], key: str, typ: type, where: str, probs: Problems) -> Any:
-    if key not in data:
-        probs.add(where, f"missing required key `{key}`")
+def _req(data: dict[str, Any], key: str, typ: type, path: str, probs: Problems) -> Any:
+    if _absent(data, key, path, probs):
         return None
     val = data[key]
-    if not isinstance(val, typ):
-        probs.add(f"{where}.{key}", f"expected {typ.__name__}, got {type(val).__name__}")
+    if not isinstance(val, typ) or (typ is int and isinstance(val, bool)):
+        probs.add(_join(path, key), f"expected {typ.__name__}, got {type(val).__name__}")
         return None
     return val
 
 
-def _enum(value: Any, enum_t: Any, where: str, probs: Problems) -> Any:
+def _opt_str(data: dict[str, Any], key: str, path: str, probs: Problems) -> str:
+    val = data.get(key, "")
+    if not isinstance(val, str):
+        probs.add(_join(path, key), f"must be a string, not {type(val).__name__}")
+        return ""
+    return val
+
+
+def _enum(value: Any, enum_t: Any, path: str, probs: Problems) -> Any:
     try:
         return enum_t(value)
     except ValueError:
         allowed = ", ".join(e.value for e in enum_t)
-        probs.add(where, f"{value!r} is not one of: {allowed}")
+        probs.add(path, f"{value!r} is not one of: {allowed}")
         return None
 
 
-def _evidence(item: Any, where: str, probs: Problems) -> Evidence | None:
-    if not isinstance(item, dict):
-        probs.add(where, "expected a table")
+def _req_enum(data: dict[str, Any], key: str, enum_t: Any, path: str, probs: Problems) -> Any:
+    if _absent(data, key, path, probs):
         return None
-    for key in item:
-        if key not in EVIDENCE_KEYS:
-            probs.add(f"{where}.{key}", "unknown key")
-    name = _req(item, "name", str, where, probs)
+    return _enum(data[key], enum_t, _join(path, key), probs)
+
+
+def _table(value: Any, path: str, probs: Problems) -> dict[str, Any] | None:
+    if isinstance(value, dict):
+        return value
+    probs.add(path, "must be a table")
+    return None
+
+
+def _tables(data: dict[str, Any], key: str, probs: Problems) -> list[tuple[str, dict[str, Any]]]:
+    """The entries of an array of tables, each with its path; a non-table entry is reported."""
+    raw = data.get(key, [])
+    if not isinstance(raw, list):
+        probs.add(key, f"must be an array of tables ([[{key}]])")
+        return []
+    out = []
+    for i, item in enumerate(raw):
+        table = _table(item, f"{key}[{i}]", probs)
+        if table is not None:
+            out.append((f"{key}[{i}]", table))
+    return out
+
+
+def _statuses(value: Any, path: str, probs: Problems) -> tuple[int, ...]:
+    codes = value if isinstance(value, list) else [value]
+    out: list[int] = []
+    for c in codes:
+        if isinstance(c, int) and not isinstance(c, bool) and 100 <= c <= 599:
+            out.append(c)
+        elif isinstance(c, str) and re.fullmatch(r"[1-5]xx", c):
+            base = int(c[0]) * 100
+            out.extend(range(base, base + 100))
+        else:
+            probs.add(path, f"{c!r} is not a status code or 'Nxx'")
+    return tuple(out)
+
+
+def _evidence(item: dict[str, Any], path: str, probs: Problems) -> Evidence | None:
+    unknown_keys(item, "evidence", path, probs)
+    before = len(probs.items)
+    name = _req(item, "name", str, path, probs)
     if name is not None and not _NAME_RX.match(name):
-        probs.add(f"{where}.name", f"{name!r} must be snake_case")
-    strength = _enum(item.get("strength"), Strength, f"{where}.strength", probs)
+        probs.add(f"{path}.name", f"{name!r} must be snake_case")
+    strength = _req_enum(item, "strength", Strength, path, probs)
     kinds = [k for k in MATCHER_KEYS if k in item]
     if len(kinds) != 1:
-        probs.add(where, f"needs exactly one matcher key of {', '.join(MATCHER_KEYS)}")
+        probs.add(path, f"needs exactly one matcher key of {', '.join(MATCHER_KEYS)}")
         return None
-    kind = kinds[0]
-    value = item[kind]
+    kind = EvidenceKind(kinds[0])
+    value = item[kind.value]
+    where = f"{path}.{kind.value}"
     pattern, fact = "", None
     statuses: tuple[int, ...] = ()
-    if kind == "http_status":
-        codes = value if isinstance(value, list) else [value]
-        out: list[int] = []
-        for c in codes:
-            if isinstance(c, int) and 100 <= c <= 599:
-                out.append(c)
-            elif isinstance(c, str) and re.fullmatch(r"[1-5]xx", c):
-                base = int(c[0]) * 100
-                out.extend(range(base, base + 100))
-            else:
-                probs.add(f"{where}.http_status", f"{c!r} is not a status code or 'Nxx'")
-        statuses = tuple(out)
-    elif kind == "incident":
+    if kind == EvidenceKind.HTTP_STATUS:
+        statuses = _statuses(value, where, probs)
+    elif kind == EvidenceKind.INCIDENT:
         if value is not True:
-            probs.add(f"{where}.incident", "must be true")
+            probs.add(where, "must be true")
     elif not isinstance(value, str) or not value.strip():
-        probs.add(f"{where}.{kind}", "must be a non-empty string")
-        return None
+        probs.add(where, "must be a non-empty string")
     else:
         pattern = value
-    if kind == "regex":
-        if len(pattern) > MAX_REGEX_CHARS:
-            probs.add(f"{where}.regex", f"longer than {MAX_REGEX_CHARS} characters")
-        else:
-            try:
-                compile_regex(pattern)
-            except Exception as exc:  # re2.error has no stable public type
-                probs.add(f"{where}.regex", f"does not compile under RE2: {exc}")
-    if kind == "fact":
+    if pattern and kind == EvidenceKind.REGEX:
+        why = regex_problem(pattern)
+        if why:
+            probs.add(where, why, check="regex-safety")
+    if pattern and kind == EvidenceKind.FACT:
         try:
             fact = parse_fact(pattern)
         except ValueError as exc:
-            probs.add(f"{where}.fact", str(exc))
+            probs.add(where, str(exc))
     fuzzy = item.get("fuzzy", 0)
-    if not isinstance(fuzzy, int) or not (fuzzy == 0 or 70 <= fuzzy <= 100):
-        probs.add(f"{where}.fuzzy", "must be an integer between 70 and 100")
+    if type(fuzzy) is not int or not (fuzzy == 0 or 70 <= fuzzy <= 100):
+        probs.add(f"{path}.fuzzy", "must be an integer between 70 and 100")
         fuzzy = 0
-    if fuzzy and kind != "text":
-        probs.add(f"{where}.fuzzy", "only applies to `text` evidence")
-    if name is None or strength is None:
+    elif fuzzy and kind != EvidenceKind.TEXT:
+        probs.add(f"{path}.fuzzy", "only applies to `text` evidence")
+    slots = _slots(item, kind, path, probs)
+    stream = _opt_str(item, "stream", path, probs)
+    if stream and stream not in STREAMS:
+        probs.add(f"{path}.stream", f"{stream!r} is not one of: {', '.join(STREAMS)}")
+    locale = _opt_str(item, "locale", path, probs)
+    _opt_str(item, "note", path, probs)
+    if len(probs.items) > before or name is None or strength is None:
         return None
     return Evidence(
         name=name,
@@ -224,142 +260,148 @@ def _evidence(item: Any, where: str, probs: Problems) -> Evidence | None:
         kind=kind,
         pattern=pattern,
         fuzzy=fuzzy,
-        locale=str(item.get("locale", "")),
-        stream=str(item.get("stream", "")),
+        locale=locale,
+        stream=stream,
         statuses=statuses,
         fact=fact,
-        needle=text_needle(pattern) if kind == "text" else "",
+        needle=text_needle(pattern) if kind == EvidenceKind.TEXT else "",
+        slots=slots,
     )
 
 
-def _remedy(item: Any, where: str, probs: Problems) -> Remedy | None:
-    if not isinstance(item, dict):
-        probs.add(where, "expected a table")
-        return None
-    title = _req(item, "title", str, where, probs)
-    command = item.get("command", "")
-    scope = _enum(item.get("scope", "none"), Scope, f"{where}.scope", probs)
-    risk = _enum(item.get("risk"), Risk, f"{where}.risk", probs)
+def _slots(item: dict[str, Any], kind: EvidenceKind, path: str, probs: Problems) -> Any:
+    """A message evidence's slot conditions: {slot = "value"} or {slot = "~regex"}."""
+    raw = item.get("slots")
+    if raw is None:
+        return ()
+    if kind != EvidenceKind.MESSAGE:
+        probs.add(f"{path}.slots", "only applies to `message` evidence")
+        return ()
+    if not isinstance(raw, dict) or not all(isinstance(v, str) and v for v in raw.values()):
+        probs.add(f"{path}.slots", 'must be a table of slot = "value" (or "~regex")')
+        return ()
+    for name, value in raw.items():
+        if value.startswith("~"):
+            why = regex_problem(value[1:])
+            if why:
+                probs.add(f"{path}.slots.{name}", why, check="regex-safety")
+    return tuple(sorted(raw.items()))
+
+
+def _remedy(item: dict[str, Any], path: str, probs: Problems) -> Remedy | None:
+    unknown_keys(item, "remedy", path, probs)
+    before = len(probs.items)
+    title = _req(item, "title", str, path, probs)
+    scope = _enum(item.get("scope", "none"), Scope, f"{path}.scope", probs)
+    risk = _req_enum(item, "risk", Risk, path, probs)
     admin = item.get("admin", False)
     if not isinstance(admin, bool):
-        probs.add(f"{where}.admin", "must be true or false")
-    cost = item.get("cost", "")
-    if risk is not None and risk != Risk.SAFE and not cost:
-        probs.add(f"{where}.cost", f"a remedy with risk {risk.value!r} must say what it costs")
-    if title is None or scope is None or risk is None:
+        probs.add(f"{path}.admin", "must be true or false")
+    command = _opt_str(item, "command", path, probs)
+    verify = _opt_str(item, "verify", path, probs)
+    cost = _opt_str(item, "cost", path, probs)
+    if risk is not None and risk != Risk.SAFE and not cost.strip():
+        probs.add(f"{path}.cost", f"risk {risk.value!r} needs a cost", check="remedy-cost")
+    if len(probs.items) > before:
         return None
-    return Remedy(
-        title=title,
-        command=str(command),
-        scope=scope,
-        risk=risk,
-        admin=bool(admin),
-        verify=str(item.get("verify", "")),
-        cost=str(cost),
-    )
+    return Remedy(title, command, scope, risk, bool(admin), verify, cost)
 
 
-def _str_list(data: dict[str, Any], key: str, where: str, probs: Problems) -> tuple[str, ...]:
+def _str_list(data: dict[str, Any], key: str, path: str, probs: Problems) -> tuple[str, ...]:
     val = data.get(key, [])
     if not isinstance(val, list) or not all(isinstance(v, str) for v in val):
-        probs.add(f"{where}.{key}", "must be a list of strings")
+        probs.add(_join(path, key), "must be a list of strings")
         return ()
     return tuple(val)
 
 
-def _date(value: Any, where: str, probs: Problems) -> dt.date | None:
-    if value is None:
-        return None
-    if isinstance(value, dt.date):
+def _date(data: dict[str, Any], key: str, probs: Problems) -> dt.date | None:
+    value = data.get(key)
+    if value is None or (isinstance(value, dt.date) and not isinstance(value, dt.datetime)):
         return value
-    probs.add(where, "must be a TOML date (YYYY-MM-DD)")
+    probs.add(key, "must be a TOML date (YYYY-MM-DD)")
     return None
 
 
-def parse_signature(
-    data: dict[str, Any], where: str, stem: str, probs: Problems
-) -> Signature | None:
-    """Validate one parsed TOML document; add every problem to `probs`."""
+def _explain(data: dict[str, Any], probs: Problems) -> Explain | None:
+    if "explain" not in data:
+        probs.add("explain", "missing [explain] table")
+        return None
+    ex = _table(data["explain"], "explain", probs)
+    if ex is None:
+        return None
+    unknown_keys(ex, "explain", "explain", probs)
+    summary = _req(ex, "summary", str, "explain", probs)
+    why, note, hint, settle = (
+        _opt_str(ex, k, "explain", probs) for k in ("why", "note", "hint", "settle")
+    )
+    fps = _str_list(ex, "false_positives", "explain", probs)
+    return None if summary is None else Explain(summary, why.strip(), note, hint, settle, fps)
+
+
+def _examples(data: dict[str, Any], probs: Problems) -> tuple[Example, ...]:
+    out = []
+    for path, item in _tables(data, "example", probs):
+        unknown_keys(item, "example", path, probs)
+        if _absent(item, "expect", path, probs) or _absent(item, "text", path, probs):
+            continue
+        if item.get("expect") not in ("match", "no-match"):
+            probs.add(f"{path}.expect", "must be 'match' or 'no-match'")
+        elif not isinstance(item.get("text"), str):
+            probs.add(f"{path}.text", "must be a string")
+        else:
+            out.append(Example(item["expect"], item["text"]))
+    return tuple(out)
+
+
+def parse_signature(data: dict[str, Any], stem: str, probs: Problems) -> Signature | None:
+    """Validate one parsed TOML document; add every problem to `probs` (None when any)."""
     before = len(probs.items)
-    for key in data:
-        if key not in TOP_KEYS:
-            probs.add(f"{where}: {key}", "unknown key")
-    sig_id = _req(data, "id", str, where, probs)
-    if sig_id is not None:
-        if not ID_RX.match(sig_id):
-            probs.add(f"{where}: id", f"{sig_id!r} must be kebab-case")
-        if sig_id != stem:
-            probs.add(f"{where}: id", f"{sig_id!r} must equal the file name {stem!r}")
-    title = _req(data, "title", str, where, probs)
-    status = _enum(data.get("status"), Status, f"{where}: status", probs)
-    category = _req(data, "category", str, where, probs)
+    unknown_keys(data, "", "", probs)
+    sig_id = _req(data, "id", str, "", probs)
+    if sig_id is not None and not ID_RX.match(sig_id):
+        probs.add("id", f"{sig_id!r} must be kebab-case")
+    elif sig_id is not None and sig_id != stem:
+        probs.add("id", f"{sig_id!r} must equal the file name {stem!r}")
+    title = _req(data, "title", str, "", probs)
+    status = _req_enum(data, "status", Status, "", probs)
+    category = _req(data, "category", str, "", probs)
     if category is not None and category not in CATEGORIES:
-        probs.add(f"{where}: category", f"{category!r} is not one of {sorted(CATEGORIES)}")
-    fault = _enum(data.get("fault"), Fault, f"{where}: fault", probs)
-    transient = _req(data, "transient", bool, where, probs)
-    refs = _str_list(data, "references", where, probs)
-    evidence: list[Evidence] = []
-    raw_ev = data.get("evidence", [])
-    if not isinstance(raw_ev, list) or not raw_ev:
-        probs.add(f"{where}: evidence", "needs at least one [[evidence]] entry")
-        raw_ev = []
-    for i, item in enumerate(raw_ev):
-        ev = _evidence(item, f"{where}: evidence[{i}]", probs)
-        if ev is not None:
-            evidence.append(ev)
-    names = [e.name for e in evidence]
-    for n in {n for n in names if names.count(n) > 1}:
-        probs.add(f"{where}: evidence", f"name {n!r} is used twice")
-    match = data.get("match", {})
-    if not isinstance(match, dict):
-        probs.add(f"{where}: match", "must be a table")
-        match = {}
-    req_any = _str_list(match, "requires_any", f"{where}: match", probs)
-    req_all = _str_list(match, "requires_all", f"{where}: match", probs)
-    excludes = _str_list(match, "excludes", f"{where}: match", probs)
-    if not req_any and not req_all:
-        probs.add(f"{where}: match", "needs requires_any or requires_all")
-    for key, listed in (
-        ("requires_any", req_any),
-        ("requires_all", req_all),
-        ("excludes", excludes),
-    ):
+        probs.add("category", f"{category!r} is not one of {', '.join(sorted(CATEGORIES))}")
+    fault = _req_enum(data, "fault", Fault, "", probs)
+    transient = _req(data, "transient", bool, "", probs)
+    entries = _tables(data, "evidence", probs)
+    if not entries and "evidence" not in data:
+        probs.add("evidence", "needs at least one [[evidence]] entry")
+    evidence = [ev for path, item in entries if (ev := _evidence(item, path, probs)) is not None]
+    # Names of every entry, valid or not: a bad entry is reported once, not again by [match].
+    names = [str(item["name"]) for _path, item in entries if isinstance(item.get("name"), str)]
+    for dup in sorted({n for n in names if names.count(n) > 1}):
+        probs.add("evidence", f"name {dup!r} is used twice")
+    match = _table(data.get("match", {}), "match", probs) or {}
+    unknown_keys(match, "match", "match", probs)
+    lists = {k: _str_list(match, k, "match", probs) for k in sorted(TABLE_KEYS["match"])}
+    misspelt = {"match.requires_any", "match.requires_all"} & probs.suggested
+    if not lists["requires_any"] and not lists["requires_all"] and not misspelt:
+        probs.add("match", "needs requires_any or requires_all")
+    for key, listed in lists.items():
         for n in listed:
             if n not in names:
-                probs.add(f"{where}: match.{key}", f"{n!r} is not an evidence name")
-    rel = data.get("relations", {})
-    rel = rel if isinstance(rel, dict) else {}
-    ex = data.get("explain")
-    explain = None
-    if not isinstance(ex, dict):
-        probs.add(f"{where}: explain", "missing [explain] table")
-    else:
-        summary = _req(ex, "summary", str, f"{where}: explain", probs)
-        if summary is not None:
-            explain = Explain(
-                summary=summary,
-                why=str(ex.get("why", "")).strip(),
-                note=str(ex.get("note", "")),
-                hint=str(ex.get("hint", "")),
-                settle=str(ex.get("settle", "")),
-                false_positives=_str_list(ex, "false_positives", f"{where}: explain", probs),
-            )
-    remedies = []
-    for i, item in enumerate(data.get("remedy", []) or []):
-        r = _remedy(item, f"{where}: remedy[{i}]", probs)
-        if r is not None:
-            remedies.append(r)
+                probs.add(f"match.{key}", f"{n!r} is not an evidence name")
+    rel = _table(data.get("relations", {}), "relations", probs) or {}
+    unknown_keys(rel, "relations", "relations", probs)
+    explain = _explain(data, probs)
+    remedies = [
+        r for path, item in _tables(data, "remedy", probs) if (r := _remedy(item, path, probs))
+    ]
     if not data.get("remedy"):
-        probs.add(f"{where}: remedy", "needs at least one [[remedy]]")
-    examples = []
-    for i, item in enumerate(data.get("example", []) or []):
-        if not isinstance(item, dict) or item.get("expect") not in ("match", "no-match"):
-            probs.add(f"{where}: example[{i}].expect", "must be 'match' or 'no-match'")
-            continue
-        if not isinstance(item.get("text"), str):
-            probs.add(f"{where}: example[{i}].text", "must be a string")
-            continue
-        examples.append(Example(item["expect"], item["text"]))
+        probs.add("remedy", "needs at least one [[remedy]]")
+    examples = _examples(data, probs)
+    refs = _str_list(data, "references", "", probs)
+    aliases = _str_list(data, "aliases", "", probs)
+    consequence_of = _str_list(rel, "consequence_of", "relations", probs)
+    co_occurs_with = _str_list(rel, "co_occurs_with", "relations", probs)
+    valid_from, valid_until = _date(data, "valid_from", probs), _date(data, "valid_until", probs)
     if len(probs.items) > before:
         return None
     assert sig_id and title and status and category and fault and explain is not None
@@ -372,16 +414,16 @@ def parse_signature(
         transient=bool(transient),
         references=refs,
         evidence=tuple(evidence),
-        requires_any=req_any,
-        requires_all=req_all,
-        excludes=excludes,
-        consequence_of=_str_list(rel, "consequence_of", f"{where}: relations", probs),
-        co_occurs_with=_str_list(rel, "co_occurs_with", f"{where}: relations", probs),
+        requires_any=lists["requires_any"],
+        requires_all=lists["requires_all"],
+        excludes=lists["excludes"],
+        consequence_of=consequence_of,
+        co_occurs_with=co_occurs_with,
         explain=explain,
         remedies=tuple(remedies),
-        examples=tuple(examples),
-        source=where,
-        aliases=_str_list(data, "aliases", where, probs),
-        valid_from=_date(data.get("valid_from"), f"{where}: valid_from", probs),
-        valid_until=_date(data.get("valid_until"), f"{where}: valid_until", probs),
+        examples=examples,
+        source=probs.file,
+        aliases=aliases,
+        valid_from=valid_from,
+        valid_until=valid_until,
     )

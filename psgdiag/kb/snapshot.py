@@ -20,17 +20,9 @@ from collections.abc import Iterator, Sequence
 from typing import Any, overload
 
 from psgdiag.kb.prefilter import literal_required
-from psgdiag.model import FactTest, KnowledgeBase, Signature, Status
+from psgdiag.model import EvidenceKind, FactTest, Gate, KnowledgeBase, Signature, Status
 from psgdiag.pipeline.textview import MIN_ASCII_ANCHOR, compact
 from psgdiag.record import replace
-
-#: Gate layout (a plain tuple: it unpickles faster than any object):
-#: (signature id, deprecated, always open, regex patterns, text needles, fqids as
-#:  (compact id, lower-case error id), http statuses, fact tests,
-#:  has msg_key evidence, has exception evidence, has incident evidence, non-ASCII text as
-#:  (compact needle, literal piece the '?'-tolerant form needs, or ""), fuzzy text as
-#:  (needle length, pieces of which any approximate match holds one verbatim))
-Gate = tuple[Any, ...]
 
 
 def gate_of(sig: Signature) -> Gate:
@@ -43,11 +35,12 @@ def gate_of(sig: Signature) -> Gate:
     facts: list[FactTest] = []
     compacts: list[tuple[str, str]] = []
     fuzzies: list[tuple[int, tuple[str, ...]]] = []
+    messages: list[str] = []
     kinds = {ev.kind for ev in sig.evidence}
     for ev in sig.evidence:
-        if ev.kind == "regex":
+        if ev.kind == EvidenceKind.REGEX:
             regexes.append(ev.pattern)
-        elif ev.kind == "text":
+        elif ev.kind == EvidenceKind.TEXT:
             if ev.fuzzy:
                 approximate = compact(ev.pattern)
                 pieces = fuzzy_pieces(approximate, ev.fuzzy)
@@ -65,29 +58,32 @@ def gate_of(sig: Signature) -> Gate:
                 tolerant = sum(ch.isascii() and ch.isalnum() for ch in ev.needle)
                 piece = literal_required(ev.pattern) if tolerant >= MIN_ASCII_ANCHOR else ""
                 compacts.append((ev.needle, piece))
-        elif ev.kind == "fqid":
+        elif ev.kind == EvidenceKind.FQID:
             error_id = ev.pattern.split(",", 1)[0].strip()
             fqids.append((compact(ev.pattern), error_id.lower()))
-        elif ev.kind == "http_status":
+        elif ev.kind == EvidenceKind.HTTP_STATUS:
             statuses.update(ev.statuses)
-        elif ev.kind == "fact" and ev.fact is not None:
+        elif ev.kind == EvidenceKind.FACT and ev.fact is not None:
             facts.append(ev.fact)
-        elif ev.kind not in ("msg_key", "exception", "incident"):
+        elif ev.kind == EvidenceKind.MESSAGE:
+            messages.append(ev.pattern)
+        elif ev.kind not in (EvidenceKind.MSG_KEY, EvidenceKind.EXCEPTION, EvidenceKind.INCIDENT):
             always = True  # a kind this gate does not know: never skip it
-    return (
-        sig.id,
-        sig.status == Status.DEPRECATED,
-        always,
-        tuple(regexes),
-        tuple(needles),
-        tuple(fqids),
-        tuple(sorted(statuses)),
-        tuple(facts),
-        "msg_key" in kinds,
-        "exception" in kinds,
-        "incident" in kinds,
-        tuple(compacts),
-        tuple(fuzzies),
+    return Gate(
+        sig_id=sig.id,
+        deprecated=sig.status == Status.DEPRECATED,
+        always=always,
+        regexes=tuple(regexes),
+        needles=tuple(needles),
+        fqids=tuple(fqids),
+        statuses=tuple(sorted(statuses)),
+        facts=tuple(facts),
+        has_msg_key=EvidenceKind.MSG_KEY in kinds,
+        has_exception=EvidenceKind.EXCEPTION in kinds,
+        has_incident=EvidenceKind.INCIDENT in kinds,
+        compacts=tuple(compacts),
+        fuzzies=tuple(fuzzies),
+        messages=tuple(messages),
     )
 
 

@@ -1,7 +1,7 @@
 """Huge inputs: find candidate regions on raw bytes; decode and normalise only those regions.
 
 An input larger than ingest.FULL_READ_LIMIT is read in chunks (bounded memory). One RE2 pattern
-of literal anchors derived from the knowledge base (psgdiag.anchors), plus general ones
+of literal anchors derived from the knowledge base (psgdiag.pipeline.anchors), plus general ones
 (FullyQualifiedErrorId, exception, error, status codes ...), runs case-insensitively over the
 bytes. Around each hit the lines before and after are kept, and so are the first lines (the
 transcript header) and the last lines (where a CI log ends with its failure). Lines are counted
@@ -12,16 +12,16 @@ from __future__ import annotations
 
 import re
 from collections import deque
-from typing import Any, BinaryIO
+from typing import BinaryIO
 
 from psgdiag.model import Document, KnowledgeBase
+from psgdiag.pipeline.anchors import anchor_regexes
 from psgdiag.pipeline.bytestream import read_chunks, utf8_chunks
 from psgdiag.pipeline.ingest import RawText, detect_encoding
 from psgdiag.pipeline.normalize import normalize
 from psgdiag.record import field, record
 
 GENERAL, SPECIFIC, PINNED = 0, 1, 2
-MAX_SPECIFIC = 2000  # measured: 2,000 phrases scan 20 MB in 0.04 s; 4,000 took 38 s
 
 
 @record
@@ -50,41 +50,6 @@ class _Region:
     open_lines: int = 0  # lines still wanted after `end`
     closed: bool = False
     evicted: bool = False
-
-
-_COMPILED: dict[str, tuple[Any, Any]] = {}
-
-
-def _anchor_rx(kb: KnowledgeBase) -> tuple[Any, Any]:
-    """Compile the anchors of a knowledge base: (specific|general) and specific alone."""
-    key = f"{kb.version}:{len(kb.signatures)}:{kb.sources}"
-    if key not in _COMPILED:
-        _COMPILED[key] = _compile_anchors(kb)
-    return _COMPILED[key]
-
-
-def _compile_anchors(kb: KnowledgeBase) -> tuple[Any, Any]:
-    import re2
-
-    # Imported here: only on the path that needs it (start-up time).
-    from psgdiag.kb.prefilter import general_patterns, regex_requirements, scan_patterns
-
-    triples = ((e.kind, e.pattern, e.statuses) for s in kb.signatures for e in s.evidence)
-    specific = scan_patterns(triples, regex_requirements(kb))
-    # RE2's DFA thrashes (x1000 slower) past a few thousand alternatives: a huge KB keeps its
-    # longest, most distinctive phrases; the general anchors still catch every error record.
-    specific = sorted(specific, key=lambda p: (-len(p), p))[:MAX_SPECIFIC]
-    general = general_patterns()
-    opts = re2.Options()
-    opts.case_sensitive = False
-    opts.log_errors = False
-    opts.max_mem = 64 * 1024 * 1024
-
-    def alt(patterns: list[str]) -> bytes:
-        return b"|".join(b"(?:" + p.encode() + b")" for p in patterns) or b"\\x00\\xff\\x00"
-
-    both = re2.compile(b"(" + alt(specific) + b")|(?:" + alt(general) + b")", opts)
-    return both, re2.compile(alt(specific), opts)
 
 
 def _back(work: bytes, p: int, lines: int, cap: int) -> int:
@@ -124,7 +89,7 @@ class _Scanner:
     """Feeds blocks of complete lines through the anchor pattern and collects regions."""
 
     def __init__(self, kb: KnowledgeBase, lim: Limits) -> None:
-        self.both, self.specific = _anchor_rx(kb)
+        self.both, self.specific = anchor_regexes(kb)
         self.lim = lim
         self.regions: list[_Region] = [_Region(0, 0, 1, PINNED, open_lines=lim.head)]
         self.queues: tuple[deque[_Region], deque[_Region]] = (deque(), deque())

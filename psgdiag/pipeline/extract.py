@@ -6,27 +6,32 @@ General mechanisms only: what to pull out by pattern lives in data/extractors.to
 from __future__ import annotations
 
 import bisect
+import datetime as dt
 import re
 from functools import lru_cache
 from typing import Any
 
 from psgdiag.cache import data_toml
-from psgdiag.kb.schema import cached_regex
+from psgdiag.kb.regex import cached_regex
 from psgdiag.model import Document, ErrorRecord, Facts, FactValue, Line
+from psgdiag.pipeline.normalize import load_framing
 from psgdiag.pipeline.when import find_time
-from psgdiag.record import record
+from psgdiag.record import record, replace
 
 _FQID = re.compile(r"FullyQualifiedErrorId\s*:\s*(.+)$", re.IGNORECASE)
+_FQID_TAIL = re.compile(r"^[^,\s][^,]{0,200},[A-Za-z][\w.-]+\s*$")
 _CATEGORY = re.compile(
-    r"CategoryInfo\s*:\s*(?P<cat>\w+):\s*\((?P<target>.*)\)\s*\[(?P<activity>[^\]]*)\],\s*"
+    r"CategoryInfo\s*:\s*(?P<cat>\w+):\s*\((?P<target>.*)\)\s*\[(?P<activity>[^\]]*)\][,\uff0c\u3001]\s*"
     r"(?P<exc>[\w.]+)",
     re.IGNORECASE,
 )
 # "Install-Module : msg", "PackageManagement\Install-Package : msg", PS 7 "Install-Package: msg"
 _RECORD = re.compile(r"^(?:[A-Za-z]+\\)?(?P<cmdlet>[A-Z][A-Za-z]+-[A-Za-z]+)\s?:\s+(?P<msg>\S.*)$")
-_RECORD_END = re.compile(
-    r"^(?:At |In |Au caract|En l[ií]nea|Em linha|In riga|Line \||发生|所在位置|発生場所|\+ |"
-    r"CategoryInfo|FullyQualifiedErrorId|PS [A-Za-z]:|PS /)",
+# What ends a record's message whatever the language (the position line is localised: framing).
+_RECORD_END_ANY = (
+    r"Line \||\+ |CategoryInfo|FullyQualifiedErrorId|PS [A-Za-z]:|PS /"
+    # a position line in any language: "<At> line:1 char:1", "<At> C:\...\x.psm1:9 char:3"
+    r"|\S+(?:\s\S+)?\s(?:\S{1,12}:\s?\d+|[A-Za-z]:\\.*:\d+)\s+\S{1,12}:\s?\d+\s*$"
 )
 _WRAP_TAIL = re.compile(r"^(?:\d{4}-\d\d-\d\dT[\d:.]+Z\s)?   [^\s+]")
 _MSG_KEY = re.compile(r"\bMSG:([A-Za-z_]\w+)")
@@ -39,6 +44,13 @@ _HTTP = (
 )
 _EXCEPTION = re.compile(r"\b((?:System|Microsoft)(?:\.\w+)+(?:Exception|Error))\b")
 _URL = re.compile(r"https?://[^\s'\"<>()«»\[\]{}]+", re.IGNORECASE)
+
+
+@lru_cache(maxsize=1)
+def _record_end() -> re.Pattern[str]:
+    """A line that ends an error record's message: a position line in any language, a field."""
+    positions = "|".join(re.escape(p) for p in load_framing().positions)
+    return re.compile(f"^(?:{positions}|{_RECORD_END_ANY})")
 
 
 @record
@@ -64,7 +76,7 @@ class Extractor:
 
 def _with_needs(raw: dict[str, Any]) -> dict[str, Any]:
     """Snapshot step: each extractor's required phrases, derived once from its regex."""
-    # Imported here: only on the path that needs it (start-up time).
+    # Imported here: only when the extractor table's snapshot is rebuilt (start-up time).
     from psgdiag.kb.regexlit import regex_requirements_of
 
     for item in raw["extractor"]:
@@ -115,10 +127,12 @@ def _records(lines: tuple[Line, ...]) -> tuple[list[ErrorRecord], list[FactValue
         m = _FQID.search(text) if "rrorId" in text or "rrorid" in text else None
         if m:
             fq = (m.group(1) + _continuation(lines, i)).strip()
+            if "," not in fq and i + 1 < len(lines) and _FQID_TAIL.match(lines[i + 1].text):
+                # re-wrapped without the console's indent: an FQID always ends ",<where>"
+                fq = f"{fq} {lines[i + 1].text.strip()}"
             fqids.append(FactValue(fq, line.no))
             if records and line.no - records[-1].line < 40 and not records[-1].fqid:
-                last = records[-1]
-                records[-1] = ErrorRecord(last.message, last.line, last.cmdlet, last.category, fq)
+                records[-1] = replace(records[-1], fqid=fq)
             continue
         c = (
             _CATEGORY.search(text + _continuation(lines, i))
@@ -129,9 +143,11 @@ def _records(lines: tuple[Line, ...]) -> tuple[list[ErrorRecord], list[FactValue
             pending["category"] = c.group("cat")
             pending["exception"] = c.group("exc")
             if records and not records[-1].category:
-                last = records[-1]
-                records[-1] = ErrorRecord(
-                    last.message, last.line, last.cmdlet, c.group("cat"), last.fqid
+                records[-1] = replace(
+                    records[-1],
+                    category=c.group("cat"),
+                    exception=c.group("exc"),
+                    activity=c.group("activity").strip(),
                 )
             continue
         r = _RECORD.match(text)
@@ -140,11 +156,12 @@ def _records(lines: tuple[Line, ...]) -> tuple[list[ErrorRecord], list[FactValue
             j = i + 1
             while j < len(lines) and j < i + 8:
                 nxt = lines[j].text
-                if not nxt or _RECORD_END.match(nxt) or _RECORD.match(nxt):
+                if not nxt or _record_end().match(nxt) or _RECORD.match(nxt):
                     break
                 parts.append(nxt)
                 j += 1
-            records.append(ErrorRecord(" ".join(parts), line.no, r.group("cmdlet")))
+            end = lines[j - 1].no
+            records.append(ErrorRecord(" ".join(parts), line.no, r.group("cmdlet"), line_end=end))
     return records, fqids
 
 
@@ -158,8 +175,10 @@ def _joined(doc: Document) -> tuple[str, list[int]]:
     return "\n".join(line.text for line in doc.lines), starts
 
 
-def extract_facts(doc: Document) -> Facts:
+def extract_facts(doc: Document, anchor: dt.datetime | None = None) -> Facts:
     """Pull every general fact out of the document; pure, no signature involved.
+
+    `anchor` (when the text was sent: an e-mail's Date header) dates relative phrases.
 
     Each pattern scans the whole text once (C loops), not once per line: a large log has
     hundreds of thousands of lines.
@@ -208,8 +227,10 @@ def extract_facts(doc: Document) -> Facts:
         if all(v.value != val for v in bucket):
             bucket.append(FactValue(val, no))
     records, fqids = _records(doc.lines)
+    derived: set[str] = set()
     if "psget_version" not in values and "psget_hint" in values:
         values["psget_version"] = values["psget_hint"]
+        derived.add("psget_version")
     return Facts(
         values={k: tuple(v) for k, v in values.items()},
         records=tuple(records),
@@ -218,5 +239,6 @@ def extract_facts(doc: Document) -> Facts:
         http_statuses=tuple(dict.fromkeys(statuses)),
         exceptions=tuple(exceptions),
         urls=tuple(urls),
-        time=find_time(doc),
+        time=find_time(doc, anchor),
+        derived=frozenset(derived),
     )

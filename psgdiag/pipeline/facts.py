@@ -11,7 +11,7 @@ import datetime as dt
 import re
 from typing import Any
 
-from psgdiag.kb.schema import cached_regex
+from psgdiag.kb.regex import cached_regex
 from psgdiag.model import Facts, FactTest
 
 

@@ -8,11 +8,20 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Collection, Mapping
 from functools import lru_cache
-from typing import Any
 
 from psgdiag.kb.prefilter import literal_required, phrase_index, present_phrases
-from psgdiag.kb.schema import cached_regex
-from psgdiag.model import Evidence, Facts, Hit, Incident, Signature, Strength
+from psgdiag.kb.regex import cached_regex
+from psgdiag.model import (
+    Evidence,
+    EvidenceKind,
+    Facts,
+    Gate,
+    Hit,
+    Incident,
+    Said,
+    Signature,
+    Strength,
+)
 from psgdiag.pipeline.facts import eval_fact
 from psgdiag.pipeline.textview import (
     MIN_ASCII_ANCHOR,
@@ -56,7 +65,13 @@ class Matcher:
         incident_for: Callable[[str], Incident | None] | None = None,
         required: Mapping[str, tuple[Collection[str], ...]] | None = None,
         phrases: Mapping[str, tuple[str, ...]] | None = None,
+        said: tuple[Said, ...] = (),
     ) -> None:
+        self.said = said
+        # each recognised message by its id and, for a versioned wording (Id@1.6.5), its base id
+        self._said_ids = frozenset(
+            name for s in said for name in (s.message, s.message.split("@", 1)[0])
+        )
         self.index = index
         self.facts = facts
         self.locales = locales
@@ -100,48 +115,41 @@ class Matcher:
         present = self._present_set()
         return any(present.isdisjoint(need) for need in needs)
 
-    def may_hit(self, gate: tuple[Any, ...]) -> bool:
-        """False only when no evidence of the gated signature can hit (psgdiag.lazykb).
+    def may_hit(self, gate: Gate) -> bool:
+        """False only when no evidence of the gated signature can hit (psgdiag.kb.snapshot).
 
         Every test here is implied by the matcher's own test for that evidence kind.
         """
-        (
-            sig_id,
-            deprecated,
-            always,
-            regexes,
-            needles,
-            fqids,
-            statuses,
-            facts,
-            has_msg_key,
-            has_exception,
-            has_incident,
-            compacts,
-            fuzzies,
-        ) = gate
-        if deprecated:
+        if gate.deprecated:
             return False
-        if always or any(not self._absent(pattern) for pattern in regexes):
+        if gate.always or any(not self._absent(pattern) for pattern in gate.regexes):
             return True
         folded, whole = self.index.folded, self.index.compact
-        if any(needle in folded for needle in needles):
+        if any(needle in folded for needle in gate.needles):
             return True
-        if any(exact in whole or (piece and piece in whole) for exact, piece in compacts):
+        if any(exact in whole or (piece and piece in whole) for exact, piece in gate.compacts):
             return True
-        for length, pieces in fuzzies:
+        for length, pieces in gate.fuzzies:
             # a text shorter than the needle swaps the roles in partial_ratio: no precondition
             if len(whole) < length or any(piece in whole for piece in pieces):
                 return True
-        if any(err in self._low() or self._fqid_line(want) is not None for want, err in fqids):
+        low = self._low()
+        if any(err in low or self._fqid_line(want) is not None for want, err in gate.fqids):
             return True
+        statuses = gate.statuses
         if statuses and any(code in statuses for code, _line in self.facts.http_statuses):
             return True
-        if (has_msg_key and self.facts.msg_keys) or (has_exception and self.facts.exceptions):
+        if (gate.has_msg_key and self.facts.msg_keys) or (
+            gate.has_exception and self.facts.exceptions
+        ):
             return True
-        if any(eval_fact(test, self.facts, self.locales)[0] for test in facts):
+        if any(msg in self._said_ids for msg in gate.messages):
             return True
-        return bool(has_incident and self.incident_for is not None and self.incident_for(sig_id))
+        if any(eval_fact(test, self.facts, self.locales)[0] for test in gate.facts):
+            return True
+        return bool(
+            gate.has_incident and self.incident_for is not None and self.incident_for(gate.sig_id)
+        )
 
     def _hit(self, ev: Evidence, first: int, last: int, groups: dict[str, str]) -> Hit:
         clean = tuple(sorted((k, v) for k, v in groups.items() if v))
@@ -263,27 +271,39 @@ class Matcher:
             return self._hit(ev, line, line, {})
         return Hit(ev.name, ev.strength, ev.kind, 0, 0, f"fact: {ev.pattern}")
 
+    def _message(self, ev: Evidence) -> Hit | None:
+        """A recognised catalogued message (the best-recognised copy whose slots agree)."""
+        best: Said | None = None
+        for said in self.said:
+            if said.message != ev.pattern and said.message.split("@", 1)[0] != ev.pattern:
+                continue  # a message named without "@" is any of its wordings
+            if not _slots_agree(ev.slots, said.slots):
+                continue
+            if best is None or _HOW_RANK[said.how] < _HOW_RANK[best.how]:
+                best = said
+        if best is None:
+            return None
+        strength = ev.strength if best.how in _EXACT else _WEAKER[ev.strength]
+        text = self.index.quote(best.line_start, best.line_end) if best.line_start else ""
+        return Hit(
+            ev.name,
+            strength,
+            f"message-{best.how}",
+            best.line_start,
+            best.line_end,
+            text,
+            tuple((f"slot_{k}", v) for k, v in best.slots),
+        )
+
+    def _incident(self, ev: Evidence, sig: Signature) -> Hit | None:
+        inc = self.incident_for(sig.id) if self.incident_for is not None else None
+        if inc is None:
+            return None
+        return Hit(ev.name, ev.strength, ev.kind, 0, 0, f"inside incident {inc.id}")
+
     def evidence(self, ev: Evidence, sig: Signature) -> Hit | None:
         """Return the hit for one evidence entry, or None."""
-        if ev.kind == "text":
-            return self._text(ev)
-        if ev.kind == "regex":
-            return self._regex(ev)
-        if ev.kind == "fqid":
-            return self._fqid(ev)
-        if ev.kind == "msg_key":
-            return self._msg_key(ev)
-        if ev.kind == "http_status":
-            return self._http(ev)
-        if ev.kind == "exception":
-            return self._exception(ev)
-        if ev.kind == "fact":
-            return self._fact(ev)
-        if ev.kind == "incident" and self.incident_for is not None:
-            inc = self.incident_for(sig.id)
-            if inc is not None:
-                return Hit(ev.name, ev.strength, ev.kind, 0, 0, f"inside incident {inc.id}")
-        return None
+        return _MATCHERS[ev.kind](self, ev, sig)
 
     def signature(self, sig: Signature) -> tuple[Hit, ...]:
         """Return every evidence hit of one signature, in evidence order."""
@@ -291,9 +311,48 @@ class Matcher:
         required = self.required
         for ev in sig.evidence:
             # Most regexes of a large KB are settled by the phrase table alone: skip the call.
-            if ev.kind == "regex" and ev.pattern in required and self._absent(ev.pattern):
+            if (
+                ev.kind == EvidenceKind.REGEX
+                and ev.pattern in required
+                and self._absent(ev.pattern)
+            ):
                 continue
             hit = self.evidence(ev, sig)
             if hit is not None:
                 hits.append(hit)
         return tuple(hits)
+
+
+#: One matcher per evidence kind (a kind without an entry fails loudly, at import of this table).
+_MATCHERS: dict[EvidenceKind, Callable[[Matcher, Evidence, Signature], Hit | None]] = {
+    EvidenceKind.TEXT: lambda m, ev, _sig: m._text(ev),
+    EvidenceKind.REGEX: lambda m, ev, _sig: m._regex(ev),
+    EvidenceKind.FQID: lambda m, ev, _sig: m._fqid(ev),
+    EvidenceKind.MSG_KEY: lambda m, ev, _sig: m._msg_key(ev),
+    EvidenceKind.HTTP_STATUS: lambda m, ev, _sig: m._http(ev),
+    EvidenceKind.EXCEPTION: lambda m, ev, _sig: m._exception(ev),
+    EvidenceKind.FACT: lambda m, ev, _sig: m._fact(ev),
+    EvidenceKind.INCIDENT: lambda m, ev, sig: m._incident(ev, sig),
+    EvidenceKind.MESSAGE: lambda m, ev, _sig: m._message(ev),
+}
+#: How a message was recognised, best first; the exact ways keep the evidence's strength.
+_HOW_RANK = {"template": 0, "fqid": 1, "fqid-template": 2, "fuzzy": 3, "error-id": 4, "record": 5}
+_EXACT = frozenset({"template", "fqid", "fqid-template", "fuzzy"})
+
+
+def _slots_agree(wanted: tuple[tuple[str, str], ...], seen: tuple[tuple[str, str], ...]) -> bool:
+    """Slot conditions hold for every slot the recognised copy has (others cannot be told)."""
+    values = dict(seen)
+    for name, want in wanted:
+        have = values.get(name)
+        if have is None:
+            continue
+        if want.startswith("~"):
+            if cached_regex(want[1:]).search(have.encode("utf-8")) is None:
+                return False
+        elif compact(want) != compact(have):
+            return False
+    return True
+
+
+assert set(_MATCHERS) == set(EvidenceKind), "every evidence kind needs a matcher"

@@ -44,6 +44,7 @@ class Framing:
 
     streams: tuple[tuple[str, str, str], ...]  # (prefix-lowercased, stream, locale)
     markers: tuple[tuple[str, str], ...]  # (marker-lowercased, locale)
+    positions: tuple[str, ...] = ()  # how the engine's position line starts, in every language
 
 
 @lru_cache(maxsize=1)
@@ -57,7 +58,8 @@ def load_framing() -> Framing:
             streams.extend((p.lower(), stream, loc) for p in prefixes)
         markers.extend((m.lower(), loc) for m in spec.get("markers", []))
     streams.sort(key=lambda s: -len(s[0]))
-    return Framing(tuple(streams), tuple(markers))
+    positions = sorted({p for spec in raw["locale"].values() for p in spec.get("position", [])})
+    return Framing(tuple(streams), tuple(markers), tuple(positions))
 
 
 def clean_line(raw: str) -> tuple[str, bool]:

@@ -149,7 +149,14 @@ def rank(
         if incident is not None:
             fault, transient = Fault.SERVICE, True
             notes.append(f"the failure time falls inside incident {incident.id}")
-        possible = () if facts.time is not None else inc_mod.possible(incidents, c.sig.id)
+        possible: tuple[Incident, ...] = ()
+        fits: tuple[tuple[str, str], ...] = ()
+        outside: tuple[str, ...] = ()
+        if facts.time is None:
+            # Imported here: only a paste without a written time needs it (start-up time).
+            from psgdiag.pipeline.era import rank as era_rank
+
+            possible, fits, outside = era_rank(inc_mod.possible(incidents, c.sig.id), facts.era)
         diagnoses.append(
             Diagnosis(
                 signature=c.sig,
@@ -160,6 +167,8 @@ def rank(
                 summary=fill(c.sig.explain.summary, variables),
                 incident=incident,
                 possible_incidents=possible,
+                possible_fit=fits,
+                not_offered=outside,
                 consequences=tuple(chains.get(c.sig.id, ())),
                 variables=tuple(sorted(variables.items())),
                 notes=tuple(notes),

@@ -16,48 +16,58 @@ import bisect
 import re
 from functools import lru_cache
 
+from psgdiag.cache import data_toml
 from psgdiag.model import Document
 from psgdiag.record import record
 
-# Synonym groups for the PowerShellGet rewrite of PackageManagement texts (catalog §1 rule 4).
-_ONE = "(?:package|module|script)"
-_MANY = "(?:packages|modules|scripts)"
-_SRC_ONE = f"(?:{_ONE}(?:source|repository)|psrepository)"
-_SRC_MANY = f"(?:{_ONE}(?:sources|repositories)|psrepositories)"
-_SYNONYMS: tuple[tuple[str, str], ...] = (
-    ("packagesources", _SRC_MANY),
-    ("psrepositories", _SRC_MANY),
-    ("packagesource", _SRC_ONE),
-    ("psrepository", _SRC_ONE),
-    ("repositories", "(?:repositories|sources)"),
-    ("sources", "(?:repositories|sources)"),
-    ("repository", "(?:repository|source)"),
-    ("source", "(?:repository|source)"),
-    ("packages", _MANY),
-    ("modules", _MANY),
-    ("scripts", _MANY),
-    ("package", _ONE),
-    ("module", _ONE),
-    ("script", _ONE),
-)
-SYN_RX = re.compile("|".join(k for k, _ in _SYNONYMS))
-# Canonical folding of the same rewrite for plain substring search: package/module/script -> M,
-# source/repository -> R (so "packagesource", "psrepository" and "modulerepository" all read MR).
-_FOLD_RX = re.compile(
-    "psrepositories|psrepository|repositories|repository|sources|source|package|module|script"
-)
-_FOLD_MAP = {
-    "psrepositories": "MRs",
-    "psrepository": "MR",
-    "repositories": "Rs",
-    "repository": "R",
-    "sources": "Rs",
-    "source": "R",
-    "package": "M",
-    "module": "M",
-    "script": "M",
-}
-SYN_MAP = dict(_SYNONYMS)
+
+@record
+class Wording:
+    """The PowerShellGet package/module and source/repository rewrite (data/wording.toml)."""
+
+    rx: re.Pattern[str]  # any spelling of a group word, longest first
+    alternatives: dict[str, str]  # word -> regex accepting every spelling of its group
+    fold_rx: re.Pattern[str]
+    fold_map: dict[str, str]  # word -> its group's letter(s), "s" for an irregular plural
+
+
+@lru_cache(maxsize=1)
+def wording() -> Wording:
+    """Build the synonym tables from data/wording.toml (once per run)."""
+    raw = data_toml("wording.toml")
+    groups = {g["fold"]: g for g in raw["group"]}
+    alternatives: dict[str, str] = {}
+    fold_map: dict[str, str] = {}
+    for letter, g in groups.items():
+        one, many = "|".join(g["singular"]), "|".join(g["plural"])
+        for word in g["singular"]:
+            alternatives[word] = f"(?:{one})"
+            fold_map[word] = letter
+        for word, base in zip(g["plural"], g["singular"], strict=True):
+            alternatives[word] = f"(?:{many})"
+            if not word.startswith(base):  # repositories: not "repository" + "s"
+                fold_map[word] = letter + "s"
+    for comp in raw.get("compound", []):
+        first, second = (groups[letter] for letter in comp["joins"])
+        letters = "".join(comp["joins"])
+        head = "|".join(first["singular"])
+        for number in ("singular", "plural"):
+            spelled = f"(?:{head})(?:{'|'.join(second[number])})"
+            pattern = f"(?:{spelled}|{'|'.join(comp[number])})"
+            suffix = "s" if number == "plural" else ""
+            for word in comp[number]:
+                alternatives[word] = pattern
+                if not re.fullmatch(spelled, word):  # psrepository does not fold letter by letter
+                    fold_map[word] = letters + suffix
+
+    def longest_first(words: list[str]) -> re.Pattern[str]:
+        return re.compile("|".join(sorted(words, key=lambda w: (-len(w), w))))
+
+    return Wording(
+        longest_first(list(alternatives)), alternatives, longest_first(list(fold_map)), fold_map
+    )
+
+
 _WS = re.compile(r"\s+")
 MAX_HIT_CHARS = 400
 MIN_ASCII_ANCHOR = 12  # ASCII letters a mostly non-ASCII literal needs before "?" may stand in
@@ -70,25 +80,46 @@ def compact(text: str) -> str:
 
 def fold(compact_text: str) -> str:
     """Fold the PowerShellGet package/module and source/repository rewrite to one spelling."""
-    return _FOLD_RX.sub(lambda m: _FOLD_MAP[m.group(0)], compact_text)
+    w = wording()
+    return w.fold_rx.sub(lambda m: w.fold_map[m.group(0)], compact_text)
 
 
-@lru_cache(maxsize=4096)
-def literal_regex(literal: str) -> re.Pattern[str]:
-    """Build the compact-view regex for a literal phrase (synonyms, '?' for non-ASCII)."""
+#: Quote characters that a copy through a word processor or another UI language may swap.
+_QUOTE_CLASS = {
+    "'": "['\u2018\u2019`\u00b4]",
+    '"': '["\u201c\u201d\u201e\u00ab\u00bb]',
+}
+_QUOTE_OF = {
+    q: kind
+    for kind, chars in (("'", "'\u2018\u2019"), ('"', '"\u201c\u201d\u201e\u00ab\u00bb'))
+    for q in chars
+}
+
+
+def literal_pattern(literal: str, *, loose_quotes: bool = False) -> str:
+    """The compact-view pattern of a literal phrase: synonyms, '?' for non-ASCII, quote styles.
+
+    Works for Python's re and for RE2 alike (RE2 in UTF-8 mode counts characters).
+    """
     out: list[str] = []
     text = compact(literal)
+    w = wording()
+    quotes = _QUOTE_OF if loose_quotes else {}
     i = 0
     while i < len(text):
-        m = SYN_RX.match(text, i)
+        m = w.rx.match(text, i)
         if m:
-            out.append(SYN_MAP[m.group(0)])
+            out.append(w.alternatives[m.group(0)])
             i = m.end()
             continue
         ch = text[i]
+        if ch in quotes:
+            out.append(_QUOTE_CLASS[quotes[ch]])
+            i += 1
+            continue
         if ord(ch) > 127:
             j = i
-            while j < len(text) and ord(text[j]) > 127:
+            while j < len(text) and ord(text[j]) > 127 and text[j] not in quotes:
                 j += 1
             run = text[i:j]
             out.append(f"(?:{re.escape(run)}|[?\ufffd\u0080-\U0010ffff]{{1,{3 * len(run)}}})")
@@ -96,7 +127,13 @@ def literal_regex(literal: str) -> re.Pattern[str]:
             continue
         out.append(re.escape(ch))
         i += 1
-    return re.compile("".join(out))
+    return "".join(out)
+
+
+@lru_cache(maxsize=4096)
+def literal_regex(literal: str) -> re.Pattern[str]:
+    """Build the compact-view regex for a literal phrase (synonyms, '?' for non-ASCII)."""
+    return re.compile(literal_pattern(literal))
 
 
 @lru_cache(maxsize=8192)
@@ -122,6 +159,30 @@ class TextIndex:
     spaced_byte_starts: list[int]
     folded: str
     folded_starts: list[int]
+    _compact_bytes: bytes | None = None
+    _compact_byte_starts: list[int] | None = None
+
+    def compact_bytes(self) -> tuple[bytes, list[int]]:
+        """The compact view as UTF-8 bytes and each line's byte offset (made on first use)."""
+        if self._compact_bytes is None or self._compact_byte_starts is None:
+            starts: list[int] = []
+            parts: list[bytes] = []
+            pos = 0
+            bounds = [*self.compact_starts, len(self.compact)]
+            prev = 0
+            for i, start in enumerate(self.compact_starts):
+                # a gap marker ("\x00") sits before a line's start: keep it in the bytes
+                head = self.compact[prev:start].encode("utf-8", "surrogatepass")
+                body = self.compact[start : bounds[i + 1]].encode("utf-8", "surrogatepass")
+                parts.append(head)
+                pos += len(head)
+                starts.append(pos)
+                parts.append(body)
+                pos += len(body)
+                prev = bounds[i + 1]
+            self._compact_bytes = b"".join(parts)
+            self._compact_byte_starts = starts
+        return self._compact_bytes, self._compact_byte_starts
 
     @classmethod
     def build(cls, doc: Document) -> TextIndex:

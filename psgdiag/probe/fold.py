@@ -7,7 +7,7 @@ from urllib.parse import unquote, urlsplit
 
 from psgdiag.api import verdict_of
 from psgdiag.errors import PsgdiagError, UsageError
-from psgdiag.model import Fault, Report
+from psgdiag.model import Fault, ProbeCheck, Report
 from psgdiag.probe.model import (
     DEFAULT_BOOTSTRAP_URL,
     DEFAULT_MODULE,
@@ -94,10 +94,10 @@ def fold_probe(report: Report, *, timeout: float = 30.0, proxy: str | None = Non
         result = run_probe(opts)
     except PsgdiagError as exc:
         note = f"probe not run: {exc.message}"
-        probe: dict[str, object] = {"verdict": None, "note": note, "error": exc.message}
+        probe = ProbeCheck(note=note, error=exc.message)
         return replace(report, probe=probe, notes=(*report.notes, note))
     note = fold_note(report, result)
-    probe = {**to_dict(result), "note": note}  # the renderers show probe["note"]
+    probe = ProbeCheck(note=note, verdict=result.verdict, document=to_dict(result))
     if not report.diagnoses:
         return replace(report, probe=probe)
     top = report.diagnoses[0]

@@ -19,6 +19,7 @@ from psgdiag.model import Diagnosis, Fault, Report
 from psgdiag.record import record, replace
 from psgdiag.redact import redact
 from psgdiag.render import Options
+from psgdiag.render.markdown import render_report
 
 ANNOTATION_CAP = 10  # per level and step, on GitHub and Azure Pipelines alike
 EVIDENCE_LINES = 6
@@ -157,8 +158,6 @@ def command(a: Annotation) -> str:
 
 
 def _summary(reports: Sequence[Report], options: Options) -> str:
-    # Imported here: only this format needs it (start-up time).
-    from psgdiag.render.markdown import render_report
 
     parts = ["## psgdiag\n"]
     for report in reports:

@@ -7,8 +7,10 @@ import json
 from collections.abc import Sequence
 from typing import Any, TextIO
 
-from psgdiag.model import Diagnosis, Incident, Report
+from psgdiag.model import Diagnosis, Era, Incident, Report
+from psgdiag.pipeline.score import fill
 from psgdiag.render import Options
+from psgdiag.render.timesource import time_source
 
 SCHEMA_VERSION = 1
 
@@ -33,6 +35,7 @@ def incident_dict(inc: Incident, *, full: bool = True) -> dict[str, Any]:
         out.update(
             {
                 "end_assumed": _iso(inc.end_assumed),
+                "state": inc.state,
                 "certainty": inc.certainty,
                 "impact": inc.impact,
                 "causes": list(inc.causes),
@@ -45,10 +48,38 @@ def incident_dict(inc: Incident, *, full: bool = True) -> dict[str, Any]:
     return out
 
 
+def _fits(d: Diagnosis) -> tuple[tuple[str, str], ...]:
+    if len(d.possible_fit) == len(d.possible_incidents):
+        return d.possible_fit
+    return tuple(("unknown", "") for _ in d.possible_incidents)
+
+
+def era_dict(era: Era | None) -> dict[str, Any] | None:
+    """Serialise the era of a paste without a written time."""
+    if era is None:
+        return None
+    return {
+        "since": era.since.isoformat(),
+        "current_until": era.current_until.isoformat() if era.current_until else None,
+        "offered_until": era.offered_until.isoformat() if era.offered_until else None,
+        "note": era.note,
+        "fingerprints": [
+            {
+                "component": fp.component,
+                "label": fp.label,
+                "line": fp.line or None,
+                "since": fp.since.isoformat(),
+                "current_until": fp.current_until.isoformat() if fp.current_until else None,
+                "note": fp.note,
+                "source": fp.source,
+            }
+            for fp in era.fingerprints
+        ],
+    }
+
+
 def diagnosis_dict(d: Diagnosis) -> dict[str, Any]:
     """Serialise one diagnosis (placeholders in prose and remedies filled in)."""
-    # Imported here: only this format needs it (start-up time).
-    from psgdiag.pipeline.score import fill
 
     sig = d.signature
     variables = dict(d.variables)
@@ -65,7 +96,11 @@ def diagnosis_dict(d: Diagnosis) -> dict[str, Any]:
         "hint": sig.explain.hint,
         "settle": fill(sig.explain.settle, variables),
         "incident": incident_dict(d.incident) if d.incident else None,
-        "possible_incidents": [incident_dict(i, full=False) for i in d.possible_incidents],
+        "possible_incidents": [
+            {**incident_dict(i, full=False), "fit": fit, "why": why}
+            for i, (fit, why) in zip(d.possible_incidents, _fits(d), strict=True)
+        ],
+        "not_offered": list(d.not_offered),
         "evidence": [
             {
                 "line": h.line_start,
@@ -111,6 +146,7 @@ def report_dict(report: Report) -> dict[str, Any]:
         "kb_version": report.kb_version,
         "source": report.document.source,
         "verdict": report.verdict,
+        "time_source": time_source(report),
         "diagnoses": [diagnosis_dict(d) for d in report.diagnoses],
         "runners_up": [
             {"cause": w.cause, "confidence": round(w.confidence, 3), "reason": w.reason}
@@ -118,6 +154,7 @@ def report_dict(report: Report) -> dict[str, Any]:
         ],
         "facts": {
             "time": time,
+            "era": era_dict(facts.era),
             "values": {k: [v.value for v in vals] for k, vals in sorted(facts.values.items())},
             "fqids": [f.value for f in facts.fqids],
             "msg_keys": sorted({m.value for m in facts.msg_keys}),
@@ -128,12 +165,22 @@ def report_dict(report: Report) -> dict[str, Any]:
             "lines": report.document.total_lines,
         },
         "notes": list(report.notes),
-        "probe": report.probe,
+        "messages": [
+            {
+                "id": s.message,
+                "line": s.line_start or None,
+                "line_end": s.line_end or None,
+                "how": s.how,
+                "locale": s.locale or None,
+            }
+            for s in report.said
+        ],
+        "probe": report.probe.as_json() if report.probe is not None else None,
     }
 
 
 def _redacted(value: Any) -> Any:
-    # Imported here: only this format needs it (start-up time).
+    # Imported here: only a redacted document needs the patterns (start-up time).
     from psgdiag.redact import redact
 
     if isinstance(value, str):

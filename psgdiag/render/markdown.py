@@ -9,7 +9,9 @@ from psgdiag.model import Fault, Report
 from psgdiag.pipeline.score import fill
 from psgdiag.redact import redact
 from psgdiag.render import Options
+from psgdiag.render.advice import next_steps
 from psgdiag.render.terminal import SIDE, window_end_text
+from psgdiag.render.timesource import time_text
 
 
 def _md(text: str) -> str:
@@ -22,11 +24,8 @@ def render_report(report: Report, options: Options) -> str:
     if not report.diagnoses:
         out.append("**No known cause recognised** in the output you sent.")
         out.extend(f"\n> {n}" for n in report.notes)
-        out.append(
-            "\nCould you send the complete error, including the lines that start with "
-            "`+ CategoryInfo` and `+ FullyQualifiedErrorId`? Running the command again with "
-            "`-Verbose` helps too."
-        )
+        out.append("\nTo look further, could you:")
+        out.extend(f"- {step[0].upper()}{step[1:]}." for step in next_steps(report))
     for i, d in enumerate(report.diagnoses):
         sig = d.signature
         variables = dict(d.variables)
@@ -35,12 +34,20 @@ def render_report(report: Report, options: Options) -> str:
         out.append(f"### {head}: {sig.title} (`{sig.id}`, {d.confidence:.0%}, {action})\n")
         out.append(d.summary + "\n")
         out.append(f"- **Whose side:** {SIDE[d.fault]}")
+        out.append(f"- **When:** {time_text(report)}")
         if d.incident is not None:
             inc = d.incident
             end = window_end_text(inc)
             out.append(
                 f"- **Known incident:** `{inc.id}` {inc.title} "
                 f"({inc.start.date().isoformat()} .. {end}). {inc.workaround}".rstrip()
+            )
+        elif d.possible_incidents:
+            fits = d.possible_fit or (("unknown", ""),) * len(d.possible_incidents)
+            best, (_fit, why) = d.possible_incidents[0], fits[0]
+            out.append(
+                f"- **If it happened during a known incident:** `{best.id}` {best.title}"
+                + (f" ({why})" if why else "")
             )
         if sig.explain.why:
             out.append(f"- **Why:** {' '.join(sig.explain.why.split())}")

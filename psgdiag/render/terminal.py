@@ -7,8 +7,11 @@ from collections.abc import Sequence
 from typing import TextIO
 
 from psgdiag.model import Diagnosis, Fault, Incident, Report
+from psgdiag.pipeline.score import fill
 from psgdiag.render import Options
+from psgdiag.render.advice import next_steps
 from psgdiag.render.styled import Styled
+from psgdiag.render.timesource import time_text
 
 SIDE = {
     Fault.SERVICE: "the gallery (service side)",
@@ -38,6 +41,32 @@ def _can_encode(out: TextIO, sample: str) -> bool:
     return True
 
 
+def _span(inc: Incident) -> str:
+    end = inc.end or inc.end_assumed
+    last = end.date().isoformat() if end else "open"
+    return f"{inc.id} ({inc.start.date().isoformat()} .. {last})"
+
+
+def _possible(con: Styled, d: Diagnosis, shown: int = 3) -> None:
+    """The incidents that would explain it, best fit first, each group with why it fits."""
+    fits = d.possible_fit or tuple(("unknown", "") for _ in d.possible_incidents)
+    order = "latest first" if fits[0][0] == "unknown" else "best fit first"
+    con.line(("dim", f"if this happened during a known incident ({order}):"))
+    groups: list[tuple[str, list[Incident]]] = []
+    for inc, (_fit, why) in list(zip(d.possible_incidents, fits, strict=False))[:shown]:
+        if groups and groups[-1][0] == why:
+            groups[-1][1].append(inc)
+        else:
+            groups.append((why, [inc]))
+    for why, incs in groups:
+        con.line("  " + ", ".join(_span(i) for i in incs) + (f": {why}" if why else ""))
+    more = len(d.possible_incidents) - shown
+    if more > 0:
+        con.line(("dim", f"  (+{more} more in --format json)"))
+    if d.not_offered:
+        con.line(("dim", "not offered (outside the era):"), f" {', '.join(d.not_offered)}")
+
+
 def _card(con: Styled, d: Diagnosis, report: Report, rule: str, options: Options) -> None:
     sig = d.signature
     dot = "·" if rule != "-" else "*"
@@ -49,6 +78,7 @@ def _card(con: Styled, d: Diagnosis, report: Report, rule: str, options: Options
     )
     con.line(("bold", d.summary))
     con.line(("dim", "side:"), f" {SIDE[d.fault]}")
+    con.line(("dim", "time:"), f" {time_text(report)}")
     if d.incident is not None:
         inc = d.incident
         end = window_end_text(inc)
@@ -61,13 +91,7 @@ def _card(con: Styled, d: Diagnosis, report: Report, rule: str, options: Options
         if inc.workaround:
             con.line("  ", ("dim", "what to do:"), f" {inc.workaround}")
     elif d.possible_incidents:
-        latest = d.possible_incidents[-3:]
-        spans = "; ".join(
-            f"{i.id} ({i.start.date().isoformat()} .. "
-            f"{(i.end or i.end_assumed or i.start).date().isoformat()})"
-            for i in latest
-        )
-        con.line(("dim", "if this happened during a known incident:"), f" {spans}")
+        _possible(con, d)
     con.line(("dim", "evidence:"))
     lines = {ln.no: ln.text for ln in reversed(report.document.lines) if ln.text}
     shown: set[int] = set()
@@ -89,8 +113,6 @@ def _card(con: Styled, d: Diagnosis, report: Report, rule: str, options: Options
     if ex.hint:
         con.line(("green", "hint:"), f" {ex.hint}")
     variables = dict(d.variables)
-    # Imported here: only this format needs it (start-up time).
-    from psgdiag.pipeline.score import fill
 
     if sig.remedies:
         con.line(("dim", "remedies:"))
@@ -120,20 +142,14 @@ def render(reports: Sequence[Report], out: TextIO, options: Options) -> None:
             con.line(("bold", "No known cause recognised."))
             for note in report.notes:
                 con.line(("yellow", "note:"), f" {note}")
-            con.line(
-                (
-                    "dim",
-                    "hint: paste the whole error, including the lines that start with "
-                    "'+ CategoryInfo' and '+ FullyQualifiedErrorId', or run the install with "
-                    "-Verbose.",
-                )
-            )
+            for step in next_steps(report):
+                con.line(("dim", f"hint: {step}."))
         for i, d in enumerate(report.diagnoses):
             if i:
                 con.line()
             _card(con, d, report, rule, options)
-        if report.probe is not None and report.probe.get("note"):
-            con.line(("yellow", "probe now:"), f" {report.probe['note']}")
+        if report.probe is not None and report.probe.note:
+            con.line(("yellow", "probe now:"), f" {report.probe.note}")
         shown = [w for w in report.runners_up if w.confidence > 0][:4]
         if shown:
             con.line()
@@ -142,9 +158,6 @@ def render(reports: Sequence[Report], out: TextIO, options: Options) -> None:
                 con.line(("dim", f"  {w.cause} ({w.confidence:.0%}): {w.reason}"))
         top = report.diagnoses[0] if report.diagnoses else None
         if top is not None and top.signature.explain.settle and report.runners_up:
-            # Imported here: only this format needs it (start-up time).
-            from psgdiag.pipeline.score import fill
-
             settle = fill(top.signature.explain.settle, dict(top.variables))
             con.line(("green", "to settle it:"), f" {settle}")
         if n < len(reports) - 1:

@@ -13,8 +13,14 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
+from psgdiag import api
+from psgdiag.incidents import history as inc_mod
 from psgdiag.model import Incident, KnowledgeBase, Report, TimeRange
+from psgdiag.pipeline.era import describe
+from psgdiag.pipeline.ingest import RawText, decode
+from psgdiag.pipeline.normalize import normalize
 from psgdiag.record import record, replace
+from psgdiag.render.timesource import time_source
 from psgdiag.triage.cluster import Cluster, cluster, key_lines, mask
 from psgdiag.triage.collect import (
     MAX_MEMBER_BYTES,
@@ -50,8 +56,14 @@ class TriageItem:
     possible_incidents: tuple[str, ...] = ()
     also: tuple[str, ...] = ()
     evidence: tuple[tuple[int, str], ...] = ()
-    time: dt.datetime | None = None
-    time_source: str = ""  # log | at | file | ""
+    time: dt.datetime | None = None  # only a time the ticket's text gives (or --at)
+    time_source: str = ""  # log | at | era | ""
+    time_kind: str = ""  # the explain time_source kind (ci-timestamp, transcript, prose, ...)
+    era: str = ""  # the era of a ticket without a written time (psgdiag.pipeline.era)
+    # when the failure happened at the latest: the file's (or an archive member's) date, or an
+    # e-mail's Date header; never the failure time itself
+    not_after: dt.datetime | None = None
+    not_after_source: str = ""  # file | mail | ""
     encoding: str = ""
     lines: int = 0
     note: str = ""
@@ -70,28 +82,38 @@ class TriageResult:
     incidents: tuple[Incident, ...]
 
 
-def _time_of(report: Report, ticket_when: dt.datetime | None) -> tuple[dt.datetime | None, str]:
+def _time_of(report: Report) -> tuple[dt.datetime | None, str, str]:
+    """The ticket's time (the middle of what its text says), its source and its kind."""
     when = report.facts.time
     if when is not None:
         mid = when.lo + (when.hi - when.lo) / 2
-        return mid, "at" if when.origin == "--at" else "log"
-    if ticket_when is not None:
-        return ticket_when, "file"
-    return None, ""
+        kind = str(time_source(report)["kind"])
+        return mid, "at" if when.origin == "--at" else "log", kind
+    if report.facts.era is not None:
+        return None, "era", "era"
+    return None, "", "none"
 
 
 def item_from_report(
-    path: str, report: Report, when: dt.datetime | None, note: str = ""
+    path: str,
+    report: Report,
+    not_after: dt.datetime | None,
+    note: str = "",
+    bound: str = "file",
 ) -> TriageItem:
-    """Build a ticket's row from its report."""
+    """Build a ticket's row from its report; `not_after` bounds its time (from `bound`)."""
     doc = report.document
-    moment, origin = _time_of(report, when)
+    moment, origin, kind = _time_of(report)
     base = TriageItem(
         path=path,
         status="unrecognised",
         verdict=report.verdict,
         time=moment,
         time_source=origin,
+        time_kind=kind,
+        era=describe(report.facts.era) if report.facts.era is not None else "",
+        not_after=not_after,
+        not_after_source=bound if not_after is not None else "",
         encoding=doc.encoding,
         lines=doc.total_lines or len(doc.lines),
         note="; ".join(n for n in (note, *report.notes) if n),
@@ -143,11 +165,6 @@ def triage_ticket(
     at: TimeRange | None = None,
 ) -> TriageItem:
     """Read and diagnose one ticket; unreadable or binary tickets get a row with a note."""
-    # Imported here: only when tickets are diagnosed (start-up time of `triage --help`).
-    from psgdiag import api
-    from psgdiag.pipeline.ingest import RawText, decode
-    from psgdiag.pipeline.normalize import normalize
-
     if ticket.problem:
         return _row_without_text(ticket, "unreadable", ticket.problem)
     try:
@@ -159,23 +176,27 @@ def triage_ticket(
     if len(data) > MAX_MEMBER_BYTES:
         data = data[:MAX_MEMBER_BYTES]
         note = f"only the first {MAX_MEMBER_BYTES // (1024 * 1024)} MiB were read"
-    when = ticket.when
+    when, bound = ticket.when, "file"
+    sent: dt.datetime | None = None
     if ticket.fmt == "eml":
         text, sent = read_eml(data)
-        when = sent or when
+        if sent is not None:
+            when, bound = sent, "mail"
         doc = normalize(RawText(text=text, encoding="eml", source=ticket.path))
     elif looks_binary(data):
         return _row_without_text(ticket, "binary", "binary data, not a text log")
     else:
         doc = normalize(decode(data, ticket.path))
-    report = api.diagnose_document(doc, kb=kb, at=at, incidents=history)
-    return item_from_report(ticket.path, report, when, note)
+    report = api.diagnose_document(doc, kb=kb, at=at, incidents=history, sent=sent)
+    return item_from_report(ticket.path, report, when, note, bound)
 
 
 def _row_without_text(ticket: Ticket, status: str, note: str) -> TriageItem:
-    """A row for a ticket that gave no text to diagnose; its time is its file date."""
+    """A row for a ticket that gave no text to diagnose: no time, its file date as a bound."""
     source = "file" if ticket.when is not None else ""
-    return TriageItem(ticket.path, status, note=note, time=ticket.when, time_source=source)
+    return TriageItem(
+        ticket.path, status, note=note, not_after=ticket.when, not_after_source=source
+    )
 
 
 # Worker-process state, set once by the pool initializer (the KB is loaded once per worker).
@@ -183,9 +204,6 @@ _WORKER: dict[str, object] = {}
 
 
 def _init_worker(sig_dirs: Sequence[Path], at: TimeRange | None) -> None:
-    # Imported here: only when tickets are diagnosed (start-up time of `triage --help`).
-    from psgdiag import api
-    from psgdiag.incidents import history as inc_mod
 
     _WORKER["kb"] = api.load_kb(sig_dirs)
     _WORKER["history"] = inc_mod.load_all()
@@ -217,9 +235,6 @@ def run(
     progress: Progress | None = None,
 ) -> TriageResult:
     """Diagnose every ticket (in `jobs` processes) and group the unexplained ones."""
-    # Imported here: only when tickets are diagnosed (start-up time of `triage --help`).
-    from psgdiag import api
-    from psgdiag.incidents import history as inc_mod
 
     kb = api.load_kb(sig_dirs)  # fails fast, in this process, on an invalid KB
     history = inc_mod.load_all()

@@ -1,7 +1,8 @@
 """An inline SVG chart of tickets by cause over time, with incident windows drawn behind the bars.
 
 Tickets are stacked per time bucket (hour, day, week or month, whichever keeps the chart
-readable); tickets with no time at all are drawn as a separate bar beside the axis.
+readable). Only a time the ticket's text gives is plotted: a ticket without one (dated at most by
+its file or mail date, or by the era of its clients) is counted in a separate bar beside the axis.
 """
 
 from __future__ import annotations
@@ -99,11 +100,8 @@ def svg(
     tickets were attributed to) are labelled, staggered so the labels do not overlap.
     """
     palette = colors(labels)
-    dated = [
-        (it.time, (label_of[i], it.time_source == "file"))
-        for i, it in enumerate(items)
-        if it.time is not None
-    ]
+    # Only a time the ticket's text gives is plotted; a file or mail date merely bounds it.
+    dated = [(it.time, label_of[i]) for i, it in enumerate(items) if it.time is not None]
     undated = Counter(label_of[i] for i, it in enumerate(items) if it.time is None)
     plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
     parts = [
@@ -111,7 +109,7 @@ def svg(
         f'width="{WIDTH}" height="{HEIGHT}" role="img" aria-label="Tickets by cause over time">',
         f'<rect x="{LEFT}" y="{TOP}" width="{plot_w}" height="{plot_h}" class="plot"/>',
     ]
-    buckets: dict[dt.datetime, Counter[tuple[str, bool]]] = {}  # (label, dated by file)
+    buckets: dict[dt.datetime, Counter[str]] = {}
     unit = "day"
     start = end = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
     if dated:
@@ -138,20 +136,18 @@ def svg(
         bar_w = max((x1 - x0) * 0.8, 1.5)
         base = 0
         for label in labels:
-            for by_file in (False, True):
-                n = counts.get((label, by_file), 0)
-                if not n:
-                    continue
-                y_top, y_base = y_of(base + n), y_of(base)
-                cls, how = ("bar file-dated", " (file date)") if by_file else ("bar", "")
-                tip = f"{_label(b_start, unit)}: {n} x {label}{how}"
-                parts.append(
-                    f'<rect class="{cls}" data-cause="{escape(label)}" data-count="{n}" '
-                    f'x="{x0 + (x1 - x0) * 0.1:.1f}" y="{y_top:.1f}" width="{bar_w:.1f}" '
-                    f'height="{y_base - y_top:.1f}" fill="{palette[label]}">'
-                    f"<title>{escape(tip)}</title></rect>"
-                )
-                base += n
+            n = counts.get(label, 0)
+            if not n:
+                continue
+            y_top, y_base = y_of(base + n), y_of(base)
+            tip = f"{_label(b_start, unit)}: {n} x {label}"
+            parts.append(
+                f'<rect class="bar" data-cause="{escape(label)}" data-count="{n}" '
+                f'x="{x0 + (x1 - x0) * 0.1:.1f}" y="{y_top:.1f}" width="{bar_w:.1f}" '
+                f'height="{y_base - y_top:.1f}" fill="{palette[label]}">'
+                f"<title>{escape(tip)}</title></rect>"
+            )
+            base += n
     rows: list[float] = []  # where the last label of each label row ends
     if dated:
         for inc in incidents:
@@ -262,11 +258,11 @@ def _undated(
         out.append(
             f'<rect class="bar undated-bar" data-cause="{escape(label)}" data-count="{n}" x="{x}" '
             f'y="{y_top:.1f}" width="28" height="{y_base - y_top:.1f}" fill="{palette[label]}">'
-            f"<title>{n} x {escape(label)} without a time</title></rect>"
+            f"<title>{n} x {escape(label)} without a written time</title></rect>"
         )
         base += n
     out.append(
         f'<text class="tick" x="{x + 14}" y="{HEIGHT - BOTTOM + 18}" text-anchor="middle">'
-        f"no time: {total}</text></g>"
+        f"no written time: {total}</text></g>"
     )
     return out

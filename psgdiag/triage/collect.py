@@ -17,6 +17,7 @@ import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 
+from psgdiag.pipeline.ingest import detect_encoding
 from psgdiag.record import record
 
 #: A single log (or archive member) larger than this is not read whole.
@@ -202,8 +203,6 @@ def load(ticket: Ticket) -> bytes:
 
 def looks_binary(data: bytes) -> bool:
     """Return True for bytes that are not a text log in any encoding psgdiag reads."""
-    # Imported here: only when tickets are diagnosed (start-up time of `triage --help`).
-    from psgdiag.pipeline.ingest import detect_encoding
 
     if not data:
         return False

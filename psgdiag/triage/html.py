@@ -9,7 +9,7 @@ from __future__ import annotations
 from html import escape
 from typing import Any, TextIO
 
-from psgdiag.triage.batch import TriageResult
+from psgdiag.triage.batch import TriageItem, TriageResult
 from psgdiag.triage.chart import colors, svg
 from psgdiag.triage.report import cause_label, iso, summary, template_text
 
@@ -28,7 +28,7 @@ th{background:#f3f5f7}td.n{text-align:right}td{overflow-wrap:anywhere}
 svg .plot{fill:#fafbfc;stroke:#e3e6e9}svg .axis{stroke:#5f6368}
 svg .tick{font-size:11px;fill:#3c4043}svg .incident{fill:#f9ab00;fill-opacity:.25;
 stroke:#e37400;stroke-opacity:.6}
-svg .incident-label{font-size:10px;fill:#b06000}svg .file-dated{fill-opacity:.45}
+svg .incident-label{font-size:10px;fill:#b06000}
 pre{background:#f6f8fa;padding:6px 8px;margin:4px 0;white-space:pre-wrap;word-break:break-word}
 .legend-item{display:inline-block;white-space:nowrap;margin-right:10px}
 details summary{cursor:pointer}.muted{color:#6b7075}
@@ -65,6 +65,20 @@ def _summary_tables(s: dict[str, Any], palette: dict[str, str]) -> list[str]:
     return out
 
 
+def _when_cell(it: TriageItem) -> str:
+    """The ticket's time and where it came from; without one its era and its upper bound."""
+    if it.time is not None:
+        return (
+            f'{iso(it.time)} <span class="muted">({escape(it.time_kind or it.time_source)})</span>'
+        )
+    parts = []
+    if it.era:
+        parts.append(f"era {escape(it.era)}")
+    if it.not_after is not None:
+        parts.append(f"not after {iso(it.not_after)} ({it.not_after_source} date)")
+    return f'<span class="muted">{"; ".join(parts) or "no time"}</span>'
+
+
 def _tickets(result: TriageResult, palette: dict[str, str]) -> list[str]:
     out = ['<section id="tickets"><h2>Tickets</h2><table id="ticket-list">']
     widths = (20, 15, 10, 8, 12, 11, 24)  # per cent: ticket, cause, ..., evidence
@@ -75,8 +89,7 @@ def _tickets(result: TriageResult, palette: dict[str, str]) -> list[str]:
         label = cause_label(it)
         sw = f'<span class="swatch" style="background:{palette.get(label, "#999")}"></span>'
         conf = f"{it.confidence:.0%}" if it.cause else ""
-        when = iso(it.time) or ""
-        when_cell = f'{when} <span class="muted">({it.time_source})</span>' if when else ""
+        when_cell = _when_cell(it)
         if it.evidence:
             lines = "\n".join(f"{n:>5}: {t}" for n, t in it.evidence)
             body = (
@@ -145,7 +158,9 @@ def render_html(result: TriageResult, out: TextIO) -> None:
         ),
         f'<div class="legend">{legend}</div>',
         '<p class="muted">Shaded bands are known PowerShell Gallery incident windows. A '
-        "ticket's time comes from its log, else from its file date (the paler part of a bar)."
+        "ticket is plotted at the time its text gives (a CI timestamp, a transcript header, a "
+        "written date, ...). A ticket without one is counted apart (no written time): its file "
+        "or mail date only says the failure happened before it, and is never plotted as its time."
         "</p></section>",
         *_clusters(result),
         *_tickets(result, palette),

@@ -13,6 +13,7 @@ import email.policy
 import email.utils
 from email.message import EmailMessage
 
+from psgdiag.pipeline.ingest import decode
 from psgdiag.triage.collect import MAX_ZIP_DEPTH, is_zip_name, looks_binary, open_zip_bytes
 
 
@@ -25,9 +26,6 @@ def _part_text(part: EmailMessage) -> str | None:
     if isinstance(content, str):
         return content
     if isinstance(content, bytes):
-        # Imported here: only when tickets are diagnosed (start-up time of `triage --help`).
-        from psgdiag.pipeline.ingest import decode
-
         return decode(content).text
     return None
 
@@ -50,8 +48,6 @@ def html_text(markup: str) -> str:
 
 def _zip_attachment(part: EmailMessage, name: str) -> list[str]:
     """Return the text members of a zipped attachment, under the same limits as archives."""
-    # Imported here: only when tickets are diagnosed (start-up time of `triage --help`).
-    from psgdiag.pipeline.ingest import decode
 
     payload = part.get_payload(decode=True)
     if not isinstance(payload, bytes):
