@@ -105,3 +105,20 @@ def redact(text: str) -> str:
 def redact_all(texts: Iterable[str]) -> list[str]:
     """Redact each string of a sequence."""
     return [redact(t) for t in texts]
+
+
+def mask_url(url: str) -> str:
+    """The URL with the secret in its user part masked: user:***@host, or ***@host for a token.
+
+    Plain string work, so any text (even one urlsplit refuses) is masked, in linear time.
+    """
+    scheme, sep, rest = url.partition("://")
+    if not sep:
+        return url
+    end = min((i for i in (rest.find(c) for c in "/?#") if i >= 0), default=len(rest))
+    user, at, host = rest[:end].rpartition("@")
+    if not at:
+        return url
+    name, colon, _ = user.partition(":")
+    shown = f"{name}:***" if colon else "***"
+    return f"{scheme}://{shown}@{host}{rest[end:]}"
