@@ -10,7 +10,7 @@ from typing import Any
 
 import typer
 
-from psgdiag.cli.common import handled
+from psgdiag.cli.common import TableFormat, handled
 from psgdiag.errors import UsageError
 from psgdiag.model import Incident
 
@@ -77,11 +77,6 @@ def _origin(inc: Incident) -> str:
     return "bundled" if any(b.id == inc.id for b in bundled()) else "synced"
 
 
-def _check_format(fmt: str) -> None:
-    if fmt not in ("rich", "json"):
-        raise UsageError(f"unknown format {fmt!r}", hint="use rich or json")
-
-
 def _table(incidents: Sequence[Incident], title: str, mark_synced: bool = False) -> None:
     from rich.console import Console
     from rich.markup import escape
@@ -109,16 +104,16 @@ def _dump(rows: list[dict[str, Any]]) -> None:
 @inc_app.command("list")
 @handled
 def list_cmd(
+    ctx: typer.Context,
     at: str = typer.Option(None, "--at", help="Only incidents whose window includes this time."),
     cause: str = typer.Option(None, "--cause", help="Only incidents that can explain this cause."),
-    fmt: str = typer.Option("rich", "--format", "-f", help="rich or json."),
+    fmt: TableFormat = typer.Option(TableFormat.RICH, "--format", "-f", help="Output format."),
 ) -> None:
     """List the known incidents (bundled history plus the synced cache), oldest first."""
     # Imported when the command runs, not when the CLI starts (start-up time).
     from psgdiag.incidents import history as inc_mod
     from psgdiag.pipeline.when import parse_at
 
-    _check_format(fmt)
     found: Sequence[Incident] = inc_mod.load_all()
     if at:
         found = inc_mod.at_time(found, parse_at(at))
@@ -136,14 +131,14 @@ def list_cmd(
 @inc_app.command("show")
 @handled
 def show_cmd(
+    ctx: typer.Context,
     inc_id: str = typer.Argument(..., metavar="ID", help="Incident id, e.g. INC-2016-07-11-cdn."),
-    fmt: str = typer.Option("rich", "--format", "-f", help="rich or json."),
+    fmt: TableFormat = typer.Option(TableFormat.RICH, "--format", "-f", help="Output format."),
 ) -> None:
     """Show one incident: window, impact, what happened, what to do, symptoms, sources."""
     # Imported when the command runs, not when the CLI starts (start-up time).
     from psgdiag.incidents import history as inc_mod
 
-    _check_format(fmt)
     known = inc_mod.load_all()
     inc = next((i for i in known if i.id.lower() == inc_id.strip().lower()), None)
     if inc is None:
@@ -189,17 +184,17 @@ def show_cmd(
 @inc_app.command("import")
 @handled
 def import_cmd(
+    ctx: typer.Context,
     source: str = typer.Argument(
         ..., metavar="FILE|URL", help="A status-page Markdown file or URL."
     ),
-    fmt: str = typer.Option("rich", "--format", "-f", help="rich or json."),
+    fmt: TableFormat = typer.Option(TableFormat.RICH, "--format", "-f", help="Output format."),
     timeout: float = typer.Option(15.0, "--timeout", help="Seconds to wait for a URL."),
 ) -> None:
     """Parse a status page and print the incidents found (nothing is stored)."""
     # Imported when the command runs, not when the CLI starts (start-up time).
     from psgdiag.incidents import sync as incident_sync
 
-    _check_format(fmt)
     text = incident_sync.read_source(source, timeout=timeout)
     result = incident_sync.parse_page(text, source)
     for warning in result.warnings:
@@ -213,6 +208,7 @@ def import_cmd(
 @inc_app.command("sync")
 @handled
 def sync_cmd(
+    ctx: typer.Context,
     url: str = typer.Argument(None, metavar="[URL]", help="Status page (default: the live one)."),
     timeout: float = typer.Option(15.0, "--timeout", help="Seconds to wait for the server."),
 ) -> None:
