@@ -91,3 +91,21 @@ def test_replace_asdict_pickle_and_copy() -> None:
     for copied in (pickle.loads(pickle.dumps(facts)), copy.deepcopy(facts)):
         assert copied == facts and copied is not facts
     assert pickle.loads(pickle.dumps(ev)) == ev
+
+
+def test_the_documented_differences_from_dataclasses() -> None:
+    """psgdiag.record's docstring lists these: change it with them."""
+    import dataclasses
+
+    @record
+    class Shared:
+        items: list[int] = []  # noqa: RUF012 - the difference under test
+
+    assert Shared().items is Shared().items  # dataclasses refuse a mutable default
+
+    @record
+    class Child(Point):
+        z: int = 0
+
+    assert fields(Child) == ("z",)  # no inherited fields
+    assert not dataclasses.is_dataclass(Point)
