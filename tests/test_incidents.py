@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 from psgdiag.cli import app
 from psgdiag.errors import KbError
 from psgdiag.incidents import history as inc_mod
-from psgdiag.model import TimeRange
+from psgdiag.model import Incident, TimeRange
 from psgdiag.pipeline.ingest import RawText
 from psgdiag.pipeline.normalize import normalize
 from psgdiag.pipeline.when import find_time, parse_at
@@ -78,7 +78,7 @@ IDS = [
 ]
 
 
-def by_id(inc_id: str) -> inc_mod.Incident:
+def by_id(inc_id: str) -> Incident:
     return next(i for i in inc_mod.bundled() if i.id == inc_id)
 
 

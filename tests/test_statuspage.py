@@ -12,6 +12,7 @@ from typer.testing import CliRunner
 from psgdiag.cli import app
 from psgdiag.incidents import history as inc_mod
 from psgdiag.incidents import statuspage
+from psgdiag.model import Incident
 from tests.conftest import DATA
 
 SEED = DATA / "psgallery_status.md"
@@ -89,7 +90,7 @@ def parse_later() -> statuspage.ParseResult:
     return statuspage.parse(LATER, source="later.md", known=inc_mod.bundled(), now=NOW)
 
 
-def by_start_id(result: statuspage.ParseResult) -> dict[str, statuspage.Incident]:
+def by_start_id(result: statuspage.ParseResult) -> dict[str, Incident]:
     return {i.id: i for i in result.incidents}
 
 

@@ -7,6 +7,7 @@ import datetime as dt
 import io
 import json
 import zipfile
+from collections.abc import Iterable, Sequence
 from email.message import EmailMessage
 from importlib import resources
 from pathlib import Path
@@ -16,9 +17,9 @@ import pytest
 from typer.testing import CliRunner
 
 from psgdiag.cli import app
-from psgdiag.triage.batch import looks_binary, triage_paths
+from psgdiag.triage.batch import TriageItem, triage_paths
 from psgdiag.triage.cluster import cluster, mask
-from psgdiag.triage.collect import MAX_RATIO, collect
+from psgdiag.triage.collect import MAX_RATIO, collect, looks_binary
 from psgdiag.triage.report import redacted
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "triage"
@@ -119,7 +120,7 @@ def queue(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, str
     return root, build_queue(root)
 
 
-def _by_suffix(items, expected):  # type: ignore[no-untyped-def]
+def _by_suffix(items: Sequence[TriageItem], expected: Iterable[str]) -> dict[str, TriageItem]:
     rows = {}
     for suffix in expected:
         found = [it for it in items if it.path.replace("\\", "/").endswith(suffix)]
