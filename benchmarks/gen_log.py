@@ -73,7 +73,7 @@ def noise_block(rng: random.Random, lines: int, start_second: int) -> str:
 
 def failure_block(second: int) -> str:
     """Return the stamped, console-wrapped failure."""
-    out = []
+    out: list[str] = []
     for line in FAILURE.splitlines():
         out.extend(stamp(second) + piece for piece in wrap(line))
     return "\n".join(out) + "\n"

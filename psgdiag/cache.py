@@ -8,7 +8,6 @@ version, the file's size and modification time). A damaged or stale snapshot is 
 from __future__ import annotations
 
 import os
-import sys
 import zlib
 from collections.abc import Callable
 from functools import lru_cache
@@ -27,21 +26,13 @@ KEEP_DATA_SNAPSHOTS = 24  # parsed data files: a few per psgdiag version
 
 
 def user_dir(kind: str) -> Path:
-    """Return psgdiag's per-user 'cache' or 'data' folder for this platform.
+    """Return psgdiag's per-user 'cache' or 'data' folder for this platform, from platformdirs.
 
-    On Linux and the BSDs this is the XDG rule (an absolute $XDG_CACHE_HOME / $XDG_DATA_HOME,
-    else ~/.cache / ~/.local/share), worked out here because importing platformdirs would cost
-    every run more than loading the knowledge base; other systems ask platformdirs.
+    Linux and the BSDs follow XDG (an absolute $XDG_CACHE_HOME / $XDG_DATA_HOME, else ~/.cache /
+    ~/.local/share); macOS and Windows have their own places. Asked only when PSGDIAG_CACHE_DIR
+    or PSGDIAG_DATA_DIR does not name the folder.
     """
-    if os.name == "posix" and sys.platform != "darwin":
-        var, fallback = {
-            "cache": ("XDG_CACHE_HOME", ".cache"),
-            "data": ("XDG_DATA_HOME", ".local/share"),
-        }[kind]
-        base = os.environ.get(var, "").strip()
-        if not os.path.isabs(base):
-            base = os.path.join(os.path.expanduser("~"), fallback)
-        return Path(base) / "psgdiag"
+    # Imported here: a run whose folders come from the environment never needs it.
     import platformdirs
 
     finder = platformdirs.user_cache_dir if kind == "cache" else platformdirs.user_data_dir

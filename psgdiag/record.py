@@ -1,14 +1,44 @@
 """Records: the part of `dataclasses` psgdiag uses, built without generating source code.
 
 `@dataclass(frozen=True)` writes and compiles half a dozen methods per class when a module is
-imported (about 0.5 ms a class on the reference machine). An `explain` run imports some thirty of
-them, which alone cost more than the knowledge base takes to load. `@record` gives the same
-behaviour to every class the pipeline passes around - keyword or positional construction with
-defaults and `field(default_factory=...)`, immutability, equality, hashing, a readable repr,
-pickling and `replace` - from a handful of shared closures instead.
+imported (about 0.5 ms a class on the reference machine; ~10 ms on every `explain` run, which
+imports some thirty of them: more than loading the knowledge base). `@record` builds the same
+behaviour from a handful of shared closures instead. Type checkers see records as dataclasses
+(`dataclass_transform`, frozen by default).
 
-Annotations are read as written (strings under `from __future__ import annotations`) and never
-evaluated; type checkers see these classes as dataclasses through `dataclass_transform`.
+What a record supports, as a dataclass does:
+
+- fields from the class's own annotations, in order; `ClassVar[...]` (spelled `ClassVar` or
+  `typing.ClassVar`) is not a field; a plain default, or `field(default=...)` /
+  `field(default_factory=...)` (the factory is called for each instance); a field without a
+  default after one with is a TypeError when the class is built;
+- `__init__` by position or keyword, with a TypeError for missing, unknown, repeated or too
+  many arguments; `__eq__` by field values between instances of exactly the same class;
+  `__repr__` as `Name(field=value, ...)`; `__match_args__`;
+- `@record` is frozen (assigning or deleting a field raises FrozenRecordError, an
+  AttributeError) and hashed by its field values; `@record(frozen=False)` is mutable and, being
+  compared by value, unhashable. A method the class body defines wins over the generated one;
+- pickling and `copy` (fields still at their plain default are left out of the pickled state:
+  the class attribute answers for them), and this module's `fields`, `replace` and `asdict`.
+
+What it does not do, unlike dataclasses:
+
+- no inheritance of fields: a record subclassing a record has only its own annotations as
+  fields (no record here subclasses another);
+- no `__post_init__`, `InitVar`, `KW_ONLY` / `kw_only`, `slots`, `order` (no `<`), `eq=False`,
+  `unsafe_hash`, and no per-field `init` / `repr` / `compare` / `hash` / `metadata`;
+- annotations are read as written (strings under `from __future__ import annotations`) and
+  never evaluated, so nothing resolves or checks them; `ClassVar` is recognised by its spelling
+  only (`typing.ClassVar` under another module alias is taken for a field);
+- a mutable default (`x: list = []`) is accepted and shared by every instance, where dataclasses
+  refuse it: use `field(default_factory=list)`;
+- `__init__`'s signature is `(*args, **kwargs)` (inspect and help show no field names), the
+  class gets no generated `__doc__`, and `__repr__` has no guard against a record that
+  contains itself;
+- it is not a dataclass at run time: `dataclasses.is_dataclass`, `.fields`, `.replace` and
+  `.asdict` do not work on it; use `fields`, `replace` and `asdict` from here. `replace`
+  copies the instance without calling `__init__`; `fields` returns names, not Field objects;
+  `asdict` rebuilds lists and tuples by their type, so a namedtuple inside a record fails there.
 """
 
 from __future__ import annotations

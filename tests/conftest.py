@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -13,11 +15,17 @@ CASES = ROOT / "tests" / "cases"
 DATA = ROOT / "tests" / "data"
 
 
-@pytest.fixture(autouse=True, scope="session")
-def _isolated_dirs(tmp_path_factory: pytest.TempPathFactory) -> None:
-    """Keep the KB snapshot cache and the synced-incident cache out of the user's home."""
-    os.environ["PSGDIAG_CACHE_DIR"] = str(tmp_path_factory.mktemp("cache"))
-    os.environ["PSGDIAG_DATA_DIR"] = str(tmp_path_factory.mktemp("data"))
+def pytest_configure(config: pytest.Config) -> None:
+    """Keep the KB snapshot cache and the synced-incident cache out of the user's home.
+
+    Set here, not in a fixture, because test modules load the knowledge base when they are
+    imported (collection comes before any fixture). Each process gets its own pair of folders:
+    every pytest-xdist worker runs this hook, so workers never share a cache or data dir.
+    """
+    base = Path(tempfile.mkdtemp(prefix="psgdiag-tests-"))
+    config.add_cleanup(lambda: shutil.rmtree(base, ignore_errors=True))
+    os.environ["PSGDIAG_CACHE_DIR"] = str(base / "cache")
+    os.environ["PSGDIAG_DATA_DIR"] = str(base / "data")
     os.environ.pop("PSGDIAG_SIGNATURES", None)
     os.environ.pop("GITHUB_STEP_SUMMARY", None)
 

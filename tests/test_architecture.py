@@ -32,6 +32,8 @@ def _imports(path: Path, known: dict[str, Path]) -> list[tuple[str, ast.stmt, bo
     top = set(map(id, tree.body))
     out: list[tuple[str, ast.stmt, bool]] = []
     for node in ast.walk(tree):
+        if not isinstance(node, ast.Import | ast.ImportFrom):
+            continue
         targets: list[str] = []
         if isinstance(node, ast.Import):
             targets = [a.name for a in node.names]

@@ -207,3 +207,69 @@ def test_output_of_another_tool_is_not_diagnosed_and_says_so(tmp_path: Path) -> 
     code, doc = _json([str(log)])
     assert doc["diagnoses"] == [] and code == 0
     assert "Package Manager Console" in doc["notes"][0]
+
+
+# ------------------------------------------------------------------ format choices, --debug
+
+ALL_FORMATS = "use one of: rich, json, markdown, github, azure, junit"
+
+
+@pytest.mark.parametrize(
+    ("args", "hint"),
+    [
+        (["explain", "-f", "xml", "x.log"], ALL_FORMATS),
+        (["explain", "--format=xml", "x.log"], ALL_FORMATS),
+        (["explain", "-fxml", "x.log"], ALL_FORMATS),
+        (["run", "-f", "xml", "--", "true"], ALL_FORMATS),
+        (["triage", "-f", "xml", "x.log"], "use one of: rich, json, csv, markdown, html"),
+        (["probe", "-f", "xml"], "use rich or json"),
+        (["signatures", "list", "-f", "xml"], "use rich or json"),
+        (["signatures", "check", "-f", "xml"], "use rich or json"),
+        (["incidents", "list", "-f", "xml"], "use rich or json"),
+        (["incidents", "show", "INC-2016-07-11-cdn", "-f", "xml"], "use rich or json"),
+        (["incidents", "import", "status.md", "-f", "xml"], "use rich or json"),
+    ],
+)
+def test_a_format_outside_the_choices_is_a_one_line_usage_error(args: list[str], hint: str) -> None:
+    res = runner.invoke(app, args)
+    assert res.exit_code == 2
+    assert res.stderr == f"psgdiag: error: unknown format 'xml'\n  hint: {hint}\n"
+    assert res.stdout == ""
+
+
+def test_the_explain_formats_are_the_renderers() -> None:
+    from psgdiag import render
+    from psgdiag.cli.common import ReportFormat
+
+    assert tuple(ReportFormat) == render.FORMATS
+
+
+def test_other_usage_errors_keep_clicks_usage_block() -> None:
+    res = runner.invoke(app, ["explain", "--no-such-option"])
+    assert res.exit_code == 2 and "No such option" in res.stderr and "Usage:" in res.stderr
+
+
+def test_debug_travels_in_the_context_and_ends_with_its_run(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("PSGDIAG_DEBUG", raising=False)
+    res = runner.invoke(app, ["--debug", "explain", "/nonexistent/x.log"])
+    assert res.exit_code == 4 and "no such file" in res.stderr
+    assert "Traceback" in res.stderr
+    assert "PSGDIAG_DEBUG" not in os.environ
+    res = runner.invoke(app, ["explain", "/nonexistent/x.log"])
+    assert res.exit_code == 4 and "Traceback" not in res.stderr
+
+
+def test_an_internal_error_is_one_line_unless_debug(monkeypatch: pytest.MonkeyPatch) -> None:
+    from psgdiag import api
+
+    def broken(*_args: object, **_kwargs: object) -> None:
+        raise RuntimeError("simulated bug")
+
+    monkeypatch.setattr(api, "load_kb", broken)
+    res = runner.invoke(app, ["explain", str(SEED_JULY)])
+    assert res.exit_code == 70 and "Traceback" not in res.stderr
+    assert res.stderr.startswith("psgdiag: internal error: RuntimeError: simulated bug\n")
+    res = runner.invoke(app, ["--debug", "explain", str(SEED_JULY)])
+    assert isinstance(res.exception, RuntimeError)  # re-raised for the traceback

@@ -1,11 +1,16 @@
 """Hostile input: whatever arrives, a clear one-line error and a documented exit code, never a
-traceback, never a hang (subprocesses carry a generous timeout as a hang guard, not a speed test).
+traceback, never a hang; a report that is produced keeps the invariants of tests/invariants.py.
+Subprocesses carry a wall-clock timeout as a hang guard; the pathological input also has a CPU-time
+bound, which is what a backtracking blow-up would multiply.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import random
+import resource
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -17,9 +22,17 @@ from psgdiag import api
 from psgdiag.cli import app
 from psgdiag.errors import ExitCode
 from psgdiag.model import KnowledgeBase
+from tests.invariants import assert_report_invariants
 
 runner = CliRunner()
-HANG_GUARD = 300  # seconds; a linear-time run takes a second or two even on a loaded machine
+# Seconds of wall-clock time before a subprocess counts as hung (these runs take 1-2 s).
+HANG_GUARD = 120
+# The pathological input costs 20-21 s of CPU (user + sys; measured 2026-12-07 on the 2-core dev
+# machine, three runs: 20.7, 21.5, 20.9 s). The child may use 3x that: a slower CI CPU fits, a
+# backtracking engine does not. CPU time, not wall time, so xdist workers and other jobs on a
+# loaded machine cannot make the test flaky; the kernel stops the child at the limit. Its wall
+# clock guard is 3x the limit: only a hang that uses no CPU can reach it.
+PATHOLOGICAL_CPU_SECONDS = 60
 COMPLETED = {int(ExitCode.OK), int(ExitCode.FIX), int(ExitCode.RETRY)}
 
 BOMB_SIG = """id = "regex-bomb"
@@ -76,6 +89,29 @@ def run(args: list[str], *, stdin: bytes | None = None, shell: str = "") -> tupl
     return proc.returncode, proc.stdout.decode(errors="replace"), proc.stderr.decode("utf-8")
 
 
+def _limit_cpu(seconds: int) -> None:
+    """In the child: SIGXCPU after `seconds` of CPU time, and no core file when it comes."""
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    resource.setrlimit(resource.RLIMIT_CPU, (seconds, seconds + 5))
+
+
+def run_cpu_bounded(args: list[str], stdin: bytes, seconds: int) -> tuple[int, str, str, float]:
+    """Run psgdiag with a CPU-time limit; return (exit code, stdout, stderr, CPU seconds used)."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    proc = subprocess.run(
+        [sys.executable, "-m", "psgdiag", *args],
+        input=stdin,
+        capture_output=True,
+        timeout=3 * seconds,
+        env=os.environ.copy(),
+        preexec_fn=lambda: _limit_cpu(seconds),
+    )
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    out, err = proc.stdout.decode(errors="replace"), proc.stderr.decode("utf-8", "replace")
+    return proc.returncode, out, err, cpu
+
+
 def assert_clean_error(code: int, err: str, expected: ExitCode, *words: str) -> None:
     """One sentence naming the problem, one hint, the documented code, no traceback."""
     assert code == int(expected), err
@@ -92,7 +128,7 @@ def test_arbitrary_bytes_complete(seed: int) -> None:
     data = bytes(rng.getrandbits(8) for _ in range(100_000))
     code, out, err = cli(["explain", "-f", "json", "-"], data)
     assert code in COMPLETED and "Traceback" not in err
-    assert out.lstrip().startswith("{")
+    assert_report_invariants(json.loads(out), data)
 
 
 @pytest.mark.parametrize(
@@ -108,13 +144,15 @@ def test_arbitrary_bytes_complete(seed: int) -> None:
     ids=["nuls", "nuls-in-record", "utf16-lone-surrogates", "bom-broken-utf8", "cr-only", "esc"],
 )
 def test_binary_junk_completes(data: bytes) -> None:
-    code, _out, err = cli(["explain", "-f", "json", "-"], data)
+    code, out, err = cli(["explain", "-f", "json", "-"], data)
     assert code in COMPLETED and "Traceback" not in err
+    assert_report_invariants(json.loads(out), data)
 
 
 def test_empty_input_says_nothing_is_wrong() -> None:
     code, out, err = cli(["explain", "-f", "json", "-"], b"")
     assert code == int(ExitCode.OK) and '"diagnoses": []' in out and "Traceback" not in err
+    assert_report_invariants(json.loads(out), b"")
 
 
 def test_a_line_without_newline_goes_through_the_scanner(
@@ -124,7 +162,8 @@ def test_a_line_without_newline_goes_through_the_scanner(
     path = tmp_path / "one-line.log"
     path.write_bytes(b"x" * 3_000_000 + b" Exception " + b"y" * 1_000_000)
     code, out, err = cli(["explain", "-f", "json", str(path)])
-    assert code in COMPLETED and "Traceback" not in err and out.lstrip().startswith("{")
+    assert code in COMPLETED and "Traceback" not in err
+    assert_report_invariants(json.loads(out), path.read_bytes())
 
 
 def pathological(kb: KnowledgeBase) -> bytes:
@@ -142,8 +181,13 @@ def pathological(kb: KnowledgeBase) -> bytes:
 
 def test_pathological_text_against_every_signature_regex(kb: KnowledgeBase) -> None:
     assert any(e.kind == "regex" for s in kb.signatures for e in s.evidence)
-    code, _out, err = run(["explain", "-f", "json", "-"], stdin=pathological(kb))
-    assert code in COMPLETED and "Traceback" not in err
+    data = pathological(kb)
+    limit = PATHOLOGICAL_CPU_SECONDS
+    code, out, err, cpu = run_cpu_bounded(["explain", "-f", "json", "-"], data, limit)
+    assert code != -signal.SIGXCPU, f"stopped after {limit} s of CPU time: not linear any more"
+    assert code in COMPLETED and "Traceback" not in err, err
+    assert cpu <= limit, f"{cpu:.1f} s of CPU time, more than {limit} s"
+    assert_report_invariants(json.loads(out), data)
 
 
 def test_closed_stdin_is_a_clear_input_error() -> None:
@@ -199,4 +243,5 @@ def test_a_regex_bomb_signature_runs_in_linear_time(tmp_path: Path) -> None:
     text = b"Install-Module -Name " + b"x" * 40 + b"\n" + b"a" * 200_000 + b"!\n"
     text += b"abcdefghijklmnopqrstuvwxyz" * 2000 + b"\n"
     code, out, err = run(["explain", "-f", "json", "--signatures", str(folder), "-"], stdin=text)
-    assert code in COMPLETED and "Traceback" not in err and '"schema_version"' in out
+    assert code in COMPLETED and "Traceback" not in err
+    assert_report_invariants(json.loads(out), text)

@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 from psgdiag.cli import app
 from psgdiag.errors import KbError
 from psgdiag.incidents import history as inc_mod
-from psgdiag.model import TimeRange
+from psgdiag.model import Incident, TimeRange
 from psgdiag.pipeline.ingest import RawText
 from psgdiag.pipeline.normalize import normalize
 from psgdiag.pipeline.when import find_time, parse_at
@@ -21,7 +21,7 @@ from tests.conftest import DATA, ROOT
 
 runner = CliRunner()
 UTC = dt.UTC
-TAXONOMY = ROOT.parent / "shared" / "taxonomy.md"
+TAXONOMY = DATA / "taxonomy.md"
 SIGNATURES = ROOT / "signatures"
 
 # reference/incidents.md §2, in its order
@@ -78,14 +78,13 @@ IDS = [
 ]
 
 
-def by_id(inc_id: str) -> inc_mod.Incident:
+def by_id(inc_id: str) -> Incident:
     return next(i for i in inc_mod.bundled() if i.id == inc_id)
 
 
 def cause_ids() -> set[str]:
     ids = {p.stem for p in SIGNATURES.glob("*.toml")}
-    if TAXONOMY.is_file():
-        ids |= set(re.findall(r"^\| ([a-z0-9-]+) \|", TAXONOMY.read_text("utf-8"), re.M))
+    ids |= set(re.findall(r"^\| ([a-z0-9-]+) \|", TAXONOMY.read_text("utf-8"), re.M))
     return ids
 
 
@@ -332,10 +331,9 @@ def test_the_user_docs_describe_every_incident_key() -> None:
         assert f"`{key}`" in docs, key
 
 
-CORPUS = ROOT.parent / "shared" / "corpus"
+CORPUS = DATA / "corpus"
 
 
-@pytest.mark.skipif(not CORPUS.is_dir(), reason="shared corpus not present")
 def test_labelled_corpus_cases_get_exactly_their_incident() -> None:
     from psgdiag.pipeline.ingest import decode
 
@@ -363,10 +361,9 @@ def test_incidents_json_outputs_follow_the_published_schema() -> None:
     for args in (["list"], ["list", "--at", "2016-07-12"], ["show", "INC-2025-02-12-mail"]):
         res = runner.invoke(app, ["incidents", *args, "-f", "json"])
         jsonschema.validate(json.loads(res.stdout), schema)
-    if (ROOT.parent / "shared" / "seed" / "psgallery_status.md").is_file():
-        seed = str(ROOT.parent / "shared" / "seed" / "psgallery_status.md")
-        res = runner.invoke(app, ["incidents", "import", seed, "-f", "json"])
-        jsonschema.validate(json.loads(res.stdout), schema)
+    seed = str(DATA / "psgallery_status.md")
+    res = runner.invoke(app, ["incidents", "import", seed, "-f", "json"])
+    jsonschema.validate(json.loads(res.stdout), schema)
 
 
 # ------------------------------------------------------------------ applies_if (data)

@@ -12,8 +12,8 @@ from typer.testing import CliRunner
 from psgdiag.cli import app
 from psgdiag.errors import KbError
 from psgdiag.kb import load as kb_mod
-from psgdiag.kb.check import taxonomy_ids, taxonomy_path
-from tests.conftest import CASES, load_sidecar
+from psgdiag.kb.check import taxonomy_ids
+from tests.conftest import CASES, DATA, load_sidecar
 
 BUNDLED = kb_mod.bundled_dir()
 runner = CliRunner()
@@ -37,9 +37,7 @@ def _positive_cases(cause: str) -> list[Path]:
 
 
 def test_every_taxonomy_cause_has_a_signature_and_two_positive_cases() -> None:
-    tax = taxonomy_path()
-    if tax is None:
-        pytest.skip("taxonomy.md is not beside this checkout")
+    tax = DATA / "taxonomy.md"
     have = {s.id for s in kb_mod.load().signatures}
     missing = [c for c in taxonomy_ids(tax) if c not in have]
     thin = [c for c in taxonomy_ids(tax) if len(_positive_cases(c)) < 2]

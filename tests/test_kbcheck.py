@@ -17,6 +17,7 @@ from psgdiag.cli import app
 from psgdiag.errors import UsageError
 from psgdiag.kb import check as kbcheck
 from psgdiag.kb import load as kb_mod
+from psgdiag.kb.report import CheckResult, Problem
 
 runner = CliRunner()
 SCHEMA = json.loads(
@@ -39,7 +40,7 @@ def _folder(tmp_path: Path, name: str, files: dict[str, str]) -> Path:
     return d
 
 
-def _errors(res: kbcheck.CheckResult, check: str) -> list[kbcheck.Problem]:
+def _errors(res: CheckResult, check: str) -> list[Problem]:
     return [p for p in res.problems if p.check == check and p.severity == "error"]
 
 

@@ -1,4 +1,7 @@
-"""Property tests: the reader never crashes, and every evidence line points at the original line."""
+"""Property tests: whatever the input, both readers finish with a report that keeps the invariants
+of tests/invariants.py (schema, evidence lines and text from the input, verdict), and the scanner
+keeps every line's original number.
+"""
 
 from __future__ import annotations
 
@@ -11,12 +14,12 @@ from hypothesis import strategies as st
 from psgdiag import api
 from psgdiag.kb.regex import compile_regex
 from psgdiag.kb.regexlit import regex_requirements_of
-from psgdiag.model import Document, KnowledgeBase, Report
+from psgdiag.model import Document, KnowledgeBase
 from psgdiag.pipeline.bigfile import Limits, scan_stream
 from psgdiag.pipeline.ingest import decode, split_lines
-from psgdiag.pipeline.normalize import clean_line, normalize
-from psgdiag.pipeline.textview import compact
+from psgdiag.pipeline.normalize import normalize
 from tests.conftest import CASES
+from tests.invariants import assert_report_holds
 
 # A loaded 2-core machine: no per-example deadline, a modest number of examples.
 SETTINGS = settings(
@@ -63,20 +66,6 @@ def original_lines(data: bytes) -> list[str]:
     return split_lines(decode(data).text)
 
 
-def assert_evidence_maps_back(report: Report, data: bytes) -> None:
-    """The quoted evidence text starts on the original line it names."""
-    lines = original_lines(data)
-    for diag in report.diagnoses:
-        for hit in diag.hits:
-            if hit.line_start == 0:  # a fact or incident hit quotes no line
-                continue
-            assert 1 <= hit.line_start <= hit.line_end <= len(lines)
-            span = "".join(clean_line(x)[0] for x in lines[hit.line_start - 1 : hit.line_end])
-            # "…" marks a cut quote, and may also be in the input: any piece must be there
-            head = compact(max(hit.text.split("…"), key=lambda p: len(compact(p))))[:24]
-            assert head and head in compact(span), (hit, lines[hit.line_start - 1])
-
-
 def assert_lines_are_original(doc: Document, data: bytes) -> None:
     lines = original_lines(data)
     for line in doc.lines:
@@ -86,16 +75,17 @@ def assert_lines_are_original(doc: Document, data: bytes) -> None:
 
 @SETTINGS
 @given(st.binary(max_size=4000))
-def test_arbitrary_bytes_never_crash_either_reader(data: bytes) -> None:
-    api.diagnose_document(api.read_document(io.BytesIO(data), "x", None, KB), kb=KB)
-    doc = scan_stream(io.BytesIO(data), "x", KB, SMALL)
-    api.diagnose_document(doc, kb=KB)
+def test_arbitrary_bytes_give_a_sound_report_from_either_reader(data: bytes) -> None:
+    full = api.read_document(io.BytesIO(data), "x", None, KB)
+    assert_report_holds(api.diagnose_document(full, kb=KB), data)
+    scanned = scan_stream(io.BytesIO(data), "x", KB, SMALL)
+    assert_report_holds(api.diagnose_document(scanned, kb=KB), data)
 
 
 @SETTINGS
 @given(logs())
-def test_every_evidence_line_maps_back_to_the_input(data: bytes) -> None:
-    assert_evidence_maps_back(api.diagnose_bytes(data, kb=KB), data)
+def test_every_report_on_a_log_keeps_the_invariants(data: bytes) -> None:
+    assert_report_holds(api.diagnose_bytes(data, kb=KB), data)
 
 
 @SETTINGS
@@ -105,7 +95,7 @@ def test_scanned_lines_and_evidence_keep_their_original_numbers(data: bytes, chu
     doc = scan_stream(io.BytesIO(data), "x", KB, limits)
     assert_lines_are_original(doc, data)
     assert doc.total_lines == len(original_lines(data))
-    assert_evidence_maps_back(api.diagnose_document(doc, kb=KB), data)
+    assert_report_holds(api.diagnose_document(doc, kb=KB), data)
 
 
 def test_the_full_reader_agrees_with_itself(kb: KnowledgeBase) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import pickle
+from typing import Any
 
 import pytest
 
@@ -42,7 +43,7 @@ def test_positional_keyword_and_defaults() -> None:
     ],
 )
 def test_bad_construction_is_a_type_error(
-    args: tuple[object, ...], kwargs: dict[str, object], message: str
+    args: tuple[Any, ...], kwargs: dict[str, Any], message: str
 ) -> None:
     with pytest.raises(TypeError, match=message):
         Point(*args, **kwargs)
@@ -53,11 +54,12 @@ def test_frozen_equality_hash_and_repr() -> None:
     with pytest.raises(FrozenRecordError, match="field 'x' of a frozen Point"):
         p.x = 3  # type: ignore[misc]
     with pytest.raises(FrozenRecordError):
-        del p.y  # type: ignore[misc]
+        del p.y
     assert p == Point(1, 2) and p != Point(2, 1)
     assert hash(p) == hash(Point(1, 2))
     assert {p, Point(1, 2)} == {p}
-    assert p != (1, 2, ())  # another type is never equal
+    same_values: object = (1, 2, ())
+    assert p != same_values  # another type is never equal
     assert repr(p) == "Point(x=1, y=2, tags=())"
 
 
@@ -91,3 +93,21 @@ def test_replace_asdict_pickle_and_copy() -> None:
     for copied in (pickle.loads(pickle.dumps(facts)), copy.deepcopy(facts)):
         assert copied == facts and copied is not facts
     assert pickle.loads(pickle.dumps(ev)) == ev
+
+
+def test_the_documented_differences_from_dataclasses() -> None:
+    """psgdiag.record's docstring lists these: change it with them."""
+    import dataclasses
+
+    @record
+    class Shared:
+        items: list[int] = []  # noqa: RUF012 - the difference under test
+
+    assert Shared().items is Shared().items  # dataclasses refuse a mutable default
+
+    @record
+    class Child(Point):
+        z: int = 0
+
+    assert fields(Child) == ("z",)  # no inherited fields
+    assert not dataclasses.is_dataclass(Point)

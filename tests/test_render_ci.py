@@ -59,7 +59,7 @@ def _reports(name: str) -> list[Report]:
 def _render(fmt: str, reports: list[Report], **kw: object) -> str:
     out = io.StringIO()
     if fmt == "github":
-        github.render(reports, out, render.Options(), environ={}, **kw)  # type: ignore[arg-type]
+        github.render(reports, out, render.Options(), environ={}, **kw)
     else:
         render.get(fmt)(reports, out, render.Options())
     return out.getvalue()
@@ -198,7 +198,7 @@ def test_junit_is_valid_xml_with_one_case_per_diagnosis() -> None:
     assert root.tag == "testsuites"
     assert (root.get("tests"), root.get("failures")) == ("3", "2")
     first, second = root.findall("testsuite")
-    cases = {c.get("name"): c for c in first.findall("testcase")}
+    cases = {c.get("name", ""): c for c in first.findall("testcase")}
     assert sorted(cases) == ["admin-rights-required", "gallery-service-error"]
     failure = cases["gallery-service-error"].find("failure")
     assert failure is not None and failure.get("type") == "gallery-service-error"

@@ -12,10 +12,10 @@ from typer.testing import CliRunner
 from psgdiag.cli import app
 from psgdiag.incidents import history as inc_mod
 from psgdiag.incidents import statuspage
-from tests.conftest import ROOT
+from psgdiag.model import Incident
+from tests.conftest import DATA
 
-# The seed status page (a copy of /work/shared/seed/psgallery_status.md kept with the tests).
-SEED = ROOT / "tests" / "data" / "psgallery_status-seed.md"
+SEED = DATA / "psgallery_status.md"
 UTC = dt.UTC
 NOW = dt.datetime(2026, 3, 3, 12, 0, tzinfo=UTC)
 runner = CliRunner()
@@ -90,14 +90,13 @@ def parse_later() -> statuspage.ParseResult:
     return statuspage.parse(LATER, source="later.md", known=inc_mod.bundled(), now=NOW)
 
 
-def by_start_id(result: statuspage.ParseResult) -> dict[str, statuspage.Incident]:
+def by_start_id(result: statuspage.ParseResult) -> dict[str, Incident]:
     return {i.id: i for i in result.incidents}
 
 
 # ------------------------------------------------------------------ the seed (2016 layout)
 
 
-@pytest.mark.skipif(not SEED.is_file(), reason="shared seed not present")
 def test_seed_yields_its_four_incidents_with_bundled_ids() -> None:
     result = statuspage.parse(SEED.read_text("utf-8"), source="seed", known=inc_mod.bundled())
     got = [(i.id, i.start.date().isoformat()) for i in result.incidents]
@@ -118,14 +117,12 @@ def test_seed_yields_its_four_incidents_with_bundled_ids() -> None:
     assert mail.end == dt.datetime(2016, 12, 16, 7, 59, 59, tzinfo=UTC)
 
 
-@pytest.mark.skipif(not SEED.is_file(), reason="shared seed not present")
 def test_seed_without_known_history_gets_new_ids_from_the_titles() -> None:
     result = statuspage.parse(SEED.read_text("utf-8"))
     assert result.incidents[1].id == "INC-2016-07-11-download-items-failed"
     assert result.incidents[0].id == "INC-2016-05-17-download-items-failed"
 
 
-@pytest.mark.skipif(not SEED.is_file(), reason="shared seed not present")
 def test_import_cli_json_has_exactly_the_seed_incidents_in_iso_utc() -> None:
     res = runner.invoke(app, ["incidents", "import", str(SEED), "--format", "json"])
     assert res.exit_code == 0, res.stderr

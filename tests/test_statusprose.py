@@ -17,7 +17,7 @@ from tests.conftest import ROOT
 
 UTC = dt.UTC
 REAL = ROOT / "tests" / "data" / "psgallery_status-2026-02.md"
-SEED = ROOT / "tests" / "data" / "psgallery_status-seed.md"
+SEED = ROOT / "tests" / "data" / "psgallery_status.md"
 
 
 def utc(*args: int) -> dt.datetime:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import importlib
-import os
 import sys
 from collections.abc import Sequence
 from typing import Any
@@ -12,6 +11,7 @@ from typing import Any
 import typer
 
 from psgdiag import __version__
+from psgdiag.cli.common import CliState, PsgdiagGroup
 
 #: Each command and the modules that register it (in this order, for `--help`).
 COMMANDS: dict[str, tuple[str, ...]] = {
@@ -41,15 +41,14 @@ def root(
     debug: bool = typer.Option(False, "--debug", help="Show tracebacks for the tool's own errors."),
 ) -> None:
     """psgdiag: diagnose PowerShell Gallery install failures."""
-    ctx.obj = {"debug": debug}
-    if debug:
-        os.environ["PSGDIAG_DEBUG"] = "1"
+    ctx.obj = CliState(debug=debug)
 
 
 def build_app(commands: Sequence[str] = tuple(COMMANDS)) -> typer.Typer:
     """Build the typer app with the given commands registered (all by default)."""
     new = typer.Typer(
         name="psgdiag",
+        cls=PsgdiagGroup,
         help="Explain failed PowerShell module installs: what went wrong, whose side it is on, "
         "whether it was a gallery outage, and what to do.",
         add_completion=False,

@@ -10,7 +10,7 @@ from typing import Any
 
 import typer
 
-from psgdiag.cli.common import handled
+from psgdiag.cli.common import TableFormat, handled
 from psgdiag.errors import UsageError
 from psgdiag.model import Incident
 from psgdiag.render.styled import safe
@@ -80,11 +80,6 @@ def _origin(inc: Incident) -> str:
     return "bundled" if any(b.id == inc.id for b in bundled()) else "synced"
 
 
-def _check_format(fmt: str) -> None:
-    if fmt not in ("rich", "json"):
-        raise UsageError(f"unknown format {fmt!r}", hint="use rich or json")
-
-
 def _check_timeout(timeout: float) -> None:
     if not 0 < timeout <= 3600:
         raise UsageError("--timeout must be between 0 and 3600 seconds", hint="e.g. --timeout 15")
@@ -122,16 +117,16 @@ def _dump(rows: list[dict[str, Any]]) -> None:
 @inc_app.command("list")
 @handled
 def list_cmd(
+    ctx: typer.Context,
     at: str = typer.Option(None, "--at", help="Only incidents whose window includes this time."),
     cause: str = typer.Option(None, "--cause", help="Only incidents that can explain this cause."),
-    fmt: str = typer.Option("rich", "--format", "-f", help="rich or json."),
+    fmt: TableFormat = typer.Option(TableFormat.RICH, "--format", "-f", help="Output format."),
 ) -> None:
     """List the known incidents (bundled history plus the synced cache), oldest first."""
     # Imported when the command runs, not when the CLI starts (start-up time).
     from psgdiag.incidents import history as inc_mod
     from psgdiag.pipeline.when import parse_at
 
-    _check_format(fmt)
     problems: list[str] = []
     found: Sequence[Incident] = inc_mod.load_all(problems=problems)
     _warn(problems)
@@ -151,14 +146,14 @@ def list_cmd(
 @inc_app.command("show")
 @handled
 def show_cmd(
+    ctx: typer.Context,
     inc_id: str = typer.Argument(..., metavar="ID", help="Incident id, e.g. INC-2016-07-11-cdn."),
-    fmt: str = typer.Option("rich", "--format", "-f", help="rich or json."),
+    fmt: TableFormat = typer.Option(TableFormat.RICH, "--format", "-f", help="Output format."),
 ) -> None:
     """Show one incident: window, impact, what happened, what to do, symptoms, sources."""
     # Imported when the command runs, not when the CLI starts (start-up time).
     from psgdiag.incidents import history as inc_mod
 
-    _check_format(fmt)
     problems: list[str] = []
     known = inc_mod.load_all(problems=problems)
     _warn(problems)
@@ -206,10 +201,11 @@ def show_cmd(
 @inc_app.command("import")
 @handled
 def import_cmd(
+    ctx: typer.Context,
     source: str = typer.Argument(
         ..., metavar="FILE|URL", help="A status-page Markdown file or URL."
     ),
-    fmt: str = typer.Option("rich", "--format", "-f", help="rich or json."),
+    fmt: TableFormat = typer.Option(TableFormat.RICH, "--format", "-f", help="Output format."),
     timeout: float = typer.Option(
         15.0, "--timeout", help="Overall time budget in seconds (reading and parsing)."
     ),
@@ -219,7 +215,6 @@ def import_cmd(
     from psgdiag.incidents import sync as incident_sync
     from psgdiag.redact import mask_url
 
-    _check_format(fmt)
     _check_timeout(timeout)
     result = incident_sync.import_page(source, timeout=timeout)
     _warn(result.warnings)
@@ -232,6 +227,7 @@ def import_cmd(
 @inc_app.command("sync")
 @handled
 def sync_cmd(
+    ctx: typer.Context,
     url: str = typer.Argument(None, metavar="[URL]", help="Status page (default: the live one)."),
     timeout: float = typer.Option(
         15.0, "--timeout", help="Overall time budget in seconds (connecting, reading, parsing)."

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import json
 import sys
-from enum import StrEnum
 from pathlib import Path
 
 import typer
 
-from psgdiag.cli.common import handled, signature_dirs
+from psgdiag.cli.common import TableFormat, handled, signature_dirs
 from psgdiag.errors import UsageError
 
 msg_app = typer.Typer(
@@ -18,24 +17,18 @@ msg_app = typer.Typer(
 )
 
 
-class Fmt(StrEnum):
-    """Output formats of the messages commands."""
-
-    rich = "rich"
-    json = "json"
-
-
-FORMAT = typer.Option(Fmt.rich, "--format", "-f", help="rich or json.")
+FORMAT = typer.Option(TableFormat.RICH, "--format", "-f", help="Output format.")
 SIGNATURES = typer.Option(None, "--signatures", help="Extra signature folder.")
 
 
 @msg_app.command("list")
 @handled
 def list_cmd(
+    ctx: typer.Context,
     component: str = typer.Option(None, "--component", help="Only this component."),
     used: bool = typer.Option(False, "--used", help="Only messages some signature names."),
     unused: bool = typer.Option(False, "--unused", help="Only messages no signature names."),
-    fmt: Fmt = FORMAT,
+    fmt: TableFormat = FORMAT,
     signatures: list[Path] = SIGNATURES,
 ) -> None:
     """List the catalogued messages, with the causes whose signatures name each."""
@@ -56,7 +49,7 @@ def list_cmd(
         if (used and not named) or (unused and named):
             continue
         rows.append((msg, named))
-    if fmt == Fmt.json:
+    if fmt == TableFormat.JSON:
         out = [
             {
                 "id": m.id,
@@ -87,8 +80,9 @@ def _short(text: str, width: int = 110) -> str:
 @msg_app.command("show")
 @handled
 def show_cmd(
+    ctx: typer.Context,
     message_id: str = typer.Argument(..., metavar="ID", help="e.g. PowerShellGet.NoMatchFound"),
-    fmt: Fmt = FORMAT,
+    fmt: TableFormat = FORMAT,
     signatures: list[Path] = SIGNATURES,
 ) -> None:
     """Show one message: its identity, template, translations and the causes it supports."""
@@ -123,7 +117,7 @@ def show_cmd(
         ],
         "causes": named,
     }
-    if fmt == Fmt.json:
+    if fmt == TableFormat.JSON:
         json.dump(doc, sys.stdout, indent=2, ensure_ascii=False)
         sys.stdout.write("\n")
         return
@@ -143,8 +137,9 @@ def show_cmd(
 @msg_app.command("scan")
 @handled
 def scan_cmd(
+    ctx: typer.Context,
     file: Path = typer.Argument(..., help="A log to read."),
-    fmt: Fmt = FORMAT,
+    fmt: TableFormat = FORMAT,
 ) -> None:
     """Show every catalogued message recognised in a log, and how (for signature authors)."""
     # Imported when the command runs, not when the CLI starts (start-up time).
@@ -163,7 +158,7 @@ def scan_cmd(
     said = recognise(
         TextIndex.build(doc), extract_facts(doc), catalog.messages, texts, shapes(catalog)
     )
-    if fmt == Fmt.json:
+    if fmt == TableFormat.JSON:
         out = [
             {
                 "id": s.message,

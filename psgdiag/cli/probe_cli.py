@@ -6,8 +6,7 @@ import sys
 
 import typer
 
-from psgdiag.cli.common import handled, use_color
-from psgdiag.errors import UsageError
+from psgdiag.cli.common import TableFormat, handled, use_color
 
 
 def register(app: typer.Typer) -> None:
@@ -16,6 +15,7 @@ def register(app: typer.Typer) -> None:
     @app.command()
     @handled
     def probe(
+        ctx: typer.Context,
         module: str = typer.Argument(
             None,
             help="Module to resolve and download (default: Microsoft.PowerShell.SecretManagement, "
@@ -36,7 +36,7 @@ def register(app: typer.Typer) -> None:
             None, "--proxy", help="Proxy URL (default: HTTPS_PROXY/HTTP_PROXY, minus NO_PROXY)."
         ),
         timeout: float = typer.Option(30.0, "--timeout", help="Overall time budget in seconds."),
-        fmt: str = typer.Option("rich", "--format", "-f", help="Output format: rich or json."),
+        fmt: TableFormat = typer.Option(TableFormat.RICH, "--format", "-f", help="Output format."),
         bootstrap: bool = typer.Option(
             False, "--bootstrap", help="Also check the NuGet provider bootstrap endpoint."
         ),
@@ -67,8 +67,6 @@ def register(app: typer.Typer) -> None:
         from psgdiag.probe.render import render_json, render_rich
         from psgdiag.probe.run import exit_code, run_probe
 
-        if fmt not in ("rich", "json"):
-            raise UsageError(f"unknown format {fmt!r}", hint="use rich or json")
         opts = ProbeOptions(
             module=module or DEFAULT_MODULE,
             version=version,

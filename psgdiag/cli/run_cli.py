@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated, TextIO
 
 import typer
 
-from psgdiag.cli.common import handled, signature_dirs, use_color
+from psgdiag.cli.common import ReportFormat, handled, signature_dirs, use_color
 from psgdiag.cli.explain import FORMAT_HELP
 from psgdiag.errors import UsageError
 
@@ -85,6 +85,7 @@ def register(app: typer.Typer) -> None:
     )
     @handled
     def run(
+        ctx: typer.Context,
         command: Annotated[list[str], typer.Argument(help="The command and its arguments.")],
         retry: Annotated[
             int, typer.Option("--retry", min=0, max=20, help="Retries at most, when one can help.")
@@ -97,7 +98,9 @@ def register(app: typer.Typer) -> None:
             float,
             typer.Option("--max-delay", min=0, help="Longest wait, even if Retry-After asks more."),
         ] = 300.0,
-        fmt: Annotated[str, typer.Option("--format", "-f", help=FORMAT_HELP)] = "rich",
+        fmt: Annotated[
+            ReportFormat, typer.Option("--format", "-f", help=FORMAT_HELP)
+        ] = ReportFormat.RICH,
         output: Annotated[
             Path | None,
             typer.Option("--output", "-o", dir_okay=False, help="Write the report to this file."),
@@ -112,16 +115,12 @@ def register(app: typer.Typer) -> None:
         ] = None,
     ) -> None:
         # Imported when the command runs, not when the CLI starts (start-up time).
-        from psgdiag import api, render
+        from psgdiag import api
         from psgdiag.incidents import history as inc_mod
         from psgdiag.model import TimeRange
         from psgdiag.runner.capture import binary_streams
         from psgdiag.runner.run import RetryPolicy, Streams, run_with_retries
 
-        if fmt not in render.FORMATS:
-            raise UsageError(
-                f"unknown format {fmt!r}", hint="use one of: " + ", ".join(render.FORMATS)
-            )
         if not command:
             raise UsageError("no command to run", hint="psgdiag run -- pwsh -Command '...'")
         kb = api.load_kb(signature_dirs(signatures))

@@ -47,6 +47,7 @@ def register(app: typer.Typer) -> None:
     @app.command()
     @handled
     def serve(
+        ctx: typer.Context,
         host: Annotated[
             str, typer.Option(help="Address to listen on; beyond loopback needs a token.")
         ] = "127.0.0.1",

@@ -39,6 +39,7 @@ def register(app: typer.Typer) -> None:
     @app.command()
     @handled
     def shell(
+        ctx: typer.Context,
         name: Annotated[str, typer.Argument(help="The shell: pwsh (or powershell).")],
     ) -> None:
         """Print a profile helper: `psgdiag-last` sends the newest error record to explain."""

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import typer
 
-from psgdiag.cli.common import handled, signature_dirs
+from psgdiag.cli.common import TableFormat, handled, signature_dirs
 from psgdiag.errors import ExitCode, UsageError
 
 sig_app = typer.Typer(help="Browse and check the signature knowledge base.", no_args_is_help=True)
@@ -17,7 +17,8 @@ sig_app = typer.Typer(help="Browse and check the signature knowledge base.", no_
 @sig_app.command("list")
 @handled
 def list_cmd(
-    fmt: str = typer.Option("rich", "--format", "-f", help="rich or json."),
+    ctx: typer.Context,
+    fmt: TableFormat = typer.Option(TableFormat.RICH, "--format", "-f", help="Output format."),
     signatures: list[Path] = typer.Option(None, "--signatures", help="Extra signature folder."),
 ) -> None:
     """List every known cause."""
@@ -42,8 +43,6 @@ def list_cmd(
         json.dump({"kb_version": kb.version, "signatures": rows}, sys.stdout, indent=2)
         sys.stdout.write("\n")
         return
-    if fmt != "rich":
-        raise UsageError(f"unknown format {fmt!r}", hint="use rich or json")
     from rich.console import Console
     from rich.table import Table
 
@@ -58,6 +57,7 @@ def list_cmd(
 @sig_app.command("show")
 @handled
 def show_cmd(
+    ctx: typer.Context,
     sig_id: str = typer.Argument(..., metavar="ID", help="Cause id, e.g. tls12-required."),
     signatures: list[Path] = typer.Option(None, "--signatures", help="Extra signature folder."),
 ) -> None:
@@ -80,11 +80,12 @@ def show_cmd(
 @sig_app.command("check")
 @handled
 def check_cmd(
+    ctx: typer.Context,
     signatures: list[Path] = typer.Option(None, "--signatures", help="Extra signature folder."),
     cases: Path = typer.Option(
         None, "--cases", help="Folder of labelled sample cases (default: tests/cases if present)."
     ),
-    fmt: str = typer.Option("rich", "--format", "-f", help="rich or json."),
+    fmt: TableFormat = typer.Option(TableFormat.RICH, "--format", "-f", help="Output format."),
 ) -> None:
     """Lint the knowledge base; with cases, also measure precision and recall per signature."""
     # Imported when the command runs, not when the CLI starts (start-up time).

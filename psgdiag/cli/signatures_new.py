@@ -28,6 +28,7 @@ def _default_case_roots() -> list[Path]:
 @sig_app.command("new")
 @handled
 def new_cmd(
+    ctx: typer.Context,
     source: Annotated[Path, typer.Option("--from", help="The unexplained log to draft from.")],
     sig_id: Annotated[str | None, typer.Option("--id", help=_ID_HELP)] = None,
     output: Annotated[

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -13,7 +14,15 @@ import typer
 from psgdiag.cli.common import handled, signature_dirs, use_color
 from psgdiag.errors import ExitCode, InputError, UsageError
 
-FORMATS = ("rich", "json", "csv", "markdown", "html")
+
+class TriageFormat(enum.StrEnum):
+    """The formats of a triage report."""
+
+    RICH = "rich"
+    JSON = "json"
+    CSV = "csv"
+    MARKDOWN = "markdown"
+    HTML = "html"
 
 
 @contextmanager
@@ -67,6 +76,7 @@ def register(app: typer.Typer) -> None:
     @app.command()
     @handled
     def triage(
+        ctx: typer.Context,
         paths: Annotated[
             list[str],
             typer.Argument(
@@ -74,8 +84,8 @@ def register(app: typer.Typer) -> None:
             ),
         ],
         fmt: Annotated[
-            str, typer.Option("--format", "-f", help="rich, json, csv, markdown or html.")
-        ] = "rich",
+            TriageFormat, typer.Option("--format", "-f", help="Output format.")
+        ] = TriageFormat.RICH,
         output: Annotated[
             Path | None, typer.Option("--output", "-o", help="Write the report to this file.")
         ] = None,
@@ -111,8 +121,6 @@ def register(app: typer.Typer) -> None:
         from psgdiag.triage import batch as triage_mod
         from psgdiag.triage import report as rep
 
-        if fmt not in FORMATS:
-            raise UsageError(f"unknown format {fmt!r}", hint="use one of: " + ", ".join(FORMATS))
         if jobs < 0:
             raise UsageError("--jobs must be 0 or more", hint="0 picks a number for you")
         when = parse_at(at) if at else None
