@@ -19,7 +19,6 @@ from psgdiag.cli import app
 from psgdiag.triage.batch import looks_binary, triage_paths
 from psgdiag.triage.cluster import cluster, mask
 from psgdiag.triage.collect import MAX_RATIO, collect
-from psgdiag.triage.report import redacted
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "triage"
 GALLERY_KEY = "oy2ujzde8gxd6ncf10epf91dhodzdoc9is0j8ht9lgmxg9"
@@ -309,20 +308,33 @@ def test_secrets_masked_in_every_format_and_originals_untouched(tmp_path: Path) 
     assert log.read_bytes() == original and log.stat().st_mtime_ns == before
 
 
-def test_redacted_copies_every_text_field() -> None:
-    from psgdiag.triage.batch import TriageItem, TriageResult
+def test_a_redacted_row_masks_the_input_and_keeps_psgdiags_words() -> None:
+    from psgdiag import api
+    from psgdiag.triage.batch import triage_ticket
+    from psgdiag.triage.collect import Ticket
 
-    item = TriageItem(
-        path="C:\\Users\\jdoe\\t.log",
-        status="unrecognised",
-        evidence=((3, f"-NuGetApiKey {GALLERY_KEY}"),),
-        key_lines=("mail jdoe@contoso.com",),
-        note="NORTHWIND\\jdoe",
-    )
-    out = redacted(TriageResult((item,), (), "kb", ()))
-    blob = repr(out)
-    assert GALLERY_KEY not in blob and "jdoe" not in blob
-    assert item.key_lines == ("mail jdoe@contoso.com",)  # the input result is not modified
+    data = (
+        f"PS C:\\Users\\jdoe> Publish-Module -Name Contoso.Tools -NuGetApiKey {GALLERY_KEY}\n"
+        "Install-Module : Unable to resolve package source "
+        f"'https://jdoe:{ADO_PAT}@pkgs.dev.azure.com/fabrikam/_packaging/feed/nuget/v2'. "
+        "Contact jdoe@contoso.com\n"
+        "    + FullyQualifiedErrorId : SourceNotFound,Microsoft.PowerShell.PackageManagement\n"
+    ).encode()
+    ticket = Ticket("C:\\Users\\jdoe\\t.log", data=data)
+    kb = api.load_kb()
+    plain = triage_ticket(ticket, kb, ())
+    masked = triage_ticket(ticket, kb, (), redact=True)
+    assert plain.cards and "jdoe" in repr(plain)
+    blob = repr(masked)
+    assert GALLERY_KEY not in blob and ADO_PAT not in blob and "jdoe" not in blob
+    for mine, theirs in zip(masked.cards, plain.cards, strict=True):
+        assert (mine.title, mine.note, mine.hint, mine.why) == (
+            theirs.title,
+            theirs.note,
+            theirs.hint,
+            theirs.why,
+        )
+        assert [r.title for r in mine.remedies] == [r.title for r in theirs.remedies]
 
 
 def test_bad_input_is_one_line_error(tmp_path: Path) -> None:
