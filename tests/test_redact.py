@@ -9,6 +9,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from psgdiag import api
 from psgdiag.redact import redact
@@ -139,3 +141,13 @@ def test_masking_is_idempotent_and_keeps_the_line_count(
     once = redact(text)
     assert redact(once) == once
     assert once.count("\n") == text.count("\n")
+
+
+_PIECES = [t for _, t, _ in SECRETS] + NOT_SECRETS + ["\n", " ", "=", ":", "'", "\\", "/", "@"]
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=list(HealthCheck))
+@given(st.lists(st.one_of(st.sampled_from(_PIECES), st.text(max_size=20)), max_size=12))
+def test_redaction_never_adds_or_removes_a_line(parts: list[str]) -> None:
+    text = "".join(parts)
+    assert redact(text).count("\n") == text.count("\n")

@@ -219,3 +219,27 @@ def test_a_private_key_block_is_masked_and_the_line_numbers_stay() -> None:
     shown = "\n".join(ln.text for ln in masked.document.lines)
     assert all(part not in shown for part in PEM_BODY)
     assert masked.document.lines[-1].text == report.document.lines[-1].text
+
+
+def test_issue_15_private_feed_401_reply_keeps_the_remedies_copyable(tmp_path: Path) -> None:
+    """`explain -f markdown` on a private-feed 401: the log's secrets masked, commands intact."""
+    import json
+
+    from typer.testing import CliRunner
+
+    from psgdiag.cli import app
+    from tests.conftest import CASES
+
+    log = tmp_path / "feed-401.log"
+    original = sorted((CASES / "repository-auth-failed").glob("*.log"))[0].read_bytes()
+    log.write_bytes(original + f"VERBOSE: PAT used: {ADO}\n".encode())
+    runner = CliRunner()
+    reply = runner.invoke(app, ["explain", "-f", "markdown", str(log)]).stdout
+    plain = json.loads(runner.invoke(app, ["explain", "-f", "json", str(log)]).stdout)
+    assert ADO not in reply and ADO in log.read_text()
+    top = plain["diagnoses"][0]
+    commands = [r["command"] for r in top["remedies"] if r["command"]]
+    assert commands
+    for command in commands:  # filled with this log's module and feed names, nothing secret
+        for line in command.splitlines():
+            assert f"   {line}\n" in reply, line
