@@ -180,6 +180,7 @@ class Evidence:
     fact: FactTest | None = None
     needle: str = ""  # text kind: the pattern in the view it is searched in, worked out at load
     slots: tuple[tuple[str, str], ...] = ()  # message kind: slot conditions (name, value)
+    describe: str = ""  # what it is, in words a reader can act on ("a 'running scripts ...' error")
 
 
 @record
@@ -475,6 +476,7 @@ class Diagnosis:
     consequences: tuple[str, ...] = ()
     variables: tuple[tuple[str, str], ...] = ()
     notes: tuple[str, ...] = ()
+    score: float = 0.0  # the ranker's raw score, before calibration (psgdiag.pipeline.calibrate)
 
 
 @record

@@ -40,6 +40,7 @@ def test_every_check_is_registered_once_with_its_name() -> None:
         "relations",
         "remedy-verify",
         "examples",
+        "describe",
     }
 
 
@@ -113,3 +114,11 @@ def test_examples_and_outranks() -> None:
     kb2 = KnowledgeBase(signatures=(good, replace(rival, id="a-rival")), version="t")
     assert _run("examples", good, kb=KnowledgeBase(signatures=(good,), version="t")) == []
     assert all(p.check in ("examples", "outranks") for p in _run("examples", good, kb=kb2))
+
+
+def test_describe_wants_words_for_regex_evidence_that_decides() -> None:
+    body = EV.replace('text = "{text}"', "regex = 'abc+d'")
+    found = _run("describe", make("d", body))
+    assert [(p.key, p.severity) for p in found] == [("evidence[0].describe", "warning")]
+    worded = make("w", body.replace("regex = 'abc+d'", "regex = 'abc+d'\ndescribe = 'an abc line'"))
+    assert _run("describe", worded) == []

@@ -46,6 +46,15 @@ def _reports(name: str) -> list[Report]:
 CASES = ["may", "may-at", "nothing"]
 
 
+@pytest.fixture(autouse=True)
+def _raw_confidence(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Golden output shows the ranker's own numbers: a refitted calibration must not move them."""
+    from psgdiag.pipeline import calibrate
+
+    identity = calibrate.Calibration(calibrate.Curve((), ()), calibrate.Curve((), ()), 0.0)
+    monkeypatch.setattr(calibrate, "calibration", lambda: identity)
+
+
 @pytest.mark.parametrize("fmt", ["rich", "json", "markdown"])
 @pytest.mark.parametrize("name", CASES)
 def test_golden(fmt: str, name: str) -> None:

@@ -15,6 +15,7 @@ from psgdiag.model import KnowledgeBase, Report
 from psgdiag.pipeline.when import parse_at
 from psgdiag.render import azure, github, junit
 from tests.test_render import CASES as SHARED_CASES
+from tests.test_render import _raw_confidence as _raw_confidence  # golden numbers: the ranker's
 from tests.test_render import _reports as shared_reports
 
 GOLDEN = Path(__file__).parent / "golden"

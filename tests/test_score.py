@@ -94,8 +94,34 @@ def test_consequence_is_folded_into_its_root_cause() -> None:
 def test_excluded_and_weak_candidates_explain_why_not() -> None:
     report = api.diagnose_text(LOG, kb=KB, incidents=())
     reasons = {w.cause: w.reason for w in report.runners_up}
-    assert reasons["excluded"] == "ruled out by eocd"
-    assert reasons["weak-only"].startswith("evidence too weak")
+    # in words from what the evidence matches, never an evidence name
+    assert reasons["excluded"] == "ruled out by the words 'End of Central Directory'"
+    assert reasons["weak-only"] == (
+        "the evidence here is not enough; it would need more evidence of this cause"
+    )
+    excluded = next(w for w in report.runners_up if w.cause == "excluded")
+    assert excluded.confidence == 0.0  # rejected: no confidence is offered for it
+
+
+def test_a_competitor_appears_only_with_its_own_evidence() -> None:
+    only_context = make(
+        "context-only",
+        """
+[[evidence]]
+name = "key"
+strength = "strong"
+text = "a sentence this log does not hold"
+[[evidence]]
+name = "ctx"
+strength = "medium"
+text = "failed to be installed because"
+[match]
+requires_any = ["key"]
+""",
+    )
+    kb = KnowledgeBase((*KB.signatures, only_context), "test")
+    report = api.diagnose_text(LOG, kb=kb, incidents=())
+    assert "context-only" not in {w.cause for w in report.runners_up}
 
 
 def test_summary_placeholders_are_filled_from_regex_groups() -> None:

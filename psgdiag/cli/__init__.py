@@ -17,6 +17,7 @@ from psgdiag import __version__
 COMMANDS: dict[str, tuple[str, ...]] = {
     "explain": ("explain",),
     "signatures": ("signatures", "signatures_new"),
+    "messages": ("messages_cli",),
     "incidents": ("incidents_cli",),
     "triage": ("triage_cli",),
     "probe": ("probe_cli",),

@@ -13,6 +13,7 @@ import typer
 from psgdiag.cli.common import handled
 from psgdiag.errors import UsageError
 from psgdiag.model import Incident
+from psgdiag.render.styled import safe
 
 inc_app = typer.Typer(
     help="Browse the PowerShell Gallery incident history and learn new incidents from the "
@@ -84,6 +85,11 @@ def _check_format(fmt: str) -> None:
         raise UsageError(f"unknown format {fmt!r}", hint="use rich or json")
 
 
+def _check_timeout(timeout: float) -> None:
+    if not 0 < timeout <= 3600:
+        raise UsageError("--timeout must be between 0 and 3600 seconds", hint="e.g. --timeout 15")
+
+
 def _table(incidents: Sequence[Incident], title: str, mark_synced: bool = False) -> None:
     from rich.console import Console
     from rich.markup import escape
@@ -96,11 +102,16 @@ def _table(incidents: Sequence[Incident], title: str, mark_synced: bool = False)
         causes = ", ".join(inc.causes) or "-"
         title_text = inc.title + (" (synced)" if mark_synced and _origin(inc) == "synced" else "")
         cells = (inc.id, window_text(inc), inc.impact, causes, title_text)
-        table.add_row(*(escape(c) for c in cells))
+        table.add_row(*(escape(safe(c)) for c in cells))
     console = Console(soft_wrap=False)
     if not console.is_terminal:
         console = Console(soft_wrap=False, width=max(console.width, 200))
     console.print(table)
+
+
+def _warn(problems: Sequence[str]) -> None:
+    for problem in problems:
+        sys.stderr.write(f"psgdiag: warning: {safe(problem)}\n")
 
 
 def _dump(rows: list[dict[str, Any]]) -> None:
@@ -121,7 +132,9 @@ def list_cmd(
     from psgdiag.pipeline.when import parse_at
 
     _check_format(fmt)
-    found: Sequence[Incident] = inc_mod.load_all()
+    problems: list[str] = []
+    found: Sequence[Incident] = inc_mod.load_all(problems=problems)
+    _warn(problems)
     if at:
         found = inc_mod.at_time(found, parse_at(at))
     if cause:
@@ -146,7 +159,9 @@ def show_cmd(
     from psgdiag.incidents import history as inc_mod
 
     _check_format(fmt)
-    known = inc_mod.load_all()
+    problems: list[str] = []
+    known = inc_mod.load_all(problems=problems)
+    _warn(problems)
     inc = next((i for i in known if i.id.lower() == inc_id.strip().lower()), None)
     if inc is None:
         import difflib
@@ -185,7 +200,7 @@ def show_cmd(
         lines.append("  sources:")
         lines.extend(f"    {s}" for s in inc.sources)
     lines.append(f"  origin:    {_origin(inc)}")
-    typer.echo("\n".join(lines))
+    typer.echo("\n".join(safe(line) for line in lines))
 
 
 @inc_app.command("import")
@@ -195,36 +210,40 @@ def import_cmd(
         ..., metavar="FILE|URL", help="A status-page Markdown file or URL."
     ),
     fmt: str = typer.Option("rich", "--format", "-f", help="rich or json."),
-    timeout: float = typer.Option(15.0, "--timeout", help="Seconds to wait for a URL."),
+    timeout: float = typer.Option(
+        15.0, "--timeout", help="Overall time budget in seconds (reading and parsing)."
+    ),
 ) -> None:
     """Parse a status page and print the incidents found (nothing is stored)."""
     # Imported when the command runs, not when the CLI starts (start-up time).
     from psgdiag.incidents import sync as incident_sync
+    from psgdiag.redact import mask_url
 
     _check_format(fmt)
-    text = incident_sync.read_source(source, timeout=timeout)
-    result = incident_sync.parse_page(text, source)
-    for warning in result.warnings:
-        sys.stderr.write(f"psgdiag: warning: {warning}\n")
+    _check_timeout(timeout)
+    result = incident_sync.import_page(source, timeout=timeout)
+    _warn(result.warnings)
     if fmt == "json":
         _dump([incident_json(i) for i in result.incidents])
         return
-    _table(result.incidents, f"{source}: {len(result.incidents)} incidents")
+    _table(result.incidents, f"{mask_url(source)}: {len(result.incidents)} incidents")
 
 
 @inc_app.command("sync")
 @handled
 def sync_cmd(
     url: str = typer.Argument(None, metavar="[URL]", help="Status page (default: the live one)."),
-    timeout: float = typer.Option(15.0, "--timeout", help="Seconds to wait for the server."),
+    timeout: float = typer.Option(
+        15.0, "--timeout", help="Overall time budget in seconds (connecting, reading, parsing)."
+    ),
 ) -> None:
     """Fetch the live status page and add new incidents to the user cache."""
     # Imported when the command runs, not when the CLI starts (start-up time).
     from psgdiag.incidents import sync as incident_sync
 
+    _check_timeout(timeout)
     result = incident_sync.sync(url or incident_sync.DEFAULT_URL, timeout=timeout)
-    for warning in result.warnings:
-        sys.stderr.write(f"psgdiag: warning: {warning}\n")
+    _warn(result.warnings)
     if result.status == "unchanged":
         typer.echo(f"status page unchanged since the last sync; {result.total} cached incidents")
         return

@@ -25,9 +25,10 @@ KEYS = frozenset(
     {
         "id", "title", "start", "end", "end_assumed", "end_reason", "certainty", "kind",
         "impact", "causes", "summary", "root_cause", "workaround", "symptoms", "sources",
-        "permanent", "applies_if", "state",
+        "permanent", "applies_if", "state", "page_heading",
     }
 )  # fmt: skip
+# page_heading: only in the sync cache, the status-page heading an incident was learnt from.
 
 
 def _when(value: Any, where: str, problems: list[str], *, end: bool = False) -> dt.datetime | None:
@@ -207,16 +208,27 @@ def end_reasons() -> dict[str, str]:
     return {str(i["id"]): " ".join(str(i["end_reason"]).split()) for i in raw if "end_reason" in i}
 
 
-def load_all(extra: Iterable[Incident] = ()) -> tuple[Incident, ...]:
-    """Bundled history plus the synced cache (bundled ids win), sorted by start."""
+def load_all(
+    extra: Iterable[Incident] = (), problems: list[str] | None = None
+) -> tuple[Incident, ...]:
+    """Bundled history plus the synced cache (bundled ids win), sorted by start.
+
+    A cache that cannot be read is skipped (it never hides the bundled history); why is
+    appended to `problems` when a list is given, for the commands that list incidents.
+    """
     by_id = {inc.id: inc for inc in extra}
     path = cache_path()
     if path.is_file():
         try:
             for inc in parse_incidents_toml(path.read_text("utf-8"), str(path)):
                 by_id.setdefault(inc.id, inc)
-        except (KbError, OSError, UnicodeDecodeError):
-            pass  # a damaged cache never hides the bundled history
+        except (KbError, OSError, UnicodeDecodeError) as exc:
+            why = exc.problems[0] if isinstance(exc, KbError) else str(exc)
+            if problems is not None:
+                problems.append(
+                    f"the incident cache {path} cannot be read, so its incidents are not "
+                    f"shown ({why}); the next `psgdiag incidents sync` sets it aside"
+                )
     for inc in bundled():
         by_id[inc.id] = inc
     return tuple(sorted(by_id.values(), key=lambda i: (i.start, i.id)))

@@ -1,4 +1,4 @@
-"""Dates and clock times as the status page writes them, turned into UTC.
+r"""Dates and clock times as the status page writes them, turned into UTC.
 
 Headings: `7/13/2016 - Title`, `5/17/2016 - 5/19/2016 Title`, `06/03/2021 02:28 UTC Title`,
 `May 2nd, 2022 16:41 UTC Title`, `March 14th 2025, Title`, `Jan 26th - Feb 6th 2026, Title`,
@@ -6,13 +6,18 @@ Headings: `7/13/2016 - Title`, `5/17/2016 - 5/19/2016 Title`, `06/03/2021 02:28 
 year 1 and an odd one ("204") is kept: the caller repairs both from the neighbouring entries.
 
 Zones come from data/dates.toml: abbreviations have a fixed offset ("PST" is UTC-8 even in
-July, as written); names with daylight saving ("Pacific Time") go through zoneinfo. Every pattern
-runs under RE2, in time linear in the text, whatever a hostile page holds.
+July, as written); names with daylight saving ("Pacific Time") go through zoneinfo.
+
+The page comes from the network: every pattern of the status-page parser (here, in statusprose
+and statuspage) is compiled by `linear` (RE2, time linear in the text, whatever a hostile page
+holds; `\s` keeps Python's meaning) behind a literal pre-check where every match holds one.
+Years outside MIN_YEAR..MAX_YEAR are no dates: their windows would run off the calendar.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
 from functools import lru_cache
 from typing import Any
 
@@ -25,6 +30,11 @@ UTC = dt.UTC
 PACIFIC_SLACK = dt.timedelta(hours=8)
 NO_YEAR = 1  # the year of a heading that names none, until the neighbours supply it
 MAX_RANGE_DAYS = 62  # a written range longer than this is not an incident window
+# Years a heading may carry: a typo such as "204" is repaired from the neighbours; 1/1/0001 or
+# 12/31/9999 is no date (its window would run off the calendar).
+MIN_YEAR, MAX_YEAR = 100, 9000
+# Python's \s on str (str.isspace), spelled for RE2, whose own \s is ASCII only.
+_SPACE = r"\t-\r\x1c-\x20\x85\xa0\x{1680}\x{2000}-\x{200a}\x{2028}\x{2029}\x{202f}\x{205f}\x{3000}"
 
 
 @record
@@ -46,12 +56,70 @@ class HeadingDate:
     title: str
 
 
-@lru_cache(maxsize=64)
-def rx(pattern: str) -> Any:
-    """Compile a pattern with RE2, case-insensitive (kept for the run)."""
+def linear(pattern: str, needs: str = "", *, fold: bool = False) -> Linear:
+    r"""Compile a pattern with RE2: linear time on any input, whatever a page holds.
+
+    The status page comes from the network; Python's backtracking engine takes minutes on a
+    3 KB line of spaces against patterns like `\s*(.*?)\s*`. \s keeps Python's meaning.
+    `needs`: a literal every match contains (lower case with fold), checked first.
+    """
     import re2
 
-    return re2.compile("(?i)" + pattern)
+    out: list[str] = []
+    in_class = False
+    i = 0
+    while i < len(pattern):
+        pair = pattern[i : i + 2]
+        if pair == r"\s":
+            out.append(_SPACE if in_class else f"[{_SPACE}]")
+            i += 2
+            continue
+        if pair[:1] == "\\":
+            out.append(pair)
+            i += 2
+            continue
+        in_class = (in_class or pair[:1] == "[") and not (in_class and pair[:1] == "]")
+        out.append(pattern[i])
+        i += 1
+    options = re2.Options()
+    options.log_errors = False
+    return Linear(re2.compile("".join(out), options), needs, fold)
+
+
+class Linear:
+    """An RE2 pattern behind a literal pre-check: text without `needs` never reaches RE2.
+
+    RE2 is linear, but its Python binding costs microseconds per call, and most lines of a
+    page hold none of the literals a pattern needs.
+    """
+
+    def __init__(self, regex: Any, needs: str, fold: bool) -> None:
+        self.regex, self.needs, self.fold = regex, needs, fold
+
+    def _absent(self, text: str) -> bool:
+        return bool(self.needs) and self.needs not in (text.lower() if self.fold else text)
+
+    def match(self, text: str, pos: int = 0) -> Any:
+        """As re.Pattern.match."""
+        return None if self._absent(text) else self.regex.match(text, pos)
+
+    def search(self, text: str, pos: int = 0) -> Any:
+        """As re.Pattern.search."""
+        return None if self._absent(text) else self.regex.search(text, pos)
+
+    def finditer(self, text: str) -> Iterator[Any]:
+        """As re.Pattern.finditer."""
+        return iter(()) if self._absent(text) else self.regex.finditer(text)
+
+    def sub(self, repl: str, text: str) -> str:
+        """As re.Pattern.sub."""
+        return text if self._absent(text) else str(self.regex.sub(repl, text))
+
+
+@lru_cache(maxsize=64)
+def rx(pattern: str, needs: str = "") -> Linear:
+    """`linear`, case-insensitive (`needs` in lower case), kept for the run."""
+    return linear("(?i)" + pattern, needs, fold=True)
 
 
 def _mon() -> str:
@@ -62,6 +130,7 @@ ORDINAL = r"(?:st|nd|rd|th|[a-z]{2})?"
 WEEKDAY = r"(?:(?:mon|tues?|wed(?:nes)?|thu(?:rs)?|fri|sat(?:ur)?|sun)(?:day)?\.?,?\s+)?"
 
 
+@lru_cache(maxsize=1)
 def zone_pattern() -> str:
     """The zone names and abbreviations of data/dates.toml as one alternation."""
     names = list(datewords.zone_offsets()) + list(datewords.zone_names())
@@ -79,7 +148,10 @@ def day_end(day: dt.date) -> dt.datetime:
 
 
 def make_date(year: int | None, month: int, day: int) -> dt.date | None:
-    """Return the date, or None when it does not exist (a missing year becomes NO_YEAR)."""
+    """Return the date, or None when it does not exist (a missing year becomes NO_YEAR; a
+    written one outside MIN_YEAR..MAX_YEAR is no date)."""
+    if year is not None and not MIN_YEAR <= year <= MAX_YEAR:
+        return None
     try:
         return dt.date(NO_YEAR if year is None else year, month, day)
     except ValueError:
@@ -98,7 +170,10 @@ def to_utc(local: dt.datetime, zone: str) -> dt.datetime | None:
     key = " ".join(zone.lower().strip("() ").split())
     fixed = datewords.zone_offsets().get(key)
     if fixed is not None:
-        return (local - dt.timedelta(hours=fixed)).replace(tzinfo=UTC)
+        try:
+            return (local - dt.timedelta(hours=fixed)).replace(tzinfo=UTC)
+        except OverflowError:
+            return None  # 00:30 CET on 1 January of NO_YEAR: before the calendar's first day
     name = datewords.zone_names().get(key) or (zone if "/" in zone else None)
     if name is None:
         return None
@@ -108,7 +183,10 @@ def to_utc(local: dt.datetime, zone: str) -> dt.datetime | None:
         tz = zoneinfo.ZoneInfo(name)
     except (zoneinfo.ZoneInfoNotFoundError, ValueError):
         return None  # no zone data on this machine (Windows without the tzdata package)
-    return local.replace(tzinfo=tz).astimezone(UTC)
+    try:
+        return local.replace(tzinfo=tz).astimezone(UTC)
+    except OverflowError:
+        return None
 
 
 def clock(day: dt.date, hour: int, minute: int, ampm: str | None, zone: str) -> dt.datetime | None:
@@ -124,7 +202,8 @@ def clock(day: dt.date, hour: int, minute: int, ampm: str | None, zone: str) -> 
     return to_utc(dt.datetime(day.year, day.month, day.day, hour, minute), zone)
 
 
-def _date_patterns() -> tuple[Any, ...]:
+@lru_cache(maxsize=1)
+def _date_patterns() -> tuple[Linear, ...]:
     mon = _mon()
     return (
         rx(r"(\d{1,2})[/-](\d{1,2})[/-](\d{2,4})\b"),
@@ -140,21 +219,24 @@ _YEAR_AFTER = r"[ \t]*,?[ \t]*(\d{4}|\d{2,3}\b)"
 def date_at(text: str, pos: int) -> tuple[Day, int] | None:
     """Read one written date starting exactly at `pos`; return it and where it ends."""
     num, iso, named, dmy = _date_patterns()
-    m = num.match(text, pos)
+    # Each form starts with an ASCII digit or with none: only those forms are tried (each try
+    # costs a call into RE2).
+    digit = "0" <= text[pos : pos + 1] <= "9"
+    m = num.match(text, pos) if digit else None
     if m:
         a, b, year = int(m.group(1)), int(m.group(2)), year_of(m.group(3))
         # US month/day; a localized copy writes day/month, which shows when the "month" > 12
         month, day = (b, a) if a > 12 >= b else (a, b)
         return Day(year, month, day), m.end()
-    m = iso.match(text, pos)
+    m = iso.match(text, pos) if digit else None
     if m:
         return Day(int(m.group(1)), int(m.group(2)), int(m.group(3))), m.end()
     months = datewords.months(english_only=True)
-    m = named.match(text, pos)
+    m = None if digit else named.match(text, pos)
     if m:
         month, day = months[m.group(1).lower()], int(m.group(2))
     else:
-        m = dmy.match(text, pos)
+        m = dmy.match(text, pos) if digit else None
         if not m:
             return None
         month, day = months[m.group(2).lower()], int(m.group(1))

@@ -22,11 +22,13 @@ from psgdiag.incidents import statusprose
 from psgdiag.model import Incident
 from psgdiag.record import field, record, replace
 
-_HEADING = re.compile(r"^(#{2,4})\s+(.*?)\s*#*\s*$")
-_SECTION = re.compile(r"^\s*__([A-Za-z ]+?)__\s*:?\s*(.*)$")
-_LINK = re.compile(r"\[([^\]]*)\]\([^)]*\)")
-_FENCE = re.compile(r"^\s*```")
-_TAG = re.compile(r"<[^<>]{0,400}>")  # anchors and spans of the localized docs copies
+# RE2 (linear time): the page comes from the network; see statusdates.linear. The Status line
+# is read by status_of() with string methods.
+_HEADING = sd.linear(r"^(#{2,4})\s+(.*?)\s*#*\s*$", "##")
+_SECTION = sd.linear(r"^\s*__([A-Za-z ]+?)__\s*:?\s*(.*)$", "__")
+_LINK = sd.linear(r"\[([^\]]*)\]\([^)]*\)", "](")
+_FENCE = re.compile(r"^\s*```")  # one quantifier, anchored: linear in Python's engine too
+_TAG = sd.linear(r"<[^<>]{0,400}>", "<")  # anchors and spans of the localized docs copies
 _SECTION_KEYS = {
     "summary of impact": "summary",
     "root cause": "root_cause",
@@ -35,6 +37,15 @@ _SECTION_KEYS = {
     "mitigation": "resolution",
     "next steps": "next_steps",
 }
+# A section keeps at most this much text: a `+=` per line is quadratic on a hostile page. The
+# summary shown is 600 characters; only text past the cap no longer counts for the kind, the
+# causes and the window.
+_SECTION_CAP = 4000
+# The prose of a whole page is read for windows up to this many tokens (statusprose: dates, times,
+# cue words, dashes, sentence ends; each costs 20-100 microseconds, and a 1 MiB page could hold
+# 500,000). The real page has 618, at most 31 an entry. Past the budget an entry's window comes
+# from its heading and Status line only, and a warning names the line.
+PAGE_TOKENS = 4000
 
 
 @record(frozen=False)
@@ -51,6 +62,38 @@ class Entry:
     sections: dict[str, str] = field(default_factory=dict)
     body: list[str] = field(default_factory=list)
     free: list[str] = field(default_factory=list)  # text before the first __Section__
+
+
+@record(frozen=False)
+class _Reading:
+    """What is left of the page's token budget, and the warnings about what was not read."""
+
+    warnings: list[str]
+    left: int = PAGE_TOKENS
+    spent: bool = False  # the page's budget ran out (said once)
+
+    def spend(self, e: Entry, got: statusprose.Window) -> None:
+        limit, self.left = self.left, max(0, self.left - got.tokens)
+        if not got.cut:
+            return
+        page_ran_out = limit < statusprose.MAX_TOKENS and got.tokens >= limit  # not the entry's cap
+        if page_ran_out:
+            if not self.spent:
+                self.spent = True
+                self.warnings.append(
+                    f"line {e.line}: the page holds more than {PAGE_TOKENS} dates, times and "
+                    "words to read for windows; from this entry on, windows come from the headings"
+                )
+        elif got.tokens >= statusprose.MAX_TOKENS:
+            self.warnings.append(
+                f"line {e.line}: only the first {got.tokens} dates, times and words of the "
+                "entry were read for its window"
+            )
+        else:
+            self.warnings.append(
+                f"line {e.line}: only the first {statusprose.MAX_PROSE} characters of the entry "
+                "were read for its window"
+            )
 
 
 @record
@@ -151,7 +194,8 @@ def _split(text: str, warnings: list[str]) -> list[Entry]:
             current.sections[section] = sec.group(2).strip()
             continue
         if section and not in_fence and raw.strip():
-            current.sections[section] = (current.sections[section] + " " + raw.strip()).strip()
+            if len(current.sections[section]) < _SECTION_CAP:
+                current.sections[section] = (current.sections[section] + " " + raw.strip()).strip()
         elif not section and not _FENCE.match(raw):
             current.free.append(raw.strip())
         current.body.append(raw)
@@ -181,6 +225,15 @@ def _repair_years(entries: list[Entry], warnings: list[str]) -> None:
                 break
 
 
+def _dated(entries: list[Entry], warnings: list[str]) -> list[Entry]:
+    """Drop the entries still without a year after the repair (no neighbour gave one): year 1
+    is no date, its window would run off the calendar."""
+    for e in entries:
+        if e.date.year < sd.MIN_YEAR:
+            warnings.append(f"line {e.line}: heading without a year skipped: {e.heading!r}")
+    return [e for e in entries if e.date.year >= sd.MIN_YEAR]
+
+
 def _shift_year(day: dt.date, years: int) -> dt.date | None:
     try:
         return day.replace(year=day.year + years)
@@ -188,13 +241,14 @@ def _shift_year(day: dt.date, years: int) -> dt.date | None:
         return None
 
 
-def _window(e: Entry) -> tuple[dt.datetime, dt.datetime | None, str]:
+def _window(e: Entry, reading: _Reading) -> tuple[dt.datetime, dt.datetime | None, str]:
     """Start, end (None when the text gives none) and certainty `start/end` (C, A or ?)."""
     prose = ". ".join([e.title, "\n".join(e.free), *e.sections.values()])
     start = e.time or sd.day_start(e.date)
     end = sd.day_end(e.end_day) if e.end_day is not None else None
     sure_start, sure_end = ("C" if e.time or e.end_day else "A"), "C"
-    got = statusprose.window(prose, e.date, e.time)
+    got = statusprose.window(prose, e.date, e.time, limit=reading.left)
+    reading.spend(e, got)
     if got.start is not None and not (e.end_day and got.start.date() == e.date):
         start, sure_start = got.start, "A" if got.start_approx else "C"
     if got.end is not None and (end is None or got.end.date() != end.date()):
@@ -261,8 +315,8 @@ def _assign(parsed: Sequence[Incident], known: Sequence[Incident]) -> dict[int, 
     return out
 
 
-def _to_incident(e: Entry, source: str) -> Incident:
-    start, end, certainty = _window(e)
+def _to_incident(e: Entry, source: str, reading: _Reading) -> Incident:
+    start, end, certainty = _window(e, reading)
     if not e.title:
         e.title = next((ln.strip() for ln in e.body if ln.strip()), e.heading)[:100]
     free = " ".join(line for line in e.free if line)
@@ -311,7 +365,9 @@ def parse(
     warnings: list[str] = []
     entries = _split(text, warnings)
     _repair_years(entries, warnings)
-    parsed = [_to_incident(e, source) for e in entries]
+    entries = _dated(entries, warnings)
+    reading = _Reading(warnings)
+    parsed = [_to_incident(e, source, reading) for e in entries]
     assigned = _assign(parsed, known)
     out: list[Incident] = []
     used: set[str] = set(assigned.values())

@@ -13,6 +13,11 @@ dashes; sentences end at `.`, `;`, `!`, `?` or a line break. Then, per sentence:
 
 A clock's day is the date written next to it, else the last date written before it, else the
 heading's day; a clock without a zone is in the team's zone (data/status_keywords.toml).
+
+The page comes from the network. The tokenizer runs on RE2 (statusdates.linear), and what is
+read is capped: an entry's first MAX_PROSE characters and, of those, its first `limit` tokens
+(MAX_TOKENS unless the caller's page-wide budget has less left). Each token costs 20-100
+microseconds (the RE2 binding, then Python); the real page has at most 31 an entry.
 """
 
 from __future__ import annotations
@@ -24,9 +29,11 @@ from typing import Any
 from psgdiag.cache import data_toml
 from psgdiag.incidents import statusdates as sd
 from psgdiag.pipeline import datewords
-from psgdiag.record import record
+from psgdiag.record import record, replace
 
 _NEAR = dt.timedelta(days=sd.MAX_RANGE_DAYS)
+MAX_PROSE = 20_000  # characters of an entry read for its window
+MAX_TOKENS = 400  # tokens (stops included) read of one entry
 _BOUND_AFTER = frozenset({"", "on", "of", ","})
 
 
@@ -38,6 +45,8 @@ class Window:
     end: dt.datetime | None = None
     start_approx: bool = False
     end_approx: bool = False
+    tokens: int = 0  # tokens read (stops included), for the caller's page-wide budget
+    cut: bool = False  # the limit stopped the reading before the end of the prose
 
 
 @record
@@ -47,6 +56,7 @@ class _Tok:
     start: int
     end: int
     groups: dict[str, str | None]
+    written: sd.Day | None = None  # a date token as written, read once (a sentence reads it often)
 
 
 @record
@@ -64,7 +74,20 @@ def vocabulary() -> dict[str, Any]:
     return dict(data_toml("status_keywords.toml")["window"])
 
 
+_KINDS = ("stop", "date", "clock", "zone", "dur", "back", "cue", "sep")
+_PARTS = ("dn", "du", "bn", "bu")
+
+
 @lru_cache(maxsize=1)
+def _lexer() -> tuple[Any, tuple[tuple[str, int], ...], tuple[tuple[str, int], ...]]:
+    """The token pattern, and the group numbers of its kinds and parts (looked up once: the RE2
+    binding decodes every group name again on each lastgroup or groupdict)."""
+    pattern = _pattern()
+    index = dict(pattern.regex.groupindex)
+    kinds = tuple((k, int(index[k])) for k in _KINDS)
+    return pattern, kinds, tuple((p, int(index[p])) for p in _PARTS)
+
+
 def _pattern() -> Any:
     v = vocabulary()
     words = [*v["start_cues"], *v["end_cues"], *v["approximate"], *v["range_words"]]
@@ -93,16 +116,28 @@ def _pattern() -> Any:
     )
 
 
-def _sentences(text: str) -> list[list[_Tok]]:
+def _sentences(text: str, limit: int) -> tuple[list[list[_Tok]], int, bool]:
+    """The tokens of each sentence, how many matches were read, and whether `limit` left some
+    unread."""
     out: list[list[_Tok]] = [[]]
-    for m in _pattern().finditer(text):
-        kind = m.lastgroup
+    read = 0
+    pattern, kinds, parts = _lexer()
+    for m in pattern.finditer(text):
+        if read >= limit:
+            return [s for s in out if s], read, True
+        read += 1
+        kind = next((k for k, i in kinds if m.start(i) >= 0), "sep")
         if kind == "stop":
             if out[-1]:
                 out.append([])
-            continue
-        out[-1].append(_Tok(str(kind), m.group(0), m.start(), m.end(), m.groupdict()))
-    return [s for s in out if s]
+        else:
+            start, end = m.span()
+            said = text[start:end]
+            groups = {p: m.group(i) for p, i in parts} if kind in ("dur", "back") else {}
+            found = sd.date_at(said, 0) if kind == "date" else None
+            written = found[0] if found is not None else None
+            out[-1].append(_Tok(kind, said, start, end, groups, written))
+    return [s for s in out if s], read, False
 
 
 def _role(word: str) -> str:
@@ -120,10 +155,9 @@ def _gap(text: str, a: _Tok, b: _Tok) -> str:
 
 
 def _day(tok: _Tok, heading: dt.date) -> dt.date | None:
-    found = sd.date_at(tok.text, 0)
-    if found is None:
+    d = tok.written
+    if d is None:
         return None
-    d = found[0]
     year = d.year if d.year is not None else heading.year
     day = sd.make_date(year, d.month, d.day)
     if day is not None and d.year is None and abs((day - heading).days) > 200:
@@ -266,13 +300,24 @@ def _events(
     return events
 
 
-def window(prose: str, heading: dt.date, posted: dt.datetime | None = None) -> Window:
-    """Return the start and end an entry's prose gives (heading day and posting time as context)."""
+def window(
+    prose: str, heading: dt.date, posted: dt.datetime | None = None, *, limit: int = MAX_TOKENS
+) -> Window:
+    """Return the start and end an entry's prose gives (heading day and posting time as context),
+    reading at most `limit` tokens of its first MAX_PROSE characters."""
+    sentences, read, cut = _sentences(prose[:MAX_PROSE], min(limit, MAX_TOKENS))
+    got = _window(sentences, prose, heading, posted)
+    return replace(got, tokens=read, cut=cut or len(prose) > MAX_PROSE)
+
+
+def _window(
+    sentences: list[list[_Tok]], prose: str, heading: dt.date, posted: dt.datetime | None
+) -> Window:
     events: list[_Event] = []
     back: dt.timedelta | None = None
     ranged: Window | None = None
     ctx = heading
-    for toks in _sentences(prose[:20_000]):
+    for toks in sentences:
         in_sentence = _date_range(toks, prose, heading)
         ranged = ranged or in_sentence
         events.extend(_events(toks, prose, heading, ctx, in_sentence is not None))

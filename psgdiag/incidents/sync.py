@@ -1,42 +1,71 @@
-"""`incidents sync` / `incidents import`: fetch the status page, parse it, merge into the cache.
+"""`incidents sync` / `incidents import`: fetch the status page within one budget, parse, merge.
 
-The cache (incidents.cache_path()) is a TOML file of [[incident]] tables plus a [sync] table with
-the validators (ETag, Last-Modified) of the last good fetch. It only ever grows: entries that the
-page drops stay, entries the bundled history already has are not duplicated, and it is replaced
-atomically (temp file + os.replace) only after a page parsed into at least one incident.
+--timeout is one budget for the whole command. The fetch runs in a worker the command stops
+waiting for when the budget is spent (incidents.fetch); what it brings is capped (MAX_BYTES,
+MAX_LINES, MAX_HEADINGS) and then parsed by the main thread in linear time, well under a
+second, and checked against the same budget. (The
+parse stays out of the worker: a thread abandoned inside RE2's C++ code would abort the
+interpreter at exit.) The cache only ever grows and is written by the main thread alone
+(incidents.store): entries that the page drops stay, entries the bundled history already has
+are not duplicated. Credentials in the URL are used for the request, never stored or printed.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import json
-import os
-import tempfile
 import tomllib
-from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
-from psgdiag.errors import ExitCode, InputError, KbError, NetworkError, PsgdiagError
+from psgdiag.budget import Deadline
+from psgdiag.errors import ExitCode, InputError, KbError, PsgdiagError
 from psgdiag.incidents import history as inc_mod
-from psgdiag.incidents import statuspage
+from psgdiag.incidents import statuspage, store
+from psgdiag.incidents.fetch import (
+    CREDENTIALS_ENV,
+    MAX_BYTES,
+    TIMEOUT,
+    Fetched,
+    fetch,
+    fetch_bounded,
+    raw_url,
+    read_source,
+    timed_out,
+)
+from psgdiag.incidents.store import dump_cache, write_atomic
 from psgdiag.model import Incident
-from psgdiag.record import record
+from psgdiag.record import record, replace
+from psgdiag.redact import mask_url
+
+__all__ = [
+    "CREDENTIALS_ENV",
+    "MAX_BYTES",
+    "Fetched",
+    "dump_cache",
+    "fetch",
+    "import_page",
+    "raw_url",
+    "read_cache",
+    "read_source",
+    "sync",
+    "write_atomic",
+]
 
 DEFAULT_URL = (
     "https://raw.githubusercontent.com/PowerShell/PowerShellGallery/master/psgallery_status.md"
 )
-MAX_BYTES = 5_000_000
-TIMEOUT = 15.0
+MAX_LINES = 10_000
+MAX_HEADINGS = 500
+MAX_WARNINGS = 20
+_OPEN_WINDOW = dt.timedelta(days=7)  # how far an open-ended known incident reaches, for matching
 
 
 @record
-class Fetched:
-    """A fetched page (text None when the server said 304 Not Modified)."""
+class Page:
+    """The incidents of a page, the heading each came from (its identity), and warnings."""
 
-    text: str | None
-    etag: str = ""
-    last_modified: str = ""
+    incidents: tuple[Incident, ...]
+    keys: tuple[str, ...]
+    warnings: tuple[str, ...]
 
 
 @record
@@ -51,195 +80,151 @@ class SyncResult:
     warnings: tuple[str, ...] = ()
 
 
-def raw_url(url: str) -> str:
-    """Turn a github.com/<owner>/<repo>/blob/<ref>/<path> address into its raw form."""
-    prefix = "https://github.com/"
-    if url.startswith(prefix) and "/blob/" in url:
-        owner_repo, rest = url[len(prefix) :].split("/blob/", 1)
-        return f"https://raw.githubusercontent.com/{owner_repo}/{rest}"
-    return url
+def _parse_bounded(text: str, source: str, deadline: Deadline, now: dt.datetime | None) -> Page:
+    """parse_page() on this thread (linear, capped), then the budget checked once more."""
+    page = parse_page(text, source, now=now)
+    if deadline.remaining() <= 0:
+        raise timed_out(deadline, mask_url(source), "parsing")
+    return page
 
 
-def fetch(
-    url: str, *, etag: str = "", last_modified: str = "", timeout: float = TIMEOUT
-) -> Fetched:
-    """GET the page with conditional headers; the proxy comes from the environment."""
-    import httpx
+def _matchable(known: tuple[Incident, ...]) -> list[Incident]:
+    """Known incidents with every open-ended window bounded, so none absorbs later entries."""
+    return [
+        replace(i, end_assumed=i.start + _OPEN_WINDOW)
+        if i.end is None and i.end_assumed is None
+        else i
+        for i in known
+    ]
 
-    headers = {"User-Agent": "psgdiag (incident sync)", "Accept": "text/plain, text/markdown, */*"}
-    if etag:
-        headers["If-None-Match"] = etag
-    if last_modified:
-        headers["If-Modified-Since"] = last_modified
-    hint = "check the network or proxy (HTTPS_PROXY); the cached incidents were kept"
-    try:
-        with (
-            httpx.Client(timeout=timeout, follow_redirects=True, trust_env=True) as client,
-            client.stream("GET", raw_url(url), headers=headers) as resp,
-        ):
-            if resp.status_code == 304:
-                return Fetched(None, etag, last_modified)
-            if resp.status_code != 200:
-                raise NetworkError(f"{url} answered HTTP {resp.status_code}", hint=hint)
-            body = bytearray()
-            for chunk in resp.iter_bytes():
-                body.extend(chunk)
-                if len(body) > MAX_BYTES:
-                    raise NetworkError(f"{url} sent more than {MAX_BYTES} bytes", hint=hint)
-            return Fetched(
-                bytes(body).decode("utf-8", "replace"),
-                resp.headers.get("ETag", ""),
-                resp.headers.get("Last-Modified", ""),
+
+def _clean(inc: Incident) -> Incident:
+    """Control characters out of every text field; secrets out of the sources."""
+    d = store.displayable
+    return replace(
+        inc,
+        title=d(inc.title),
+        summary=d(inc.summary).strip(),
+        root_cause=d(inc.root_cause).strip(),
+        workaround=d(inc.workaround).strip(),
+        end_reason=" ".join(d(inc.end_reason).split()),  # as the cache reader reads it back
+        state=d(inc.state),
+        symptoms=tuple(d(s) for s in inc.symptoms),
+        sources=tuple(d(mask_url(s)) for s in inc.sources),
+    )
+
+
+def _identity(inc: Incident, lines: list[str]) -> str:
+    """The heading an entry came from (its source names the line), as an identity."""
+    _, sep, number = (inc.sources[0] if inc.sources else "").rpartition(" line ")
+    if sep and number.isascii() and number.isdigit() and 0 < int(number) <= len(lines):
+        return store.heading_key(lines[int(number) - 1])
+    return store.heading_key(f"{inc.start:%Y-%m-%d} {inc.title}")
+
+
+def parse_page(text: str, source: str, now: dt.datetime | None = None) -> Page:
+    """Parse a page against the bundled history; refuse one past the caps or with no entries."""
+    lines = text.splitlines()
+    headings = sum(1 for line in lines if line.startswith("##"))
+    shown = mask_url(source)
+    for count, cap, what in (
+        (len(lines), MAX_LINES, "lines"),
+        (headings, MAX_HEADINGS, "headings"),
+    ):
+        if count > cap:
+            raise InputError(
+                f"{shown} has {count} {what}: psgdiag reads at most {cap} {what} of a status "
+                "page (the real one has a few hundred lines and a few dozen entries)",
+                hint="is this the status page? Nothing was stored",
             )
-    except httpx.TimeoutException:
-        raise NetworkError(f"timed out after {timeout:g} s fetching {url}", hint=hint) from None
-    except httpx.HTTPError as exc:
-        detail = " ".join(str(exc).split())[:160]
-        why = f"{type(exc).__name__}: {detail}" if detail else type(exc).__name__
-        raise NetworkError(f"could not fetch {url} ({why})", hint=hint) from None
-
-
-def read_source(source: str, *, timeout: float = TIMEOUT) -> str:
-    """Return the text of a status page given as a file path or an http(s) URL."""
-    if source.startswith(("http://", "https://")):
-        text = fetch(source, timeout=timeout).text
-        return text or ""
-    try:
-        return Path(source).read_text("utf-8-sig")
-    except FileNotFoundError:
-        raise InputError(f"no such file: {source}", hint="pass a Markdown file or a URL") from None
-    except (OSError, UnicodeDecodeError) as exc:
+    known = _matchable(inc_mod.bundled())
+    result = statuspage.parse(text, source=shown, known=known, now=now)
+    kept: list[Incident] = []
+    keys: list[str] = []
+    warnings = list(result.warnings)
+    for inc in map(_clean, result.incidents):
+        try:  # what the cache could not hold back is not learnt (an end before the start ...)
+            store.parse_cache(dump_cache([inc], {}), inc.sources[0] if inc.sources else shown)
+        except (KbError, tomllib.TOMLDecodeError) as exc:
+            warnings.append(
+                f"entry skipped: {exc.problems[0] if isinstance(exc, KbError) else exc}"
+            )
+            continue
+        kept.append(inc)
+        keys.append(_identity(inc, lines))
+    if not kept:
         raise InputError(
-            f"cannot read {source}: {exc}", hint="pass a UTF-8 Markdown file"
-        ) from None
-
-
-def parse_page(text: str, source: str, now: dt.datetime | None = None) -> statuspage.ParseResult:
-    """Parse a page against the bundled + cached history; refuse a page with no entries."""
-    result = statuspage.parse(text, source=source, known=inc_mod.load_all(), now=now)
-    if not result.incidents:
-        raise InputError(
-            f"{source} does not look like a status page: no dated entries found",
+            f"{shown} does not look like a status page: no dated entries found",
             hint="expected Markdown headings such as '## 7/13/2016 - Title' or "
             "'### May 2nd, 2022 16:41 UTC Title'",
         )
-    return result
+    return Page(tuple(kept), tuple(keys), _capped(warnings))
 
 
-# ------------------------------------------------------------------ cache file
+def _capped(warnings: list[str]) -> tuple[str, ...]:
+    shown = [store.displayable(w)[:200] for w in warnings[:MAX_WARNINGS]]
+    if len(warnings) > MAX_WARNINGS:
+        shown.append(f"... and {len(warnings) - MAX_WARNINGS} more warnings")
+    return tuple(shown)
 
 
-def _toml_value(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, dt.datetime):
-        return value.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
-    if isinstance(value, (list, tuple)):
-        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
-    return json.dumps(str(value), ensure_ascii=False)
-
-
-def dump_cache(incidents: Sequence[Incident], meta: dict[str, str]) -> str:
-    """Serialise incidents (and the sync validators) as a TOML document."""
-    lines = ["# Incidents learned by `psgdiag incidents sync`; rewritten on every sync.", ""]
-    lines.append("[sync]")
-    lines.extend(f"{k} = {_toml_value(v)}" for k, v in sorted(meta.items()))
-    for inc in incidents:
-        lines += ["", "[[incident]]"]
-        row: dict[str, Any] = {
-            "id": inc.id,
-            "title": inc.title,
-            "start": inc.start,
-            "end": inc.end,
-            "end_assumed": inc.end_assumed,
-            "end_reason": inc.end_reason,
-            "state": inc.state,
-            "certainty": inc.certainty,
-            "kind": inc.kind,
-            "impact": inc.impact,
-            "causes": inc.causes,
-            "summary": inc.summary,
-            "root_cause": inc.root_cause,
-            "workaround": inc.workaround,
-            "symptoms": inc.symptoms,
-            "sources": inc.sources,
-            "permanent": inc.permanent,
-        }
-        lines.extend(f"{k} = {_toml_value(v)}" for k, v in row.items() if v not in (None, "", ()))
-    return "\n".join(lines) + "\n"
+def import_page(source: str, *, timeout: float = TIMEOUT) -> Page:
+    """Read and parse a page (file or URL) within the --timeout budget; nothing is stored."""
+    deadline = Deadline(timeout)
+    if source.startswith(("http://", "https://")):
+        text = fetch_bounded(source, deadline).text or ""
+    else:
+        text = read_source(source)
+    return _parse_bounded(text, source, deadline, None)
 
 
 def read_cache(path: Path) -> tuple[list[Incident], dict[str, str]]:
     """Return the cached incidents and sync validators; an unreadable cache counts as empty."""
-    try:
-        text = path.read_text("utf-8")
-        meta = tomllib.loads(text).get("sync", {})
-        cached = list(inc_mod.parse_incidents_toml(text, str(path)))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError, KbError):
-        return [], {}
-    return cached, {str(k): str(v) for k, v in meta.items()}
-
-
-def write_atomic(path: Path, text: str) -> None:
-    """Write a file so that readers see either the old or the new content, never a mix."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def merge(
-    cached: Sequence[Incident], parsed: Sequence[Incident], bundled_ids: set[str]
-) -> tuple[list[Incident], list[str], list[str]]:
-    """Merge parsed entries into the cache: new ids added, changed ones replaced, none dropped."""
-    by_id = {i.id: i for i in cached}
-    added: list[str] = []
-    updated: list[str] = []
-    for inc in parsed:
-        if inc.id in bundled_ids:
-            continue
-        old = by_id.get(inc.id)
-        if old is None:
-            added.append(inc.id)
-        elif old != inc:
-            updated.append(inc.id)
-        by_id[inc.id] = inc
-    merged = sorted(by_id.values(), key=lambda i: (i.start, i.id))
-    return merged, added, updated
+    cache = store.load_cache(path)
+    return list(cache.incidents), dict(cache.meta)
 
 
 def sync(url: str = DEFAULT_URL, *, timeout: float = TIMEOUT) -> SyncResult:
     """Fetch the live status page and merge new incidents into the user cache."""
+    deadline = Deadline(timeout)
     path = inc_mod.cache_path()
-    cached, meta = read_cache(path)
-    same_url = meta.get("url") == url
-    got = fetch(
-        url,
-        etag=meta.get("etag", "") if same_url else "",
-        last_modified=meta.get("last_modified", "") if same_url else "",
-        timeout=timeout,
-    )
-    if got.text is None:
-        return SyncResult("unchanged", (), (), len(cached), path)
+    cache = store.load_cache(path)
+    meta = dict(cache.meta)
+    shown = mask_url(url)
+    same = meta.get("url") in (shown, url)
     now = dt.datetime.now(dt.UTC).replace(microsecond=0)
-    result = parse_page(got.text, url, now=now)
-    bundled_ids = {i.id for i in inc_mod.bundled()}
-    merged, added, updated = merge(cached, result.incidents, bundled_ids)
-    new_meta = {"url": url, "etag": got.etag, "last_modified": got.last_modified}
+
+    got = fetch_bounded(url, deadline, meta if same else None)
+    if got.text is None:
+        return SyncResult("unchanged", (), (), len(cache.incidents), path)
+    page = _parse_bounded(got.text, url, deadline, now)
+    new_meta = {"url": shown, "etag": got.etag, "last_modified": got.last_modified}
     new_meta["fetched"] = now.isoformat().replace("+00:00", "Z")
+    old = replace(cache, incidents=tuple(map(_clean, cache.incidents)))
+    bundled_ids = {i.id for i in inc_mod.bundled()}
+    merged = store.merge(old, page.incidents, page.keys, bundled_ids, new_meta)
+    if len(merged.cache.incidents) > store.MAX_CACHED:
+        raise InputError(
+            f"the incident cache would hold more than {store.MAX_CACHED} incidents; "
+            "it was left as it was",
+            hint="is this the status page? Delete the cache to start over",
+        )
+    text = dump_cache(merged.cache.incidents, new_meta, dict(merged.cache.headings))
+    store.verify(text, merged.cache, path)
+    warnings = list(page.warnings)
     try:
-        write_atomic(path, dump_cache(merged, new_meta))
+        if cache.problem is not None and path.exists():
+            aside = store.set_aside(path, now)
+            warnings.append(
+                f"the incident cache did not parse ({cache.problem}); it was kept as {aside} "
+                "(nothing was deleted) and a new cache was started"
+            )
+        write_atomic(path, text)
     except OSError as exc:
         raise PsgdiagError(
             f"cannot write the incident cache {path}: {exc.strerror or exc}",
             hint="set PSGDIAG_DATA_DIR to a writable folder",
             code=ExitCode.INPUT,
         ) from None
-    return SyncResult("updated", tuple(added), tuple(updated), len(merged), path, result.warnings)
+    total = len(merged.cache.incidents)
+    return SyncResult("updated", merged.added, merged.updated, total, path, tuple(warnings))

@@ -110,6 +110,10 @@ def run_cases(kb: KnowledgeBase, folder: Path, tax: list[str] | None, res: Check
             )
         res.cases += 1
         report = diagnose_bytes(log.read_bytes(), kb=kb, at=case.at, source=where)
+        res.calibration.extend(
+            (d.confidence, case.expect != ("none",) and d.signature.id in case.expect)
+            for d in report.diagnoses
+        )
         top = report.diagnoses[0].signature.id if report.diagnoses else "none"
         if top in tallies:
             tallies[top].predicted += 1

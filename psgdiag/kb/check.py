@@ -17,7 +17,9 @@ from typing import TextIO
 from psgdiag.errors import KbError, UsageError
 from psgdiag.kb import load as kb_mod
 from psgdiag.kb.cases import run_cases
+from psgdiag.kb.catalog import read_catalog
 from psgdiag.kb.checks import CHECKS, CheckInput
+from psgdiag.kb.coverage import coverage
 from psgdiag.kb.problems import Problem
 from psgdiag.kb.report import CheckResult, render_rich, to_json
 from psgdiag.model import KnowledgeBase, Signature
@@ -102,6 +104,9 @@ def check(dirs: list[Path], cases: Path | None) -> CheckResult:
     )
     for run in CHECKS.values():
         res.extend(run(inp))
+    catalog, catalog_problems = read_catalog()
+    res.extend(catalog_problems)
+    res.coverage = coverage(kb, catalog)
     if cases is not None:
         run_cases(kb, cases, tax, res)
     return res

@@ -218,3 +218,19 @@ def examples(inp: CheckInput) -> Iterator[Problem]:
             if top.signature.id != sig.id and sig.id not in top.consequences:
                 msg = f"{top.signature.id!r} outranks {sig.id!r} on its own example"
                 yield _problem(sig, key, msg, "outranks", "error")
+
+
+@check("describe")
+def describe_words(inp: CheckInput) -> Iterator[Problem]:
+    """Evidence that can establish or rule out a cause has words for the why-not line.
+
+    Message, text, error id, exception and status evidence have words of their own; regex and
+    fact evidence need a `describe` field.
+    """
+    for sig in inp.signatures:
+        keys = {*sig.requires_any, *sig.requires_all, *sig.excludes}
+        for i, ev in enumerate(sig.evidence):
+            worded = ev.describe or ev.kind not in (EvidenceKind.REGEX, EvidenceKind.FACT)
+            if ev.name in keys and not worded:
+                msg = "no `describe`: a considered-but-rejected line cannot say what it needs"
+                yield _problem(sig, f"evidence[{i}].describe", msg, "describe", "warning")

@@ -189,6 +189,7 @@ def with_messages(kb: KnowledgeBase) -> tuple[KnowledgeBase, list[Problem]]:
     import difflib
 
     from psgdiag.kb.catalog import compile_texts, load_catalog, shapes
+    from psgdiag.kb.describe import describe
     from psgdiag.kb.tomlpos import key_lines
 
     catalog = load_catalog()
@@ -211,4 +212,11 @@ def with_messages(kb: KnowledgeBase) -> tuple[KnowledgeBase, list[Problem]]:
             text = Path(sig.source).read_text("utf-8") if Path(sig.source).is_file() else ""
             problems.extend(with_lines(found, key_lines(text)))
     texts = tuple(t for msg_id in sorted(named) for t in compile_texts(named[msg_id]))
+    described = tuple(
+        replace(
+            sig, evidence=tuple(replace(ev, describe=describe(ev, named)) for ev in sig.evidence)
+        )
+        for sig in kb.signatures
+    )
+    kb = replace(kb, signatures=described)
     return replace(kb, messages=named, texts=texts, shapes=shapes(catalog)), problems

@@ -75,7 +75,17 @@ TABLE_KEYS: dict[str, frozenset[str]] = {
         ]
     ),
     "evidence": frozenset(
-        {"name", "strength", "fuzzy", "locale", "stream", "note", "slots", *MATCHER_KEYS}
+        {
+            "name",
+            "strength",
+            "fuzzy",
+            "locale",
+            "stream",
+            "note",
+            "slots",
+            "describe",
+            *MATCHER_KEYS,
+        }
     ),
     "match": frozenset({"requires_any", "requires_all", "excludes"}),
     "relations": frozenset({"consequence_of", "co_occurs_with"}),
@@ -251,6 +261,7 @@ def _evidence(item: dict[str, Any], path: str, probs: Problems) -> Evidence | No
     if stream and stream not in STREAMS:
         probs.add(f"{path}.stream", f"{stream!r} is not one of: {', '.join(STREAMS)}")
     locale = _opt_str(item, "locale", path, probs)
+    describe = _opt_str(item, "describe", path, probs)
     _opt_str(item, "note", path, probs)
     if len(probs.items) > before or name is None or strength is None:
         return None
@@ -266,6 +277,7 @@ def _evidence(item: dict[str, Any], path: str, probs: Problems) -> Evidence | No
         fact=fact,
         needle=text_needle(pattern) if kind == EvidenceKind.TEXT else "",
         slots=slots,
+        describe=describe,
     )
 
 

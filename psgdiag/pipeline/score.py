@@ -11,6 +11,7 @@ import re
 from collections.abc import Sequence
 
 from psgdiag.incidents import history as inc_mod
+from psgdiag.kb.describe import describe
 from psgdiag.model import (
     Diagnosis,
     Facts,
@@ -21,6 +22,7 @@ from psgdiag.model import (
     Strength,
     WhyNot,
 )
+from psgdiag.pipeline import calibrate
 from psgdiag.record import record
 
 WEIGHTS = {Strength.STRONG: 0.9, Strength.MEDIUM: 0.6, Strength.WEAK: 0.25, Strength.CONTEXT: 0.0}
@@ -28,6 +30,7 @@ AGAINST_FACTOR = 0.5
 THRESHOLD = 0.45
 RECORD_BONUS = 0.04  # evidence inside an error record outranks prompts and verbose chatter
 MAX_DIAGNOSES = 5
+MIN_FURTHER = 0.1  # a further diagnosis below this calibrated confidence is not shown
 FOLD_MARGIN = 0.25  # a root cause may be this much less certain than its consequence
 _PLACEHOLDER = re.compile(r"\{([a-z_]+)(?:\|([^{}]*))?\}")
 
@@ -141,7 +144,14 @@ def rank(
         else:
             roots.append(c)
     diagnoses: list[Diagnosis] = []
+    uncertain: list[WhyNot] = []
     for c in roots[:MAX_DIAGNOSES]:
+        shown = calibrate.probability(c.confidence, first=not diagnoses)
+        floor = calibrate.calibration().abstain_below if not diagnoses else MIN_FURTHER
+        if shown < floor:
+            why = f"not certain enough to offer ({shown:.0%} after calibration)"
+            uncertain.append(WhyNot(c.sig.id, shown, why, c.hits))
+            continue
         variables = variables_for(c.hits, facts)
         incident = inc_mod.correlate(incidents, c.sig.id, facts.time)
         fault, transient = c.sig.fault, c.sig.transient
@@ -160,7 +170,8 @@ def rank(
         diagnoses.append(
             Diagnosis(
                 signature=c.sig,
-                confidence=min(c.confidence, 0.99),
+                confidence=shown,
+                score=c.confidence,
                 hits=tuple(sorted(c.hits, key=lambda h: (h.line_start == 0, h.line_start))),
                 fault=fault,
                 transient=transient,
@@ -174,19 +185,57 @@ def rank(
                 notes=tuple(notes),
             )
         )
-    whynot: list[WhyNot] = []
+    whynot: list[WhyNot] = list(uncertain)
     for c in roots[MAX_DIAGNOSES:]:
-        whynot.append(WhyNot(c.sig.id, c.confidence, "ranked below the causes shown", c.hits))
+        whynot.append(WhyNot(c.sig.id, c.confidence, "less evidence than the causes shown", c.hits))
     for c in sorted(candidates, key=lambda c: (-c.confidence, c.sig.id)):
-        # Only a cause the log's own text pointed at is worth a "why not" line.
-        meaningful = [
-            h
-            for h in c.hits
-            if h.strength not in (Strength.CONTEXT, Strength.AGAINST)
-            and h.kind not in ("fact", "incident")
-        ]
-        if c.sig.id in viable_ids or not meaningful:
+        # A competitor only when evidence that can establish it hit this log (not mere context).
+        if c.sig.id in viable_ids or not _own_hits(c):
             continue
-        reason = c.rejected or f"evidence too weak ({c.confidence:.2f} below {THRESHOLD})"
-        whynot.append(WhyNot(c.sig.id, c.confidence, reason, c.hits))
+        shown = 0.0 if c.rejected else c.confidence
+        whynot.append(WhyNot(c.sig.id, shown, why_not(c), c.hits))
     return tuple(diagnoses), tuple(whynot)
+
+
+def _own_hits(c: Candidate) -> list[Hit]:
+    """Hits of the evidence a signature requires: what can establish the cause at all."""
+    keys = set(c.sig.requires_any) | set(c.sig.requires_all)
+    return [
+        h
+        for h in c.hits
+        if h.evidence in keys
+        and h.strength not in (Strength.CONTEXT, Strength.AGAINST)
+        and h.kind not in ("fact", "incident")
+    ]
+
+
+def _words(sig: Signature, names: Sequence[str], joiner: str) -> str:
+    """Evidence names in words (their describe field, else what they match)."""
+    by_name = {ev.name: ev for ev in sig.evidence}
+    said: list[str] = []
+    for name in names:
+        ev = by_name.get(name)
+        text = describe(ev, {}) if ev is not None else ""
+        if text and text not in said:
+            said.append(text)
+    if not said:
+        return "more evidence of this cause"
+    shown = said[:3]
+    return f" {joiner} ".join(shown) + (f" {joiner} similar" if len(said) > 3 else "")
+
+
+def why_not(c: Candidate) -> str:
+    """Why a considered cause was not chosen, in words a reader can act on."""
+    names = {h.evidence for h in c.hits}
+    ruled = [n for n in c.sig.excludes if n in names]
+    if ruled:
+        return "ruled out by " + _words(c.sig, ruled, "and")
+    missing = [n for n in c.sig.requires_all if n not in names]
+    if missing:
+        return "would also need " + _words(c.sig, missing, "and")
+    strong = [
+        ev.name
+        for ev in c.sig.evidence
+        if ev.name in c.sig.requires_any and ev.strength == Strength.STRONG and ev.name not in names
+    ]
+    return "the evidence here is not enough; it would need " + _words(c.sig, strong, "or")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import ssl
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -10,7 +11,7 @@ from urllib.parse import unquote, urlsplit, urlunsplit
 
 from psgdiag import __version__
 from psgdiag.errors import NetworkError
-from psgdiag.probe.model import Deadline, ProbeTimeout, outcome_cause
+from psgdiag.probe.model import Deadline, ProbeTimeout, outcome_cause, printable
 from psgdiag.record import field, record
 
 if TYPE_CHECKING:
@@ -25,7 +26,12 @@ class RedirectLoop(Exception):
 
 
 class TooLarge(Exception):
-    """An answer far larger than it can be."""
+    """An answer past one of the probe's caps; the message names the cap."""
+
+
+# OpenSSL reasons for a first answer that is not a TLS record at all (plain HTTP, say).
+NOT_TLS_REASONS = ("WRONG_VERSION_NUMBER", "RECORD_LAYER_FAILURE", "HTTP_REQUEST", "PACKET_LENGTH")
+CREDENTIALS_ENV = "PSGDIAG_REPOSITORY_CREDENTIALS"
 
 
 def transport_errors() -> tuple[type[BaseException], ...]:
@@ -63,10 +69,15 @@ class Session:
 
 
 def split_credentials(url: str) -> tuple[str, tuple[str, str] | None]:
-    """Remove user:password from a URL, returning the clean URL and the credentials."""
+    """Remove user:password from a URL, returning the clean URL and the credentials.
+
+    Without credentials in the URL, PSGDIAG_REPOSITORY_CREDENTIALS (user:password) applies:
+    a password kept out of the command line and the shell history.
+    """
     p = urlsplit(url)
     if not p.username:
-        return url, None
+        user, sep, password = os.environ.get(CREDENTIALS_ENV, "").partition(":")
+        return url, (user, password) if sep and user else None
     host = p.hostname or ""
     netloc = f"[{host}]" if ":" in host else host
     if p.port:
@@ -89,11 +100,17 @@ def origin_of(url: str) -> tuple[str, str, int]:
 
 
 @contextmanager
-def open_session(repository: str, proxy: str | None, ctx: ssl.SSLContext) -> Iterator[Session]:
-    """An httpx client honouring --proxy, else HTTPS_PROXY/NO_PROXY; no automatic redirects."""
+def open_session(
+    url: str, proxy: str | None, ctx: ssl.SSLContext, *, credentials: bool = True
+) -> Iterator[Session]:
+    """An httpx client honouring --proxy, else HTTPS_PROXY/NO_PROXY; no automatic redirects.
+
+    credentials=False: none are sent (a session for another origin than the repository's).
+    """
     import httpx
 
-    clean, auth = split_credentials(repository)
+    clean, auth = split_credentials(url)
+    auth = auth if credentials else None
     try:
         client = httpx.Client(
             verify=ctx,
@@ -146,7 +163,10 @@ def read_capped(fetched: Fetched, cap: int, deadline: Deadline) -> bytes:
         parts.append(chunk)
         size += len(chunk)
         if size > cap:
-            raise TooLarge(f"the answer is larger than {cap // 1024} KB")
+            raise TooLarge(
+                f"the server sent more than {cap // 1024} KB (psgdiag reads at most that much "
+                "of this answer)"
+            )
     return b"".join(parts)
 
 
@@ -158,7 +178,9 @@ def classify(exc: BaseException) -> tuple[str, str]:
         return outcome_cause("unreachable"), str(exc)
     if isinstance(exc, RedirectLoop):
         return outcome_cause("service-error"), f"redirect loop: {exc}"
-    if isinstance(exc, TooLarge | httpx.InvalidURL | httpx.UnsupportedProtocol):
+    if isinstance(exc, TooLarge):
+        return outcome_cause("unusable"), str(exc)
+    if isinstance(exc, httpx.InvalidURL | httpx.UnsupportedProtocol):
         return outcome_cause("service-error"), f"the server's answer cannot be used: {exc}"
     if isinstance(exc, httpx.ProxyError):
         text = str(exc)
@@ -166,15 +188,19 @@ def classify(exc: BaseException) -> tuple[str, str]:
             return outcome_cause("proxy-auth"), f"the proxy demands credentials ({text})"
         return outcome_cause("unreachable"), f"the proxy failed: {text}"
     if isinstance(exc, httpx.TimeoutException):
-        return outcome_cause(
-            "unreachable"
-        ), f"timed out ({type(exc).__name__}): {exc or 'no answer'}"
+        # Every request waits only for what is left of the overall budget.
+        why = f"timed out ({type(exc).__name__}): no answer within what was left of the --timeout"
+        return outcome_cause("unreachable"), why
     root = _root(exc)
     if isinstance(root, ssl.SSLCertVerificationError):
         why = root.verify_message or root.reason or str(root)
         return outcome_cause("certificate-rejected"), f"certificate rejected: {why}"
     if isinstance(root, ssl.SSLError):
-        return outcome_cause("unreachable"), f"TLS failed: {root.reason or root}"
+        reason = root.reason or str(root)
+        if any(r in reason for r in NOT_TLS_REASONS):
+            why = f"the server's answer is not TLS ({reason}): a plain http:// server there?"
+            return outcome_cause("unreachable"), f"TLS failed: {why}"
+        return outcome_cause("unreachable"), f"TLS failed: {reason}"
     if isinstance(exc, httpx.RemoteProtocolError):
         return outcome_cause("unreachable"), f"the server broke the connection: {exc}"
     if isinstance(exc, httpx.TransportError):
@@ -209,4 +235,4 @@ def status_cause(status: int, *, listing: bool) -> str | None:
 def retry_after(response: httpx.Response) -> str | None:
     """The Retry-After header, reported and never waited for."""
     value = response.headers.get("retry-after")
-    return value.strip()[:64] if value else None
+    return printable(value.strip(), 64) if value else None

@@ -5,8 +5,10 @@ from __future__ import annotations
 import time
 from functools import lru_cache
 
+from psgdiag import budget
 from psgdiag.cache import data_toml
 from psgdiag.record import field, record
+from psgdiag.render.styled import safe
 
 DEFAULT_REPOSITORY = "https://www.powershellgallery.com/api/v2"
 # Small (about 100 KB), published by Microsoft (so it stays listed), released rarely, and
@@ -74,27 +76,14 @@ class ProbeResult:
         return "service" if self.verdict in service_side() else "client"
 
 
-class Deadline:
+class ProbeTimeout(budget.TimeUp):
+    """The overall deadline passed."""
+
+
+class Deadline(budget.Deadline):
     """The overall time budget of one probe; every wait is capped by what is left."""
 
-    def __init__(self, seconds: float) -> None:
-        self.total = seconds
-        self.start = time.monotonic()
-
-    def remaining(self) -> float:
-        """Seconds left (never negative)."""
-        return max(0.0, self.total - (time.monotonic() - self.start))
-
-    def check(self) -> float:
-        """Return the seconds left, raising ProbeTimeout when none are."""
-        left = self.remaining()
-        if left <= 0.05:
-            raise ProbeTimeout(f"the overall --timeout of {self.total:g} s ran out")
-        return left
-
-
-class ProbeTimeout(Exception):
-    """The overall deadline passed."""
+    expired = ProbeTimeout
 
 
 class StepTimer:
@@ -106,6 +95,16 @@ class StepTimer:
     def ms(self) -> int:
         """Milliseconds since the timer started."""
         return int((time.monotonic() - self.t0) * 1000)
+
+
+def printable(text: str, limit: int = 300) -> str:
+    """Server-chosen text made safe to show: control characters as U+FFFD, at most limit chars.
+
+    A reason phrase, a version or a file name comes from a server the probe does not control;
+    an escape sequence in it must never reach the terminal.
+    """
+    clean = safe(text)
+    return clean if len(clean) <= limit else clean[: limit - 1] + "\u2026"
 
 
 @lru_cache(maxsize=1)
@@ -129,5 +128,11 @@ def service_side() -> frozenset[str]:
     A probe that reproduces a damaged download from here settles it as the gallery's (or the
     package's), so those outcomes count as service-side too.
     """
-    names = ("service-error", "certificate-rejected", "package-damaged", "package-hash-differs")
+    names = (
+        "service-error",
+        "certificate-rejected",
+        "package-damaged",
+        "package-hash-differs",
+        "unusable",
+    )
     return frozenset(outcome_cause(n) for n in names)

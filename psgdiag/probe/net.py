@@ -11,6 +11,7 @@ from urllib.parse import urlsplit
 from psgdiag.probe.cert import CertInfo, from_peercert, peek
 from psgdiag.probe.model import Deadline, ProbeTimeout, Step, StepTimer, outcome_cause
 from psgdiag.probe.route import Target, TunnelError, open_socket, safe_proxy
+from psgdiag.probe.shake import describe, handshake, not_tls
 
 # OpenSSL reasons meaning "no TLS version in common" (the server is older or newer than us).
 _VERSION_REASONS = (
@@ -75,29 +76,29 @@ def step_tls(target: Target, deadline: Deadline) -> Step:
             "tls", "fail", f"could not reconnect: {exc}", timer.ms(), outcome_cause("unreachable")
         )
     try:
-        with client_context().wrap_socket(sock, server_hostname=target.host) as tls:
-            version = tls.version() or "?"
-            cipher = (tls.cipher() or ("?",))[0]
-            cert = tls.getpeercert() or {}
-    except ssl.SSLCertVerificationError as exc:
-        sock.close()
-        return _rejected(exc, target, deadline, timer)
-    except ssl.SSLError as exc:
-        sock.close()
-        return _handshake_failure(exc, timer)
-    except TimeoutError:
-        sock.close()
+        shake = handshake(sock, client_context(), target.host, deadline)
+    except (TimeoutError, ProbeTimeout):
         detail = "the TLS handshake got no answer before the --timeout ran out"
         return Step("tls", "fail", detail, timer.ms(), outcome_cause("unreachable"))
     except OSError as exc:
+        detail = f"the connection dropped during the TLS handshake: {exc}"
+        return Step("tls", "fail", detail, timer.ms(), outcome_cause("unreachable"))
+    finally:
         sock.close()
-        return Step(
-            "tls",
-            "fail",
-            f"the connection dropped during the TLS handshake: {exc}",
-            timer.ms(),
-            outcome_cause("unreachable"),
+    if isinstance(shake.error, ssl.SSLCertVerificationError):
+        return _rejected(shake.error, target, deadline, timer)
+    if shake.error is not None and not_tls(shake.first):
+        detail = (
+            f"the server at {target.host}:{target.port} does not speak TLS: "
+            f"{describe(shake.first)}. The URL says https:// but this port answers as http:// "
+            "(a wrong repository URL, or something on the network answering in its place)"
         )
+        return Step("tls", "fail", detail, timer.ms(), outcome_cause("not-tls"))
+    if shake.error is not None or shake.tls is None:
+        return _handshake_failure(shake.error or ssl.SSLError("no TLS session"), timer)
+    version = shake.tls.version() or "?"
+    cipher = (shake.tls.cipher() or ("?",))[0]
+    cert = shake.tls.getpeercert() or {}
     info = from_peercert(cert)
     detail = f"{version} ({cipher}); " + info.describe(dt.datetime.now(dt.UTC))
     data: dict[str, object] = {"version": version, "cipher": cipher}
@@ -172,20 +173,24 @@ def step_tls_legacy(target: Target, deadline: Deadline) -> Step:
     except (OSError, TunnelError, ssl.SSLError, ValueError) as exc:
         return Step("tls-legacy", "skip", f"could not test: {exc}", timer.ms())
     try:
-        with ctx.wrap_socket(sock, server_hostname=target.host) as tls:
-            version = tls.version() or "TLS 1.x"
-    except ssl.SSLError as exc:
+        shake = handshake(sock, ctx, target.host, deadline)
+    except (OSError, ProbeTimeout) as exc:
+        return Step("tls-legacy", "skip", f"could not test: {exc}", timer.ms())
+    finally:
         sock.close()
+    if not_tls(shake.first):
+        detail = f"could not test: the server does not speak TLS ({describe(shake.first)})"
+        return Step("tls-legacy", "skip", detail, timer.ms())
+    if shake.error is not None or shake.tls is None:
+        reason = (shake.error.reason if shake.error else None) or "handshake failed"
         detail = (
-            f"the server refuses TLS 1.0 and 1.1 ({exc.reason or 'handshake failed'}): a client "
+            f"the server refuses TLS 1.0 and 1.1 ({reason}): a client "
             "that offers no TLS 1.2 (Windows PowerShell 5.1 on .NET defaults, PowerShellGet "
             "before 2.2.4) cannot connect"
         )
         return Step(
             "tls-legacy", "note", detail, timer.ms(), finding=outcome_cause("legacy-tls-refused")
         )
-    except OSError as exc:
-        sock.close()
-        return Step("tls-legacy", "skip", f"could not test: {exc}", timer.ms())
+    version = shake.tls.version() or "TLS 1.x"
     detail = f"the server still accepts {version}: old clients without TLS 1.2 can connect"
     return Step("tls-legacy", "pass", detail, timer.ms(), data={"version": version})

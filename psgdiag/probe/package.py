@@ -1,16 +1,15 @@
-"""The package itself: download (streamed to disk), zip structure, hash against the feed."""
+"""The package itself: download (streamed to disk) and its hash against the feed's."""
 
 from __future__ import annotations
 
 import base64
+import binascii
 import hashlib
-import re
-import struct
-import zipfile
+from collections.abc import Callable
 from contextlib import closing
 from pathlib import Path
 
-from psgdiag.probe.feed import Entry, same_version
+from psgdiag.probe.atom import Entry, count
 from psgdiag.probe.http import (
     Session,
     classify,
@@ -21,13 +20,13 @@ from psgdiag.probe.http import (
     status_cause,
     transport_errors,
 )
-from psgdiag.probe.model import Deadline, Step, StepTimer, outcome_cause
+from psgdiag.probe.model import Deadline, ProbeTimeout, Step, StepTimer, outcome_cause, printable
 
-MAX_DOWNLOAD = 1024 * 1024 * 1024
-EOCD = b"PK\x05\x06"
-EOCD_SPAN = 22 + 65535  # the record plus the longest comment
-NUSPEC_CAP = 1024 * 1024
-MAX_UNPACKED = 4 * 1024 * 1024 * 1024
+MAX_DOWNLOAD = 1024 * 1024 * 1024  # the PowerShell Gallery takes packages of up to 250 MB
+_DIGESTS: dict[str, Callable[[], hashlib._Hash]] = {
+    "SHA512": hashlib.sha512,
+    "SHA256": hashlib.sha256,
+}
 
 
 def package_url(repository: str, entry: Entry) -> str:
@@ -46,6 +45,8 @@ def step_download(
     """Stream the package to dest; compare Content-Length and the feed's size with what came."""
     timer = StepTimer()
     received = 0
+    length: int | None = None
+    in_body = False
     tried: list[str] = []
     try:
         fetched = fetch(session, url, deadline, tried)
@@ -60,12 +61,13 @@ def step_download(
                 wait = retry_after(resp)
                 if wait:
                     facts["retry_after"] = wait
-                detail = f"{route}: {resp.status_code} {resp.reason_phrase}"
+                detail = f"{route}: {resp.status_code} {printable(resp.reason_phrase, 80)}"
                 detail += f"; Retry-After: {wait} (reported, not waited for)" if wait else ""
                 data: dict[str, object] = {"status": resp.status_code, "retry_after": wait}
                 return Step("download", "fail", detail, timer.ms(), cause, data=data)
-            length = resp.headers.get("content-length")
+            length = count(resp.headers.get("content-length", ""))
             cap = MAX_DOWNLOAD if entry.size is None else min(MAX_DOWNLOAD, entry.size * 2 + 65536)
+            in_body = True
             with dest.open("wb") as out:
                 for chunk in resp.iter_raw():
                     deadline.check()
@@ -75,118 +77,65 @@ def step_download(
                         break
             status = resp.status_code
     except transport_errors() as exc:
-        cause, why = classify(exc)
-        route = " -> ".join(dict.fromkeys(host_label(u) for u in tried))
-        detail = f"download via {route} failed after {received} bytes: {why}"
-        if received and _cut_short(exc):
-            cause = outcome_cause("package-damaged")  # the body ended before its Content-Length
-        return Step("download", "fail", detail, timer.ms(), cause, data={"received": received})
-    advertised = int(length) if length and length.isdigit() else None
+        return _broken(exc, tried, received, length, entry, in_body, timer)
     data = {
         "status": status,
         "hosts": hosts,
-        "content_length": advertised,
+        "content_length": length,
         "received": received,
         "package_size": entry.size,
     }
-    detail = f"{route}: {status}, Content-Length {advertised}, received {received} bytes"
-    short = [n for n in (advertised, entry.size) if n is not None and received < n]
+    detail = f"{route}: {status}, Content-Length {length}, received {received} bytes"
+
+    def fail(why: str, outcome: str = "package-damaged") -> Step:
+        return Step("download", "fail", detail + why, timer.ms(), outcome_cause(outcome), data=data)
+
+    short = [n for n in (length, entry.size) if n is not None and received < n]
     if short:
-        detail += f": {max(short) - received} bytes short of the advertised {max(short)}"
-        return Step(
-            "download", "fail", detail, timer.ms(), outcome_cause("package-damaged"), data=data
+        return fail(f": {max(short) - received} bytes short of the advertised {max(short)}")
+    if received == 0:
+        return fail(": the server sent an empty body, which is no package at all")
+    if received > cap and entry.size is None:
+        return fail(
+            f": the package is larger than {MAX_DOWNLOAD >> 20} MB (psgdiag downloads at most "
+            "that much; the gallery takes packages of up to 250 MB): the server sent more than "
+            "a client can use",
+            "unusable",
         )
-    if received > cap or (advertised is not None and received > advertised):
-        detail += ": more bytes than advertised"
-        return Step(
-            "download", "fail", detail, timer.ms(), outcome_cause("package-damaged"), data=data
-        )
+    if received > cap or (length is not None and received > length):
+        return fail(": more bytes than advertised")
     return Step("download", "pass", detail, timer.ms(), data=data)
 
 
-def _cut_short(exc: BaseException) -> bool:
+def _broken(
+    exc: BaseException,
+    tried: list[str],
+    received: int,
+    length: int | None,
+    entry: Entry,
+    in_body: bool,
+    timer: StepTimer,
+) -> Step:
+    """A download that failed: mid-body, a reset and a clean close are the same truncation."""
     import httpx
 
-    return isinstance(exc, httpx.RemoteProtocolError)
-
-
-def step_zip(path: Path, entry: Entry, deadline: Deadline) -> Step:
-    """Check the End of Central Directory record, the central directory and the .nuspec."""
-    timer = StepTimer()
-    size = path.stat().st_size if path.exists() else 0
-    with path.open("rb") as f:
-        f.seek(max(0, size - EOCD_SPAN))
-        tail = f.read()
-    at = tail.rfind(EOCD)
-    if at < 0 or len(tail) - at < 22:
+    cause, why = classify(exc)
+    route = " -> ".join(dict.fromkeys(host_label(u) for u in tried))
+    data: dict[str, object] = {"received": received, "content_length": length}
+    ended = isinstance(exc, httpx.RemoteProtocolError | httpx.ReadError)
+    if in_body and ended and not isinstance(exc, ProbeTimeout):
+        # Whichever way the connection ended, the body stopped short: the bytes are damaged.
+        how = "reset" if isinstance(exc, httpx.ReadError) else "closed"
+        expected = length if length is not None else entry.size
         detail = (
-            f"no End of Central Directory record in the last {len(tail)} bytes of {size}: "
-            "the file is cut short or is not a zip (Install-Module fails the same way)"
+            f"download via {route}: the connection was {how} after {received} of "
+            f"{expected if expected is not None else 'an unknown number of'} bytes ({why})"
         )
-        return Step("zip", "fail", detail, timer.ms(), outcome_cause("package-damaged"))
-    fields = struct.unpack("<4sHHHHIIH", tail[at : at + 22])
-    total, cd_size, cd_offset = fields[4], fields[5], fields[6]
-    eocd_pos = size - len(tail) + at
-    zip64 = cd_offset == 0xFFFFFFFF or total == 0xFFFF
-    if not zip64 and cd_offset + cd_size > eocd_pos:
-        detail = f"the central directory ({cd_size} bytes at {cd_offset}) runs past the EOCD"
-        return Step("zip", "fail", detail, timer.ms(), outcome_cause("package-damaged"))
-    try:
-        with zipfile.ZipFile(path) as zf:
-            infos = zf.infolist()
-            if not zip64 and len(infos) != total:
-                detail = f"EOCD promises {total} entries, central directory holds {len(infos)}"
-                return Step("zip", "fail", detail, timer.ms(), outcome_cause("package-damaged"))
-            bad = _first_bad_entry(zf, infos, deadline)
-            if bad is not None:
-                detail = f"{len(infos)} entries, but {bad}"
-                return Step("zip", "fail", detail, timer.ms(), outcome_cause("package-damaged"))
-            nuspec = _nuspec(zf)
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, ValueError) as exc:
-        detail = f"the zip cannot be read: {exc}"
-        return Step("zip", "fail", detail, timer.ms(), outcome_cause("package-damaged"))
-    if nuspec is None:
-        detail = f"{len(infos)} entries but no .nuspec at the root: not a NuGet package"
-        return Step("zip", "fail", detail, timer.ms(), outcome_cause("package-damaged"))
-    name, nid, nver = nuspec
-    detail = f"EOCD and {len(infos)} central directory entries intact; {name}: {nid} {nver}"
-    if nid.lower() != entry.id.lower() or not same_version(nver, entry.version):
-        detail += f" (the feed said {entry.id} {entry.version})"
-    data: dict[str, object] = {"entries": len(infos), "nuspec": name, "id": nid, "version": nver}
-    return Step("zip", "pass", detail, timer.ms(), data=data)
-
-
-def _first_bad_entry(
-    zf: zipfile.ZipFile, infos: list[zipfile.ZipInfo], deadline: Deadline
-) -> str | None:
-    """Read every entry to its end (which checks its CRC), within the deadline and a size cap."""
-    total = 0
-    for info in infos:
-        try:
-            with zf.open(info) as f:
-                while block := f.read(1024 * 1024):
-                    deadline.check()
-                    total += len(block)
-                    if total > MAX_UNPACKED:
-                        return f"it unpacks to more than {MAX_UNPACKED >> 20} MB (a zip bomb?)"
-        except (zipfile.BadZipFile, EOFError, OSError, ValueError, NotImplementedError) as exc:
-            return f"{info.filename} cannot be unpacked: {exc}"
-    return None
-
-
-def _nuspec(zf: zipfile.ZipFile) -> tuple[str, str, str] | None:
-    for info in zf.infolist():
-        if info.filename.lower().endswith(".nuspec") and "/" not in info.filename:
-            with zf.open(info) as f:
-                text = f.read(NUSPEC_CAP).decode("utf-8", "replace")
-            nid = re.search(r"<id>\s*([^<]*?)\s*</id>", text)
-            nver = re.search(r"<version>\s*([^<]*?)\s*</version>", text)
-            return (
-                info.filename,
-                nid.group(1) if nid else "?",
-                nver.group(1) if nver else "?",
-            )
-    return None
+        return Step(
+            "download", "fail", detail, timer.ms(), outcome_cause("package-damaged"), data=data
+        )
+    detail = f"download via {route} failed after {received} bytes: {why}"
+    return Step("download", "fail", detail, timer.ms(), cause, data=data)
 
 
 def step_hash(path: Path, entry: Entry, deadline: Deadline) -> Step:
@@ -194,24 +143,37 @@ def step_hash(path: Path, entry: Entry, deadline: Deadline) -> Step:
     timer = StepTimer()
     if not entry.hash:
         return Step("hash", "skip", "the feed advertises no PackageHash to compare with")
-    algorithm = entry.hash_algorithm.lower().replace("-", "")
+    shown = printable(entry.hash_algorithm, 40)
+    make = _DIGESTS.get(entry.hash_algorithm.strip().upper().replace("-", ""))
+    if make is None:
+        detail = (
+            f"the feed names PackageHashAlgorithm {shown!r}; NuGet clients know only "
+            f"{' and '.join(_DIGESTS)}: the server sent something unusable"
+        )
+        return Step("hash", "fail", detail, timer.ms(), outcome_cause("unusable"))
+    digest = make()
     try:
-        digest = hashlib.new(algorithm)
-    except ValueError:
-        return Step("hash", "skip", f"unknown PackageHashAlgorithm {entry.hash_algorithm!r}")
+        expected = base64.b64decode(entry.hash.strip(), validate=True)
+    except (binascii.Error, ValueError):
+        expected = b""
+    if len(expected) != digest.digest_size:
+        detail = (
+            f"the feed's PackageHash ({printable(entry.hash, 24)}...) is not a base64 "
+            f"{shown} digest: the server sent something unusable"
+        )
+        return Step("hash", "fail", detail, timer.ms(), outcome_cause("unusable"))
     with path.open("rb") as f:
         for block in iter(lambda: f.read(1024 * 1024), b""):
             deadline.check()
             digest.update(block)
     got = base64.b64encode(digest.digest()).decode()
-    data: dict[str, object] = {"algorithm": entry.hash_algorithm, "expected": entry.hash}
+    data: dict[str, object] = {"algorithm": shown, "expected": printable(entry.hash, 200)}
     data["actual"] = got
-    if got == entry.hash.strip():
-        detail = f"{entry.hash_algorithm} matches the feed"
-        return Step("hash", "pass", detail, timer.ms(), data=data)
+    if digest.digest() == expected:
+        return Step("hash", "pass", f"{shown} matches the feed", timer.ms(), data=data)
     detail = (
-        f"{entry.hash_algorithm} of what arrived ({got[:16]}...) differs from the feed's "
-        f"({entry.hash[:16]}...)"
+        f"{shown} of what arrived ({got[:16]}...) differs from the feed's "
+        f"({printable(entry.hash, 16)}...)"
     )
     return Step(
         "hash", "fail", detail, timer.ms(), outcome_cause("package-hash-differs"), data=data

@@ -6,9 +6,9 @@ import io
 import json
 import shutil
 from typing import TYPE_CHECKING, TextIO
-from urllib.parse import urlsplit
 
 from psgdiag.probe.model import ProbeResult
+from psgdiag.redact import mask_url
 
 if TYPE_CHECKING:
     from rich.box import Box
@@ -60,11 +60,7 @@ def to_dict(result: ProbeResult) -> dict[str, object]:
 
 def masked(url: str) -> str:
     """The URL with any password replaced by ***, for output."""
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    user, _, host = parts.netloc.rpartition("@")
-    return url.replace(parts.netloc, f"{user.split(':', 1)[0]}:***@{host}", 1)
+    return mask_url(url)
 
 
 def summary(result: ProbeResult) -> str:
@@ -72,6 +68,12 @@ def summary(result: ProbeResult) -> str:
     what = result.options.module + (f" {result.version}" if result.version else "")
     failed = result.failed
     if result.verdict == "ok":
+        hashed = next((s for s in result.steps if s.name == "hash"), None)
+        if hashed is not None and hashed.status == "skip":
+            return (
+                f"{what} resolves, downloads and unpacks intact from here; its hash was not "
+                f"checked ({hashed.detail})."
+            )
         return f"{what} resolves, downloads and checks out intact from here."
     if failed is None:
         return f"{what} works from here, but an old client would fail: {result.verdict}."

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import shutil
 import tempfile
 import threading
 import xml.etree.ElementTree as ET
@@ -32,22 +33,35 @@ from psgdiag.probe.model import (
     Step,
     StepTimer,
     outcome_cause,
+    printable,
 )
 from psgdiag.probe.net import client_context, step_connect, step_tls, step_tls_legacy
-from psgdiag.probe.package import package_url, step_download, step_hash, step_zip
+from psgdiag.probe.package import package_url, step_download, step_hash
 from psgdiag.probe.route import target_for
+from psgdiag.probe.zipcheck import step_zip
+from psgdiag.record import replace
+from psgdiag.redact import mask_url
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
 _VERSION = re.compile(r"^[0-9A-Za-z][0-9A-Za-z.+-]{0,63}$")
 
-BOOTSTRAP_CAP = 4 * 1024 * 1024
+BOOTSTRAP_CAP = 1024 * 1024  # the real provider list is a few KB
 _PROVIDER_TAG = re.compile(r"nuget[^/]*\.package\.swidtag$", re.IGNORECASE)
+# A verdict of ok rests on these steps having run and passed.
+_VERDICT_STEPS = ("feed", "download", "zip")
 
 
 def run_steps(
-    opts: ProbeOptions, deadline: Deadline, steps: list[Step], facts: dict[str, object]
+    opts: ProbeOptions,
+    deadline: Deadline,
+    steps: list[Step],
+    facts: dict[str, object],
+    tmp: Path,
 ) -> None:
-    """Run every step that applies, appending to steps; the first failure stops the chain."""
+    """Run every step that applies, appending to steps; the first failure stops the chain.
+
+    The package is downloaded into tmp, a folder the caller owns and removes.
+    """
     repo, _ = split_credentials(opts.repository)
     target = target_for(repo, opts.proxy)
     ctx = client_context()
@@ -65,7 +79,7 @@ def run_steps(
             steps.extend(Step(n, "skip", note) for n in ("tls", "tls-legacy"))
     if all(s.ok for s in steps):
         with open_session(opts.repository, opts.proxy, ctx) as session:
-            _package_steps(session, repo, opts, deadline, steps, facts)
+            _package_steps(session, repo, opts, deadline, steps, facts, tmp)
     if opts.bootstrap:
         steps.append(_guard("bootstrap", lambda: step_bootstrap(opts, deadline)))
 
@@ -89,6 +103,7 @@ def _package_steps(
     deadline: Deadline,
     steps: list[Step],
     facts: dict[str, object],
+    tmp: Path,
 ) -> None:
     found: list[Entry] = []
 
@@ -103,22 +118,24 @@ def _package_steps(
     if not found:
         return
     entry = found[0]
-    with tempfile.TemporaryDirectory(prefix="psgdiag-probe-") as tmp:
-        dest = Path(tmp) / "package.nupkg"
-        url = package_url(repo, entry)
-        steps.append(step_download(session, url, entry, dest, deadline, facts))
-        if not dest.exists() or dest.stat().st_size == 0:
-            return
-        if steps[-1].ok or steps[-1].cause == outcome_cause("package-damaged"):
-            # A short download is still checked: the zip and hash steps show what broke.
-            steps.append(step_zip(dest, entry, deadline))
-            steps.append(step_hash(dest, entry, deadline))
+    dest = tmp / "package.nupkg"
+    steps.append(step_download(session, package_url(repo, entry), entry, dest, deadline, facts))
+    if not (steps[-1].ok or steps[-1].cause == outcome_cause("package-damaged")):
+        return
+    if not dest.exists() or dest.stat().st_size == 0:
+        why = "nothing arrived to check"
+        steps.extend(Step(n, "skip", why) for n in ("zip", "hash"))
+        return
+    # A short download is still checked: the zip and hash steps show what broke.
+    steps.append(step_zip(dest, entry, deadline))
+    steps.append(step_hash(dest, entry, deadline))
 
 
 def step_bootstrap(opts: ProbeOptions, deadline: Deadline) -> Step:
     """Fetch the NuGet provider bootstrap list (fwlink -> swidtag) and the NuGet provider tag."""
     timer = StepTimer()
-    with open_session(opts.bootstrap_url, opts.proxy, client_context()) as session:
+    ctx = client_context()
+    with open_session(opts.bootstrap_url, opts.proxy, ctx, credentials=False) as session:
         fetched = fetch(session, opts.bootstrap_url, deadline)
         route = " -> ".join(fetched.hosts)
         with closing(fetched.response) as resp:
@@ -165,13 +182,13 @@ def validate(opts: ProbeOptions) -> ProbeOptions:
         parts = urlsplit(url)
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise UsageError(
-                f"{label} must be an http:// or https:// URL, not {url!r}",
+                f"{label} must be an http:// or https:// URL, not {mask_url(url)!r}",
                 hint="e.g. https://www.powershellgallery.com/api/v2",
             )
         try:
             parts.port  # noqa: B018 - raises ValueError on a bad port
         except ValueError:
-            raise UsageError(f"{label} has an invalid port: {url!r}") from None
+            raise UsageError(f"{label} has an invalid port: {mask_url(url)!r}") from None
     if urlsplit(opts.repository).path.rstrip("/").lower().endswith("index.json"):
         raise UsageError(
             "the probe speaks NuGet v2, as PowerShellGet does; a v3 service index is not supported",
@@ -192,18 +209,29 @@ def validate(opts: ProbeOptions) -> ProbeOptions:
 
 
 def run_probe(opts: ProbeOptions) -> ProbeResult:
-    """Probe the repository; never takes (much) longer than opts.timeout."""
+    """Probe the repository; never takes (much) longer than opts.timeout.
+
+    The download folder belongs to this thread: it is removed on return, on a timeout and on
+    Ctrl-C alike, even while the worker is still writing into it.
+    """
     opts = validate(opts)
     deadline = Deadline(opts.timeout)
     steps: list[Step] = []
     facts: dict[str, object] = {}
-    # The work runs in a daemon thread so that a call no timeout covers (a hung DNS lookup)
-    # cannot hold the command past its deadline: the main thread stops waiting and reports.
-    worker = threading.Thread(
-        target=_work, args=(opts, deadline, steps, facts), name="psgdiag-probe", daemon=True
-    )
-    worker.start()
-    worker.join(opts.timeout + 1.0)
+    tmp = Path(tempfile.mkdtemp(prefix="psgdiag-probe-"))
+    try:
+        # The work runs in a daemon thread so that a call no timeout covers (a hung DNS lookup)
+        # cannot hold the command past its deadline: the main thread stops waiting and reports.
+        worker = threading.Thread(
+            target=_work,
+            args=(opts, deadline, steps, facts, tmp),
+            name="psgdiag-probe",
+            daemon=True,
+        )
+        worker.start()
+        worker.join(opts.timeout + 1.0)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
     timed_out = worker.is_alive()
     error = facts.get("error")
     if not timed_out and isinstance(error, BaseException):
@@ -223,10 +251,14 @@ def run_probe(opts: ProbeOptions) -> ProbeResult:
 
 
 def _work(
-    opts: ProbeOptions, deadline: Deadline, steps: list[Step], facts: dict[str, object]
+    opts: ProbeOptions,
+    deadline: Deadline,
+    steps: list[Step],
+    facts: dict[str, object],
+    tmp: Path,
 ) -> None:
     try:
-        run_steps(opts, deadline, steps, facts)
+        run_steps(opts, deadline, steps, facts, tmp)
     except ProbeTimeout as exc:
         steps.append(Step("deadline", "fail", str(exc), cause=outcome_cause("unreachable")))
     except Exception as exc:  # handed to the main thread, which raises it
@@ -236,7 +268,7 @@ def _work(
 def _result(
     opts: ProbeOptions, steps: list[Step], facts: dict[str, object], timed_out: bool
 ) -> ProbeResult:
-    steps = _complete(steps, opts)
+    steps = [replace(s, detail=printable(s.detail, 1000)) for s in _complete(steps, opts)]
     failed = next((s for s in steps if s.status == "fail"), None)
     findings = tuple(s.finding for s in steps if s.finding)
     if failed is not None and failed.cause:
@@ -245,6 +277,9 @@ def _result(
         verdict = findings[0]
     else:
         verdict = "ok"
+        unchecked = [s.name for s in steps if s.name in _VERDICT_STEPS and s.status != "pass"]
+        if unchecked:  # a bug: every path that skips them fails a step first
+            raise RuntimeError(f"probe: no failure, but {', '.join(unchecked)} did not pass")
     version = facts.get("version")
     retry_after = facts.get("retry_after")
     cdn = facts.get("cdn_host")

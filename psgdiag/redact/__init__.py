@@ -18,7 +18,8 @@ from psgdiag.redact.personal import DOMAIN_USER, PERSONAL
 from psgdiag.redact.rules import ADO_PAT, EMAIL, MACHINE, SECRET, TOKENS, USER, Rule
 
 __all__ = [
-    "EMAIL", "MACHINE", "SECRET", "USER", "Span", "apply", "found", "redact", "redact_all", "spans",
+    "EMAIL", "MACHINE", "SECRET", "USER", "Span", "apply", "found", "mask_url", "redact",
+    "redact_all", "spans",
 ]  # fmt: skip
 
 Span = tuple[int, int, str]  # start, end, replacement
@@ -117,3 +118,20 @@ def found(text: str) -> dict[str, str]:
 def redact_all(texts: Iterable[str]) -> list[str]:
     """Redact each string of a sequence."""
     return [redact(t) for t in texts]
+
+
+def mask_url(url: str) -> str:
+    """The URL with the secret in its user part masked: user:***@host, or ***@host for a token.
+
+    Plain string work, so any text (even one urlsplit refuses) is masked, in linear time.
+    """
+    scheme, sep, rest = url.partition("://")
+    if not sep:
+        return url
+    end = min((i for i in (rest.find(c) for c in "/?#") if i >= 0), default=len(rest))
+    user, at, host = rest[:end].rpartition("@")
+    if not at:
+        return url
+    name, colon, _ = user.partition(":")
+    shown = f"{name}:***" if colon else "***"
+    return f"{scheme}://{shown}@{host}{rest[end:]}"

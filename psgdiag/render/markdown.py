@@ -10,6 +10,7 @@ from psgdiag.pipeline.score import fill
 from psgdiag.redact import redact
 from psgdiag.redact.report import masked_report
 from psgdiag.render import Options
+from psgdiag.render.advice import next_steps
 from psgdiag.render.terminal import SIDE, window_end_text
 from psgdiag.render.timesource import time_text
 
@@ -26,11 +27,8 @@ def render_report(report: Report, options: Options) -> str:
     if not report.diagnoses:
         out.append("**No known cause recognised** in the output you sent.")
         out.extend(f"\n> {n}" for n in report.notes)
-        out.append(
-            "\nCould you send the complete error, including the lines that start with "
-            "`+ CategoryInfo` and `+ FullyQualifiedErrorId`? Running the command again with "
-            "`-Verbose` helps too."
-        )
+        out.append("\nTo look further, could you:")
+        out.extend(f"- {step[0].upper()}{step[1:]}." for step in next_steps(report))
     for i, d in enumerate(report.diagnoses):
         sig = d.signature
         variables = dict(d.variables)

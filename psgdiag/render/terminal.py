@@ -9,6 +9,7 @@ from typing import TextIO
 from psgdiag.model import Diagnosis, Fault, Incident, Report
 from psgdiag.pipeline.score import fill
 from psgdiag.render import Options
+from psgdiag.render.advice import next_steps
 from psgdiag.render.styled import Styled
 from psgdiag.render.timesource import time_text
 
@@ -146,14 +147,8 @@ def render(reports: Sequence[Report], out: TextIO, options: Options) -> None:
             con.line(("bold", "No known cause recognised."))
             for note in report.notes:
                 con.line(("yellow", "note:"), f" {note}")
-            con.line(
-                (
-                    "dim",
-                    "hint: paste the whole error, including the lines that start with "
-                    "'+ CategoryInfo' and '+ FullyQualifiedErrorId', or run the install with "
-                    "-Verbose.",
-                )
-            )
+            for step in next_steps(report):
+                con.line(("dim", f"hint: {step}."))
         for i, d in enumerate(report.diagnoses):
             if i:
                 con.line()

@@ -14,6 +14,7 @@ from psgdiag.model import Report
 from psgdiag.pipeline.score import fill
 from psgdiag.redact.report import masked_report
 from psgdiag.render import Options
+from psgdiag.render.advice import next_steps
 from psgdiag.render.cards import Card, IncidentView, RemedyView, cards_of
 from psgdiag.render.markdown import render_report
 
@@ -125,11 +126,11 @@ def report_html(report: Report, *, redacted: bool) -> str:
     if not shown.diagnoses:
         out.append('<article class="card none"><h2>No known cause recognised</h2>')
         out += [f'<p class="note">{escape(note)}</p>' for note in shown.notes]
-        out.append(
-            '<p class="hint">Paste the whole error, including the lines that start with '
-            "<code>+ CategoryInfo</code> and <code>+ FullyQualifiedErrorId</code>, or run the "
-            "install again with <code>-Verbose</code>.</p></article>"
-        )
+        out += [
+            f'<p class="hint">{escape(step[0].upper() + step[1:])}.</p>'
+            for step in next_steps(shown)
+        ]
+        out.append("</article>")
     out += [card_html(c, str(n), n) for n, c in enumerate(cards_of(shown), 1)]
     out += _considered(shown)
     # A newline right after <textarea> is dropped by HTML parsers, so the reply keeps its own.
