@@ -123,30 +123,33 @@ def assert_clean_error(code: int, err: str, expected: ExitCode, *words: str) -> 
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3])
-def test_arbitrary_bytes_complete(seed: int) -> None:
+def test_arbitrary_bytes_are_refused_as_not_text(seed: int) -> None:
     rng = random.Random(seed)
     data = bytes(rng.getrandbits(8) for _ in range(100_000))
     code, out, err = cli(["explain", "-f", "json", "-"], data)
-    assert code in COMPLETED and "Traceback" not in err
-    assert_report_invariants(json.loads(out), data)
+    assert_clean_error(code, err, ExitCode.INPUT, "standard input", "not a text log")
+    assert out == ""  # json mode: nothing but JSON on stdout, and no report was made
 
 
 @pytest.mark.parametrize(
-    "data",
+    ("data", "diagnosed"),
     [
-        b"\x00" * 50_000,
-        b"Install-Module : \x00Package\x00 failed\x00\n" * 500,
-        b"\xff\xfe" + b"\x00\xd8" * 1000,  # UTF-16 with lone surrogates
-        b"\xef\xbb\xbf" + b"\xc3" * 10_000,  # a BOM, then broken UTF-8
-        b"\r" * 100_000,
-        b"\x1b[" * 30_000,
+        (b"\x00" * 50_000, False),
+        (b"Install-Module : \x00Package\x00 failed\x00\n" * 500, True),  # stray NULs: still text
+        (b"\xff\xfe" + b"\x00\xd8" * 1000, False),  # UTF-16 of lone surrogates only
+        (b"\xef\xbb\xbf" + b"\xc3" * 10_000, False),  # a BOM, then no decodable character
+        (b"\r" * 100_000, True),  # blank: nothing to diagnose, nothing wrong
+        (b"\x1b[" * 30_000, True),  # escape sequences are text (ANSI colours)
     ],
     ids=["nuls", "nuls-in-record", "utf16-lone-surrogates", "bom-broken-utf8", "cr-only", "esc"],
 )
-def test_binary_junk_completes(data: bytes) -> None:
+def test_binary_junk_is_refused_and_damaged_text_completes(data: bytes, diagnosed: bool) -> None:
     code, out, err = cli(["explain", "-f", "json", "-"], data)
-    assert code in COMPLETED and "Traceback" not in err
-    assert_report_invariants(json.loads(out), data)
+    if diagnosed:
+        assert code in COMPLETED and "Traceback" not in err and out.lstrip().startswith("{")
+        assert_report_invariants(json.loads(out), data)
+    else:
+        assert_clean_error(code, err, ExitCode.INPUT, "not a text log")
 
 
 def test_empty_input_says_nothing_is_wrong() -> None:

@@ -39,6 +39,7 @@ def test_wheel_contains_signatures_and_runs_from_elsewhere(tmp_path: Path) -> No
         "psgdiag/data/extractors.toml",
         "psgdiag/data/framing.toml",
         "psgdiag/schemas/explain.schema.json",
+        "psgdiag/triage/report.js",  # inlined into the HTML triage report
     ):
         assert data in names
     site = tmp_path / "site"

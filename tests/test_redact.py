@@ -5,12 +5,16 @@ Every key below is fake but has the real shape (prefix, alphabet and length) of 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from psgdiag import api
 from psgdiag.redact import redact
+from tests.redact_corpus import NOT_SECRETS, SECRETS
 
 GALLERY_KEY = "oy2ujzde8gxd6ncf10epf91dhodzdoc9is0j8ht9lgmxg9"
 GITHUB_CLASSIC = "ghp_TeKdNnFRIBXuDL7DxtpYlSXpfKtHF4vUCsMe"
@@ -107,3 +111,43 @@ def test_redacted_log_still_gives_the_same_diagnosis() -> None:
     after = api.diagnose_text(redact(text), kb=kb, incidents=())
     assert before.diagnoses, "the sample must be diagnosed for this check to mean anything"
     assert [d.signature.id for d in after.diagnoses][:1] == [before.diagnoses[0].signature.id]
+
+
+def test_every_secret_of_the_set_is_masked(record_property: Callable[[str, object], None]) -> None:
+    assert len({name for name, _, _ in SECRETS}) >= 40
+    missed = [
+        (name, redact(text))
+        for name, text, pieces in SECRETS
+        if any(piece in redact(text) for piece in pieces)
+    ]
+    record_property("secrets", len(SECRETS))
+    record_property("masked", len(SECRETS) - len(missed))
+    assert missed == []
+
+
+def test_nothing_of_the_non_secret_corpus_is_masked(
+    record_property: Callable[[str, object], None],
+) -> None:
+    over = [(text, redact(text)) for text in NOT_SECRETS if redact(text) != text]
+    record_property("non_secrets", len(NOT_SECRETS))
+    record_property("over_masked", len(over))
+    assert over == []
+
+
+@pytest.mark.parametrize(("name", "text", "pieces"), SECRETS, ids=[n for n, _, _ in SECRETS])
+def test_masking_is_idempotent_and_keeps_the_line_count(
+    name: str, text: str, pieces: tuple[str, ...]
+) -> None:
+    once = redact(text)
+    assert redact(once) == once
+    assert once.count("\n") == text.count("\n")
+
+
+_PIECES = [t for _, t, _ in SECRETS] + NOT_SECRETS + ["\n", " ", "=", ":", "'", "\\", "/", "@"]
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=list(HealthCheck))
+@given(st.lists(st.one_of(st.sampled_from(_PIECES), st.text(max_size=20)), max_size=12))
+def test_redaction_never_adds_or_removes_a_line(parts: list[str]) -> None:
+    text = "".join(parts)
+    assert redact(text).count("\n") == text.count("\n")

@@ -214,6 +214,8 @@ MALFORMED: list[tuple[str, str, dict[str, Any], int]] = [
         {"content": b"<x/>", "headers": {"content-type": "application/xml"}},
         415,
     ),
+    ("post", "/v1/explain", {"content": b"PK\x03\x04" + bytes(range(256)) * 4}, 415),  # a zip
+    ("post", "/v1/explain", {"content": bytes(range(256)) * 12}, 415),  # binary, as `explain`
     ("post", "/v1/triage", {"content": b"a log", "headers": {"content-type": "text/plain"}}, 415),
     (
         "post",

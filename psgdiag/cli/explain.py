@@ -52,7 +52,9 @@ def diagnose_inputs(
     # Imported when the command runs, not when the CLI starts (start-up time).
     from psgdiag import api
     from psgdiag.incidents import history as inc_mod
-    from psgdiag.pipeline.ingest import open_input
+    from psgdiag.pipeline.bytestream import prefixed
+    from psgdiag.pipeline.ingest import open_input, read_all
+    from psgdiag.pipeline.sniff import SAMPLE, require_text
     from psgdiag.pipeline.when import parse_at
 
     when = parse_at(at) if at else None
@@ -68,7 +70,11 @@ def diagnose_inputs(
             raise InputError("standard input is closed", hint="pass a file name instead")
         stream, display, size = open_input(name, stdin)
         try:
-            doc = api.read_document(stream, display, size, kb)
+            # A whole input that is not text (a zip, an image, random bytes) is refused here;
+            # `psgdiag run` reads build logs without this check, so junk never fails a build.
+            head = read_all(stream, display, SAMPLE)
+            require_text(head, display)
+            doc = api.read_document(prefixed(head, stream), display, size, kb)
         finally:
             if stream is not stdin:
                 stream.close()

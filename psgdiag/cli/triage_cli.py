@@ -136,10 +136,13 @@ def register(app: typer.Typer) -> None:
         show_bar = sys.stderr.isatty() and len(tickets) > 1
         with _progress(show_bar) as progress:
             result = triage_mod.run(
-                tickets, sig_dirs=signature_dirs(signatures), at=when, jobs=jobs, progress=progress
+                tickets,
+                sig_dirs=signature_dirs(signatures),
+                at=when,
+                jobs=jobs,
+                progress=progress,
+                redact=redact,
             )
-        if redact:
-            result = rep.redacted(result)
         with _sink(output) as out:
             if fmt == "json":
                 rep.render_json(result, out)

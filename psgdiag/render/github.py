@@ -11,13 +11,13 @@ from __future__ import annotations
 import os
 import re
 from collections import Counter
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import PurePosixPath, PureWindowsPath
 from typing import TextIO
 
 from psgdiag.model import Diagnosis, Fault, Report
 from psgdiag.record import record, replace
-from psgdiag.redact import redact
+from psgdiag.redact.report import masked_report
 from psgdiag.render import Options
 from psgdiag.render.markdown import render_report
 
@@ -87,15 +87,19 @@ def body(report: Report, d: Diagnosis) -> str:
     return "\n".join(lines)
 
 
+def _shown(reports: Sequence[Report], options: Options) -> Sequence[Report]:
+    """The reports as shown: with the input's secrets masked when options.redact is set."""
+    return [masked_report(r) for r in reports] if options.redact else reports
+
+
 def build_annotations(reports: Sequence[Report], options: Options) -> list[Annotation]:
-    """Build every annotation (uncapped), secrets masked when options.redact is set."""
-    clean: Callable[[str], str] = redact if options.redact else (lambda s: s)
+    """Build every annotation (uncapped), the input's secrets masked when options.redact is set."""
     out: list[Annotation] = []
-    for report in reports:
+    for report in _shown(reports, options):
         where = log_file(report)
         if not report.diagnoses:
             msg = f"No known cause recognised in {report.document.source}."
-            out.append(Annotation("notice", "psgdiag", clean(msg), where))
+            out.append(Annotation("notice", "psgdiag", msg, where))
         for i, d in enumerate(report.diagnoses):
             ev = evidence_lines(report, d)
             title = f"{d.signature.title} [{d.signature.id}, {d.confidence:.0%}]"
@@ -103,9 +107,9 @@ def build_annotations(reports: Sequence[Report], options: Options) -> list[Annot
                 title = "Also possible: " + title
             level = "error" if i == 0 else "warning"
             line = ev[0][0] if ev and where else 0
-            msg = clean(body(report, d))
-            out.append(Annotation(level, clean(title), msg, where, line, d.signature.id))
-        out.extend(Annotation("notice", "psgdiag", clean(n), where) for n in report.notes)
+            msg = body(report, d)
+            out.append(Annotation(level, title, msg, where, line, d.signature.id))
+        out.extend(Annotation("notice", "psgdiag", n, where) for n in report.notes)
     return out
 
 
@@ -158,12 +162,13 @@ def command(a: Annotation) -> str:
 
 
 def _summary(reports: Sequence[Report], options: Options) -> str:
-
+    """The job summary: the Markdown reply per report, then the causes set aside."""
     parts = ["## psgdiag\n"]
-    for report in reports:
+    plain = replace(options, redact=False)  # masked once, below
+    for report in _shown(reports, options):
         if len(reports) > 1:
-            parts.append(f"### {redact(report.document.source)}\n")
-        parts.append(render_report(report, options))
+            parts.append(f"### {report.document.source}\n")
+        parts.append(render_report(report, plain))
         if report.runners_up:
             parts.append("**Considered and set aside:**\n")
             parts.extend(
@@ -171,8 +176,7 @@ def _summary(reports: Sequence[Report], options: Options) -> str:
                 for w in report.runners_up[:RUNNERS_UP]
             )
             parts.append("")
-    text = "\n".join(parts).rstrip() + "\n\n"
-    return redact(text) if options.redact else text
+    return "\n".join(parts).rstrip() + "\n\n"
 
 
 def render(

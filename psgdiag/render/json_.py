@@ -179,24 +179,14 @@ def report_dict(report: Report) -> dict[str, Any]:
     }
 
 
-def _redacted(value: Any) -> Any:
-    # Imported here: only a redacted document needs the patterns (start-up time).
-    from psgdiag.redact import redact
-
-    if isinstance(value, str):
-        return redact(value)
-    if isinstance(value, list):
-        return [_redacted(v) for v in value]
-    if isinstance(value, dict):
-        return {k: _redacted(v) for k, v in value.items()}
-    return value
-
-
 def render(reports: Sequence[Report], out: TextIO, options: Options | None = None) -> None:
     """Write one JSON object (one input) or a JSON array of them (several inputs)."""
-    docs = [report_dict(r) for r in reports]
     if options is not None and options.redact:
-        docs = [_redacted(d) for d in docs]
+        # Imported here: only a redacted document needs the patterns (start-up time).
+        from psgdiag.redact.report import masked_report
+
+        reports = [masked_report(r) for r in reports]
+    docs = [report_dict(r) for r in reports]
     payload: Any = docs[0] if len(docs) == 1 else docs
     json.dump(payload, out, indent=2, ensure_ascii=False)
     out.write("\n")

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import re
 import xml.etree.ElementTree as ET
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import TextIO
 
 from psgdiag.model import Report
-from psgdiag.redact import redact
+from psgdiag.redact.report import masked_report
 from psgdiag.render import Options
 from psgdiag.render.github import body
 
@@ -28,8 +28,8 @@ def xml_text(text: str) -> str:
     return _NOT_XML.sub(lambda m: f"\\x{ord(m.group(0)):02x}", text)
 
 
-def _suite(report: Report, clean: Callable[[str], str]) -> ET.Element:
-    source = clean(report.document.source)
+def _suite(report: Report) -> ET.Element:
+    source = report.document.source
     suite = ET.Element("testsuite", name=xml_text(f"psgdiag: {source}"))
     for d in report.diagnoses:
         case = ET.SubElement(
@@ -41,15 +41,15 @@ def _suite(report: Report, clean: Callable[[str], str]) -> ET.Element:
         failure = ET.SubElement(
             case,
             "failure",
-            message=xml_text(clean(f"{d.signature.title}: {d.summary}")),
+            message=xml_text(f"{d.signature.title}: {d.summary}"),
             type=d.signature.id,
         )
-        failure.text = xml_text(clean(body(report, d)))
+        failure.text = xml_text(body(report, d))
     if not report.diagnoses:
         ET.SubElement(suite, "testcase", classname="psgdiag", name="no-known-cause")
     if report.notes:
         out = ET.SubElement(suite, "system-out")
-        out.text = xml_text(clean("\n".join(report.notes)))
+        out.text = xml_text("\n".join(report.notes))
     failed = len(report.diagnoses)
     suite.set("tests", str(max(failed, 1)))
     suite.set("failures", str(failed))
@@ -59,10 +59,10 @@ def _suite(report: Report, clean: Callable[[str], str]) -> ET.Element:
 
 
 def render(reports: Sequence[Report], out: TextIO, options: Options) -> None:
-    """Write one <testsuites> document for all reports."""
-    clean: Callable[[str], str] = redact if options.redact else (lambda s: s)
+    """Write one <testsuites> document for all reports (the input's secrets masked if asked)."""
+    shown = [masked_report(r) for r in reports] if options.redact else reports
     root = ET.Element("testsuites", name="psgdiag")
-    suites = [_suite(r, clean) for r in reports]
+    suites = [_suite(r) for r in shown]
     root.extend(suites)
     root.set("tests", str(sum(int(s.get("tests", "0")) for s in suites)))
     root.set("failures", str(sum(int(s.get("failures", "0")) for s in suites)))

@@ -8,6 +8,7 @@ from typing import TextIO
 from psgdiag.model import Fault, Report
 from psgdiag.pipeline.score import fill
 from psgdiag.redact import redact
+from psgdiag.redact.report import masked_report
 from psgdiag.render import Options
 from psgdiag.render.advice import next_steps
 from psgdiag.render.terminal import SIDE, window_end_text
@@ -19,7 +20,9 @@ def _md(text: str) -> str:
 
 
 def render_report(report: Report, options: Options) -> str:
-    """Return the Markdown for one report."""
+    """Return the Markdown for one report (the input's secrets masked when options.redact)."""
+    if options.redact:
+        report = masked_report(report)
     out: list[str] = []
     if not report.diagnoses:
         out.append("**No known cause recognised** in the output you sent.")
@@ -74,15 +77,15 @@ def render_report(report: Report, options: Options) -> str:
         if sig.references:
             out.append("\nReferences: " + ", ".join(f"<{u}>" for u in sig.references))
         out.append("")
-    text = "\n".join(out).rstrip() + "\n"
-    return redact(text) if options.redact else text
+    return "\n".join(out).rstrip() + "\n"
 
 
 def render(reports: Sequence[Report], out: TextIO, options: Options) -> None:
     """Write the Markdown reply for each report."""
     for i, report in enumerate(reports):
         if len(reports) > 1:
-            out.write(f"## {redact(report.document.source)}\n\n")
+            source = report.document.source
+            out.write(f"## {redact(source) if options.redact else source}\n\n")
         out.write(render_report(report, options))
         if i < len(reports) - 1:
             out.write("\n")

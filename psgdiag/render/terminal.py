@@ -133,6 +133,11 @@ def _card(con: Styled, d: Diagnosis, report: Report, rule: str, options: Options
 
 def render(reports: Sequence[Report], out: TextIO, options: Options) -> None:
     """Print a card per diagnosis, then the causes considered and rejected."""
+    if options.redact:
+        # Imported here: only a redacted card needs the patterns (start-up time).
+        from psgdiag.redact.report import masked_report
+
+        reports = [masked_report(r) for r in reports]
     con = Styled(out, options.color)
     rule = "─" if _can_encode(out, "─·") and not options.ascii_only else "-"
     for n, report in enumerate(reports):

@@ -20,15 +20,16 @@ from psgdiag.incidents import history as inc_mod
 from psgdiag.model import Incident, KnowledgeBase, Report, TimeRange
 from psgdiag.pipeline.ingest import RawText
 from psgdiag.pipeline.normalize import normalize
+from psgdiag.pipeline.sniff import sniff
 from psgdiag.record import record
+from psgdiag.redact.report import masked_report
 from psgdiag.render.json_ import report_dict
 from psgdiag.serve.card import report_html
-from psgdiag.serve.masked import masked_tree
 from psgdiag.serve.rows import triage_html
 from psgdiag.triage.batch import TriageResult, finish, triage_safely
 from psgdiag.triage.collect import Ticket, is_zip_name, looks_binary, open_zip_bytes
 from psgdiag.triage.mail import read_eml
-from psgdiag.triage.report import redacted, result_dict
+from psgdiag.triage.report import result_dict
 
 PASTE_NAME = "pasted text"
 
@@ -130,20 +131,22 @@ def _diagnose(data: bytes, source: str, at: TimeRange | None, state: Loaded) -> 
     return api.diagnose_document(doc, kb=state.kb, at=at, incidents=state.history)
 
 
-def _explain(job: ExplainJob, state: Loaded) -> Answer:
+def _explain(job: ExplainJob, state: Loaded) -> Answer | JobFailure:
     """The `explain -f json` document (psgdiag.render.json_ for one report)."""
-    doc = report_dict(_diagnose(job.data, job.source, job.at, state))
-    if job.redact:
-        doc = masked_tree(doc)
+    found = sniff(job.data)  # refused as `psgdiag explain` refuses it
+    if found is not None:
+        hint = "send archives to /v1/triage" if "ZIP" in found.kind else found.hint_for("")
+        return JobFailure(415, f"the body is {found.kind}, not a text log", hint)
+    report = _diagnose(job.data, job.source, job.at, state)
+    doc = report_dict(masked_report(report) if job.redact else report)
     return Answer(body=(json.dumps(doc, indent=2, ensure_ascii=False) + "\n").encode("utf-8"))
 
 
 def _triage_result(
     tickets: Sequence[Ticket], job: TriageJob | PageJob, state: Loaded
 ) -> TriageResult:
-    items = [triage_safely(t, state.kb, state.history, job.at) for t in tickets]
-    result = finish(items, state.kb.version, state.history)
-    return redacted(result) if job.redact else result
+    items = [triage_safely(t, state.kb, state.history, job.at, redact=job.redact) for t in tickets]
+    return finish(items, state.kb.version, state.history)
 
 
 def _triage(job: TriageJob, state: Loaded) -> Answer | JobFailure:

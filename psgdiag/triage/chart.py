@@ -121,7 +121,12 @@ def svg(
         for when, key in dated:
             assert when is not None
             buckets.setdefault(_floor(when, unit), Counter())[key] += 1
-    peak = max([sum(c.values()) for c in buckets.values()] + [sum(undated.values()), 1])
+    # The axis is scaled to the dated bars; a taller bar of tickets without a time is drawn
+    # to its own scale beside it (marked so), never squashing the dated bars.
+    undated_total = sum(undated.values())
+    peak = max([sum(c.values()) for c in buckets.values()] + [1])
+    if not buckets:
+        peak = max(undated_total, 1)
     span = (end - start).total_seconds() or 1.0
 
     def x_of(when: dt.datetime) -> float:
@@ -169,7 +174,7 @@ def svg(
                     f"{escape(inc.id)}</text>"
                 )
     parts.extend(_axes(start, end, unit, peak, dated != [], x_of, y_of))
-    parts.extend(_undated(undated, labels, palette, y_of))
+    parts.extend(_undated(undated, labels, palette, y_of, peak))
     parts.append("</svg>")
     return "\n".join(parts)
 
@@ -244,25 +249,44 @@ def _undated(
     labels: Sequence[str],
     palette: dict[str, str],
     y_of: Callable[[float], float],
+    peak: int,
 ) -> list[str]:
-    """Draw the tickets without a time as one stacked bar beside the axis."""
+    """Draw the tickets without a time as one stacked bar beside the axis.
+
+    A bar taller than the axis (many tickets without a written time, few with one) is drawn to
+    its own scale, filling the plot's height, and says so.
+    """
     total = sum(undated.values())
     x = WIDTH - RIGHT + 44
-    out = [f'<g class="undated" data-count="{total}">']
+    own_scale = total > peak
+    bar_y = y_of
+    if own_scale:
+        plot_h = HEIGHT - TOP - BOTTOM
+
+        def bar_y(count: float) -> float:
+            return TOP + plot_h - count / total * plot_h
+
+    scale = ' data-scale="own"' if own_scale else ""
+    out = [f'<g class="undated" data-count="{total}"{scale}>']
     base = 0
     for label in labels:
         n = undated.get(label, 0)
         if not n:
             continue
-        y_top, y_base = y_of(base + n), y_of(base)
+        y_top, y_base = bar_y(base + n), bar_y(base)
         out.append(
             f'<rect class="bar undated-bar" data-cause="{escape(label)}" data-count="{n}" x="{x}" '
             f'y="{y_top:.1f}" width="28" height="{y_base - y_top:.1f}" fill="{palette[label]}">'
             f"<title>{n} x {escape(label)} without a written time</title></rect>"
         )
         base += n
+    below = ["no written", f"time: {total}"] + (["(own scale)"] if own_scale else [])
     out.append(
         f'<text class="tick" x="{x + 14}" y="{HEIGHT - BOTTOM + 18}" text-anchor="middle">'
-        f"no written time: {total}</text></g>"
+        + "".join(
+            f'<tspan x="{x + 14}" dy="{0 if i == 0 else 12}">{line}</tspan>'
+            for i, line in enumerate(below)
+        )
+        + "</text></g>"
     )
     return out

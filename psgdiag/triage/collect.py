@@ -17,7 +17,7 @@ import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 
-from psgdiag.pipeline.ingest import detect_encoding
+from psgdiag.pipeline.sniff import sniff
 from psgdiag.record import record
 
 #: A single log (or archive member) larger than this is not read whole.
@@ -202,18 +202,5 @@ def load(ticket: Ticket) -> bytes:
 
 
 def looks_binary(data: bytes) -> bool:
-    """Return True for bytes that are not a text log in any encoding psgdiag reads."""
-
-    if not data:
-        return False
-    head = data[:8192]
-    if detect_encoding(head).startswith("utf-16"):
-        return False
-    if head.count(0) > len(head) // 100:
-        return True
-    text = head.decode("utf-8", "replace")
-    # Control characters mark binary data; bytes that are not UTF-8 alone do not, since a log
-    # saved in a legacy code page (Out-File -Encoding Default: cp1252, cp850) is full of them.
-    controls = sum(1 for ch in text if ord(ch) < 32 and ch not in "\t\r\n\f\v\x1b")
-    undecodable = text.count("\ufffd")
-    return controls > len(text) // 33 or undecodable > len(text) * 3 // 10
+    """Return True for bytes that are not a text log (psgdiag.pipeline.sniff, as `explain`)."""
+    return sniff(data) is not None

@@ -1,17 +1,24 @@
-"""The triage report as one self-contained HTML file: inline CSS and SVG, no scripts, no network.
+"""The triage report as one self-contained HTML file: inline CSS, SVG and script, no network.
 
-A Content-Security-Policy meta tag forbids every fetch, so the file renders the same offline,
-attached to a ticket, or opened from a mail client.
+A Content-Security-Policy meta tag forbids every fetch and allows only the report's own inline
+script (by its hash), so the file renders the same offline, attached to a ticket, or opened from
+a mail client. The script (report.js) makes the ticket list sortable, filterable, searchable and
+expandable; without it the list is a plain table with every ticket's card shown.
 """
 
 from __future__ import annotations
 
+import base64
+import hashlib
+from functools import cache
 from html import escape
+from importlib import resources
 from typing import Any, TextIO
 
-from psgdiag.triage.batch import TriageItem, TriageResult
+from psgdiag.triage.batch import TriageResult
 from psgdiag.triage.chart import colors, svg
-from psgdiag.triage.report import cause_label, iso, summary, template_text
+from psgdiag.triage.report import cause_label, summary, template_text
+from psgdiag.triage.ticketlist import ticket_list
 
 CSS = """
 body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",sans-serif;margin:24px;color:#1d2327;
@@ -20,7 +27,7 @@ h1{font-size:22px;margin:0 0 4px}h2{font-size:17px;margin:28px 0 8px}
 table{border-collapse:collapse;margin:4px 0 12px}
 th,td{border:1px solid #d7dbdf;padding:3px 8px;text-align:left;vertical-align:top}
 th{background:#f3f5f7}td.n{text-align:right}td{overflow-wrap:anywhere}
-#ticket-list{width:100%;table-layout:fixed}
+#ticket-list{width:100%;table-layout:fixed}#ticket-list tbody[hidden]{display:none}
 .cards{display:flex;gap:12px;flex-wrap:wrap}
 .card{border:1px solid #d7dbdf;border-radius:6px;padding:8px 14px;min-width:110px}
 .card b{display:block;font-size:22px}
@@ -31,9 +38,42 @@ stroke:#e37400;stroke-opacity:.6}
 svg .incident-label{font-size:10px;fill:#b06000}
 pre{background:#f6f8fa;padding:6px 8px;margin:4px 0;white-space:pre-wrap;word-break:break-word}
 .legend-item{display:inline-block;white-space:nowrap;margin-right:10px}
-details summary{cursor:pointer}.muted{color:#6b7075}
+details summary{cursor:pointer}.muted{color:#6b7075}[hidden]{display:none!important}
+.tools{display:flex;flex-wrap:wrap;gap:8px 16px;align-items:center;margin:4px 0 8px}
+.tools input[type=search]{min-width:18em}
+th button.sort{all:unset;cursor:pointer;font-weight:600}th button.sort::after{content:" ↕";
+color:#9aa0a6}th[aria-sort=ascending] button.sort::after{content:" ▲"}
+th[aria-sort=descending] button.sort::after{content:" ▼"}
+#ticket-list th{overflow-wrap:anywhere}
+td.ev code{display:block;white-space:nowrap;overflow:hidden;text-overflow:ellipsis}
+button.expand{border:0;background:none;cursor:pointer;padding:0 4px 0 0;font-size:14px}
+tr.card-row>td{background:#fbfcfd;padding:8px 12px}
+.card{border:1px solid #d7dbdf;border-radius:6px;padding:6px 12px;margin:6px 0;min-width:0}
+.card h2{font-size:15px;margin:4px 0}.card h3{font-size:13px;margin:8px 0 2px}
+ul.evidence{list-style:none;padding:0;margin:2px 0;background:#f6f8fa;overflow-x:auto}
+ul.evidence li{display:flex;gap:10px;padding:1px 6px;white-space:pre}
+.ln{color:#1a5fb4;min-width:3.5em;font-family:ui-monospace,Consolas,monospace}
+ol.remedies>li{margin-bottom:6px}ol.remedies p{margin:2px 0}.grade{color:#6b7075}
+dl.facts{display:grid;grid-template-columns:max-content 1fr;gap:2px 10px;margin:4px 0}
+dl.facts dt{color:#6b7075}dl.facts dd{margin:0}
+.action{padding:0 4px;border-radius:4px;border:1px solid currentColor}
+.action.retry{color:#8a5a00}.action.fix{color:#a4262c}
 """
-CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
+
+
+@cache
+def script() -> str:
+    """The report's inline script (psgdiag/triage/report.js)."""
+    return resources.files("psgdiag.triage").joinpath("report.js").read_text("utf-8")
+
+
+def csp() -> str:
+    """The Content-Security-Policy: nothing fetched, only this report's own script runs."""
+    digest = base64.b64encode(hashlib.sha256(script().encode("utf-8")).digest()).decode()
+    return (
+        f"default-src 'none'; style-src 'unsafe-inline'; img-src data:; "
+        f"script-src 'sha256-{digest}'"
+    )
 
 
 def _summary_tables(s: dict[str, Any], palette: dict[str, str]) -> list[str]:
@@ -62,54 +102,6 @@ def _summary_tables(s: dict[str, Any], palette: dict[str, str]) -> list[str]:
             )
         out.append("</table>")
     out.append("</section>")
-    return out
-
-
-def _when_cell(it: TriageItem) -> str:
-    """The ticket's time and where it came from; without one its era and its upper bound."""
-    if it.time is not None:
-        return (
-            f'{iso(it.time)} <span class="muted">({escape(it.time_kind or it.time_source)})</span>'
-        )
-    parts = []
-    if it.era:
-        parts.append(f"era {escape(it.era)}")
-    if it.not_after is not None:
-        parts.append(f"not after {iso(it.not_after)} ({it.not_after_source} date)")
-    return f'<span class="muted">{"; ".join(parts) or "no time"}</span>'
-
-
-def _tickets(result: TriageResult, palette: dict[str, str]) -> list[str]:
-    out = ['<section id="tickets"><h2>Tickets</h2><table id="ticket-list">']
-    widths = (20, 15, 10, 8, 12, 11, 24)  # per cent: ticket, cause, ..., evidence
-    out.append("<colgroup>" + "".join(f'<col style="width:{w}%">' for w in widths) + "</colgroup>")
-    out.append("<tr><th>ticket</th><th>cause</th><th>confidence</th><th>side</th>")
-    out.append("<th>incident</th><th>time</th><th>evidence</th></tr>")
-    for it in result.items:
-        label = cause_label(it)
-        sw = f'<span class="swatch" style="background:{palette.get(label, "#999")}"></span>'
-        conf = f"{it.confidence:.0%}" if it.cause else ""
-        when_cell = _when_cell(it)
-        if it.evidence:
-            lines = "\n".join(f"{n:>5}: {t}" for n, t in it.evidence)
-            body = (
-                f"<details><summary>{len(it.evidence)} line(s)</summary><pre>{escape(lines)}</pre>"
-            )
-            body += f"<div>{escape(it.summary)}</div></details>"
-        elif it.key_lines:
-            body = f"<pre>{escape(chr(10).join(it.key_lines))}</pre>"
-        else:
-            body = ""
-        if it.note:
-            body += f'<div class="muted">{escape(it.note)}</div>'
-        cluster = f' <span class="muted">[{it.cluster}]</span>' if it.cluster else ""
-        out.append(
-            f'<tr class="ticket" data-status="{it.status}"><td>{escape(it.path)}</td>'
-            f'<td>{sw}{escape(label)}{cluster}</td><td class="n">{conf}</td>'
-            f"<td>{escape(it.side or '')}</td><td>{escape(it.incident or '')}</td>"
-            f'<td>{when_cell}</td><td class="ev">{body}</td></tr>'
-        )
-    out.append("</table></section>")
     return out
 
 
@@ -142,7 +134,7 @@ def render_html(result: TriageResult, out: TextIO) -> None:
     parts = [
         "<!DOCTYPE html>",
         '<html lang="en"><head><meta charset="utf-8">',
-        f'<meta http-equiv="Content-Security-Policy" content="{CSP}">',
+        f'<meta http-equiv="Content-Security-Policy" content="{csp()}">',
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
         f"<title>psgdiag triage: {s['tickets']} tickets</title><style>{CSS}</style></head><body>",
         f"<h1>psgdiag triage: {s['tickets']} tickets</h1>",
@@ -163,7 +155,8 @@ def render_html(result: TriageResult, out: TextIO) -> None:
         "or mail date only says the failure happened before it, and is never plotted as its time."
         "</p></section>",
         *_clusters(result),
-        *_tickets(result, palette),
+        *ticket_list(result, palette),
+        f"<script>{script()}</script>",
         "</body></html>",
     ]
     out.write("\n".join(parts) + "\n")

@@ -8,8 +8,6 @@ import json
 from collections import Counter
 from typing import Any, TextIO
 
-from psgdiag.record import replace
-from psgdiag.redact import redact
 from psgdiag.triage.batch import TriageItem, TriageResult
 
 SCHEMA_VERSION = 1
@@ -261,23 +259,3 @@ def render_rich(result: TriageResult, out: TextIO, *, color: bool = False) -> No
             console.print(f"    {line}", markup=False)
         for i in c.members:
             console.print(f"  - {result.items[i].path}", markup=False)
-
-
-def redacted(result: TriageResult) -> TriageResult:
-    """Return a copy with secrets and personal data masked in every text field."""
-
-    def one(it: TriageItem) -> TriageItem:
-        return replace(
-            it,
-            path=redact(it.path),
-            summary=redact(it.summary),
-            note=redact(it.note),
-            evidence=tuple((n, redact(t)) for n, t in it.evidence),
-            key_lines=tuple(redact(t) for t in it.key_lines),
-            masked=tuple(redact(t) for t in it.masked),
-        )
-
-    groups = tuple(
-        replace(c, template=tuple(redact(t) for t in c.template)) for c in result.clusters
-    )
-    return replace(result, items=tuple(one(i) for i in result.items), clusters=groups)
