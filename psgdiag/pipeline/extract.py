@@ -20,6 +20,7 @@ from psgdiag.record import record, replace
 
 _FQID = re.compile(r"FullyQualifiedErrorId\s*:\s*(.+)$", re.IGNORECASE)
 _FQID_TAIL = re.compile(r"^[^,\s][^,]{0,200},[A-Za-z][\w.-]+\s*$")
+_LIST_FQID = re.compile(r"^(FullyQualifiedErrorId +: )\S")
 _CATEGORY = re.compile(
     r"CategoryInfo\s*:\s*(?P<cat>\w+):\s*\((?P<target>.*)\)\s*\[(?P<activity>[^\]]*)\][,\uff0c\u3001]\s*"
     r"(?P<exc>[\w.]+)",
@@ -116,6 +117,27 @@ def _continuation(lines: tuple[Line, ...], i: int) -> str:
     return text
 
 
+def _list_continuation(lines: tuple[Line, ...], i: int) -> str:
+    """Join the wrapped tail of a Format-List FQID (`$error[0] | Format-List * -Force`).
+
+    Format-List pads every property name to one width and wraps a long value onto lines indented
+    exactly to the value's column; the next property starts at column 0.
+    """
+    m = _LIST_FQID.match(lines[i].raw)
+    if m is None:
+        return ""
+    column = len(m.group(1))
+    text = ""
+    j = i + 1
+    while j < len(lines):
+        raw = lines[j].raw.rstrip()
+        if not raw or len(raw) - len(raw.lstrip(" ")) != column:
+            break
+        text += raw.strip()
+        j += 1
+    return text
+
+
 def _records(lines: tuple[Line, ...]) -> tuple[list[ErrorRecord], list[FactValue]]:
     records: list[ErrorRecord] = []
     fqids: list[FactValue] = []
@@ -126,7 +148,7 @@ def _records(lines: tuple[Line, ...]) -> tuple[list[ErrorRecord], list[FactValue
             continue
         m = _FQID.search(text) if "rrorId" in text or "rrorid" in text else None
         if m:
-            fq = (m.group(1) + _continuation(lines, i)).strip()
+            fq = (m.group(1) + (_continuation(lines, i) or _list_continuation(lines, i))).strip()
             if "," not in fq and i + 1 < len(lines) and _FQID_TAIL.match(lines[i + 1].text):
                 # re-wrapped without the console's indent: an FQID always ends ",<where>"
                 fq = f"{fq} {lines[i + 1].text.strip()}"
