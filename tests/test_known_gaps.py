@@ -27,3 +27,7 @@ def test_known_gap(log: Path, kb) -> None:  # type: ignore[no-untyped-def]
     report = api.diagnose_bytes(log.read_bytes(), kb=kb, source=str(log))
     causes = [d.signature.id for d in report.diagnoses]
     assert causes and causes[0] in expect, f"expected {expect}, got {causes[:2] or 'none'}"
+    # Judged as tests/cases judges: a labelled incident must be found too.
+    if "incident" in meta:
+        got = report.diagnoses[0].incident
+        assert (got.id if got else None) == meta["incident"], f"incident {got}"
