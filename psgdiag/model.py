@@ -124,6 +124,7 @@ class MessageText:
     folded: bool  # anchor is in the folded (ASCII) view, else in the compact view
     pieces: tuple[str, ...]  # compact literal pieces long enough to be matched approximately
     words: frozenset[str]  # its distinctive words, to pick candidates for approximate matching
+    phrase: str = ""  # a short, slot-free ASCII text: its words must stand apart on the line
 
 
 @record

@@ -49,6 +49,7 @@ SLOT = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
 MAX_SLOT = 300  # compact characters a slot value may span
 MIN_LITERAL = 12  # compact literal characters a text needs to be searched for at all
 MIN_PIECE = 12  # compact characters a piece needs to be matched approximately
+SHORT_TEXT = 24  # below this many compact characters, a slot-free text must stand as whole words
 _WORD = re.compile(r"[a-z]{4,}")
 _QUOTES = "'\"\u2018\u2019\u201c\u201d\u201e\u00ab\u00bb`\u00b4"
 
@@ -211,8 +212,18 @@ def compile_text(message_id: str, locale: str, text: str) -> MessageText | None:
     anchor, folded = _anchor(literals)
     pieces = tuple(p for p in literals if len(_unquoted(p)) >= MIN_PIECE)
     words = frozenset(w for p in parts[0::2] for w in _WORD.findall(p.lower()))
+    # "Install Package" (a prompt's caption) is also the middle of "[Install-PackageProvider]".
+    short = not names and sum(len(p) for p in literals) < SHORT_TEXT and text.isascii()
     return MessageText(
-        message_id, locale, "".join(regex), tuple(slots), anchor, folded, pieces, words
+        message_id,
+        locale,
+        "".join(regex),
+        tuple(slots),
+        anchor,
+        folded,
+        pieces,
+        words,
+        text if short else "",
     )
 
 

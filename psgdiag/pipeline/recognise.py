@@ -26,6 +26,7 @@ from psgdiag.pipeline.textview import TextIndex, compact
 FUZZY_CUTOFF = 88  # rapidfuzz partial ratio each literal piece must reach
 FUZZY_WORDS = 0.6  # share of a text's words the document must hold to try it approximately
 MAX_TIED = 3  # record shapes: at most this many equally fitting messages are all taken
+MAX_PHRASE_TRIES = 20  # copies of a short text looked at before giving up
 FUZZY_MIN = 24  # compact literal characters a text needs to be matched approximately
 _ERROR_ID = re.compile(r"^[A-Z][a-z0-9]+(?:[A-Z][A-Za-z0-9]*){2,}$")
 _WORD = re.compile(r"[a-z]{4,}")
@@ -184,16 +185,32 @@ def _by_text(index: TextIndex, text: MessageText) -> Said | None:
     if not text.anchor or text.anchor not in view:
         return None
     data, starts = index.compact_bytes()
-    m = cached_regex(text.regex).search(data)
-    if m is None:
+    rx = cached_regex(text.regex)
+    m = rx.search(data)
+    for _ in range(MAX_PHRASE_TRIES):
+        if m is None:
+            return None
+        first, last = index.lines_for(starts, m.start(), m.end())
+        # "Install Package" inside "[Install-PackageProvider]" is not the prompt's caption
+        if not text.phrase or _phrase_rx(text.phrase).search(index.quote(first, last)):
+            break
+        m = rx.search(data, m.end())
+    else:
         return None
-    first, last = index.lines_for(starts, m.start(), m.end())
     slots = tuple(
         (name, _as_printed(index, value.decode("utf-8", "replace")))
         for name, value in zip(text.slots, m.groups(), strict=False)
         if value
     )
     return Said(text.message, first, last, "template", text.locale, slots)
+
+
+@lru_cache(maxsize=1024)
+def _phrase_rx(phrase: str) -> re.Pattern[str]:
+    """A short text's words, in order, apart from the words around them."""
+    words = re.findall(r"[A-Za-z0-9]+", phrase)
+    body = r"[^A-Za-z0-9]+".join(map(re.escape, words))
+    return re.compile(r"(?<![A-Za-z0-9])" + body + r"(?![A-Za-z0-9])", re.IGNORECASE)
 
 
 def _as_printed(index: TextIndex, value: str) -> str:

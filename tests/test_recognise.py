@@ -1,0 +1,81 @@
+"""What the program said: catalogued messages recognised by identity, text, translation,
+approximately and by record shape, and not inside other words."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from psgdiag.kb.catalog import compile_texts, load_catalog, shapes
+from psgdiag.model import Said
+from psgdiag.pipeline.extract import extract_facts
+from psgdiag.pipeline.ingest import decode
+from psgdiag.pipeline.normalize import normalize
+from psgdiag.pipeline.recognise import recognise
+from psgdiag.pipeline.textview import TextIndex
+
+
+@lru_cache(maxsize=1)
+def _catalog():  # type: ignore[no-untyped-def]
+    catalog = load_catalog()
+    texts = tuple(t for m in catalog.messages.values() for t in compile_texts(m))
+    return catalog, texts, shapes(catalog)
+
+
+def said(log: str) -> list[Said]:
+    catalog, texts, shaped = _catalog()
+    doc = normalize(decode(log.encode("utf-8"), "test.log"))
+    return recognise(TextIndex.build(doc), extract_facts(doc), catalog.messages, texts, shaped)
+
+
+def ways(log: str) -> dict[str, set[str]]:
+    out: dict[str, set[str]] = {}
+    for s in said(log):
+        out.setdefault(s.message, set()).add(s.how)
+    return out
+
+
+FQID = (
+    "NoMatchFoundForProvider,Microsoft.PowerShell.PackageManagement.Cmdlets.InstallPackageProvider"
+)
+
+
+def test_a_translation_fills_its_slots_and_the_fqid_confirms_it() -> None:
+    log = (
+        "Install-PackageProvider : Aucune correspondance trouvée pour les critères de recherche "
+        "spécifiés pour le fournisseur 'NuGet'. Le fournisseur de package requiert les balises "
+        "'PackageManagement' et 'Provider'. Vérifiez si le package spécifié présente ces balises.\n"
+        f"    + FullyQualifiedErrorId : {FQID}\n"
+    )
+    found = [s for s in said(log) if s.message == "PackageManagement.NoMatchFoundForProvider"]
+    assert {s.how for s in found} == {"template", "fqid"}
+    (by_text,) = [s for s in found if s.how == "template"]
+    assert by_text.locale == "fr" and dict(by_text.slots) == {"provider": "NuGet"}
+
+
+def test_a_retyped_line_is_recognised_approximately() -> None:
+    log = (
+        "Install-PSResource: Repository 'PSGallery' is not a known repsoitory type that is "
+        "suported. Please file an issue for support https://github.com/PowerShell/PSResourceGet/issues\n"
+    )
+    assert "fuzzy" in ways(log).get("PSResourceGet.RepositoryApiVersionUnknown", set())
+
+
+def test_an_unknown_language_is_recognised_by_the_record_shape() -> None:
+    # Words no catalog holds; the command, category and exception type are the identity.
+    log = (
+        "Get-PSGalleryApiAvailability : PowerShell Cirizep by fadiremoq kolysotomoc.  Sobyse zow.\n"
+        "    + CategoryInfo          : InvalidOperation: (:) [Get-PSGalleryApiAvailability], "
+        "InvalidOperationException\n"
+        "    + FullyQualifiedErrorId : Patyhonagacoki,Lil-Mokunenemulodo\n"
+    )
+    assert ways(log).get("PowerShellGet.PowerShellGalleryUnavailable") == {"record"}
+
+
+def test_a_short_caption_is_not_found_inside_an_identifier() -> None:
+    record = (
+        "    + CategoryInfo          : InvalidArgument: (:) [Install-PackageProvider], Exception\n"
+        f"    + FullyQualifiedErrorId : {FQID}\n"
+    )
+    assert "PackageManagement.ActionInstallPackage" not in ways(record)
+    # The caption itself, on a line of its own after such a record, still is.
+    assert "PackageManagement.ActionInstallPackage" in ways(record + "Install Package\n")
