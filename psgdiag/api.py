@@ -60,8 +60,11 @@ def diagnose_document(
         # No written time: date the paste by the clients and platforms it names.
         # Imported here: only a paste without a written time needs it (start-up time).
         from psgdiag.pipeline.era import era_of
+        from psgdiag.pipeline.whenweekday import weekday_time
 
-        facts = replace(facts, era=era_of(facts))
+        era = era_of(facts)
+        # "Thursday 1 September": a weekday picks the year when the era leaves only one.
+        facts = replace(facts, era=era, time=weekday_time(doc, era) if era is not None else None)
     history = tuple(incidents) if incidents is not None else inc_mod.load_all()
     history = inc_mod.applicable(history, (line.text for line in doc.lines))
     locales = detect_locales(doc)

@@ -1,5 +1,6 @@
-"""The words of written dates, from data/dates.toml: month names by language, the words allowed
-inside a day-month-year date, CJK date marks, relative day phrases and mail-header labels.
+"""The words of written dates, from data/dates.toml: month and weekday names by language, the
+words allowed inside a day-month-year date, CJK date marks, relative day phrases and mail-header
+labels.
 
 Loaded on first use (a paste without a written year never needs them), then kept for the run.
 """
@@ -37,6 +38,17 @@ def months(english_only: bool = False) -> dict[str, int]:
         if english_only and lang != "en":
             continue
         for number, names in enumerate(table, 1):
+            for name in names:
+                out.setdefault(str(name), number)
+    return out
+
+
+@lru_cache(maxsize=1)
+def weekdays() -> dict[str, int]:
+    """Return weekday name or abbreviation -> weekday number (Monday 0), every language."""
+    out: dict[str, int] = {}
+    for table in _table().get("weekdays", {}).values():
+        for number, names in enumerate(table):
             for name in names:
                 out.setdefault(str(name), number)
     return out

@@ -30,6 +30,7 @@ KINDS = {
     "get-date": ("get-date", "a date and time written in the log"),
     "log-timestamp": ("log-timestamp", "a line timestamp, local time of unknown zone"),
     "prose": ("prose", "a date written in the text, the whole local day"),
+    "prose-weekday": ("prose", "a day and month written with their weekday, the year from the era"),
     "relative": ("relative", "a relative day counted from when the text was sent"),
 }
 
