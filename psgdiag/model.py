@@ -138,6 +138,7 @@ class Shape:
     tokens: frozenset[str]  # its template's language-neutral tokens (psgdiag.pipeline.skeleton)
     quotes: int  # how many quoted values the template prints
     error_ids: tuple[str, ...] = ()
+    words: int = 0  # how many words its template prints (0: not counted)
 
 
 @record

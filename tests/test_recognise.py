@@ -79,3 +79,24 @@ def test_a_short_caption_is_not_found_inside_an_identifier() -> None:
     assert "PackageManagement.ActionInstallPackage" not in ways(record)
     # The caption itself, on a line of its own after such a record, still is.
     assert "PackageManagement.ActionInstallPackage" in ways(record + "Install Package\n")
+
+
+def test_a_concise_view_record_is_told_apart_by_its_length() -> None:
+    # PowerShell 7's concise view (no CategoryInfo), in words nobody catalogued: the command,
+    # the quoted value and Get-PSRepository fit three errors; only one is about this long.
+    log = (
+        "Install-Package: /opt/microsoft/powershell/7/Modules/PowerShellGet/PSModule.psm1:9711\n"
+        "Jisa |\n"
+        "9711 |  … talledPackages = PackageManagement\\Install-Package @PSBoundParameters\n"
+        "     |                     ~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~\n"
+        "     | Fe syxub niw ripyj qek hiw zywabykec wyceda zyxybavy faq devifa wemu 'PSDepend'. Xul\n"
+        "     | Get-PSRepository ti reh tyg vuvyxoryb bawurinoti devifa vakyxirejovi.\n"
+    )
+    assert ways(log) == {"PackageManagement.NoMatchFoundForCriteria": {"record"}}
+    # The short one ("Unable to find repository '{0}'. Use Get-PSRepository to see ...").
+    short = log.replace(
+        "Fe syxub niw ripyj qek hiw zywabykec wyceda zyxybavy faq devifa wemu 'PSDepend'. Xul",
+        "Tezibi ti fasa rakexuwil 'PSDepend'. Xul",
+    ).replace("ti reh tyg vuvyxoryb bawurinoti devifa vakyxirejovi.", "ti reh tyg vuvyx bawuri.")
+    assert set(ways(short)) <= {"PowerShellGet.SourceNotFound", "PackageManagement.SourceNotFound"}
+    assert ways(short)

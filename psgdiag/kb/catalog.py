@@ -264,5 +264,5 @@ def shapes(catalog: Catalog) -> tuple[Shape, ...]:
         sk = skeleton(msg.template, template=True)
         exception = msg.exception.rsplit(".", 1)[-1].lower()
         shape = Shape(msg.id, msg.category.lower(), exception, wheres, sk.tokens, sk.quotes)
-        out.append(replace(shape, error_ids=msg.error_ids))
+        out.append(replace(shape, error_ids=msg.error_ids, words=sk.words))
     return tuple(out)

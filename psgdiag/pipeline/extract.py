@@ -34,6 +34,7 @@ _RECORD_END_ANY = (
     # a position line in any language: "<At> line:1 char:1", "<At> C:\...\x.psm1:9 char:3"
     r"|\S+(?:\s\S+)?\s(?:\S{1,12}:\s?\d+|[A-Za-z]:\\.*:\d+)\s+\S{1,12}:\s?\d+\s*$"
 )
+_SQUIGGLE = re.compile(r"^~{3,}\s*$")
 _WRAP_TAIL = re.compile(r"^(?:\d{4}-\d\d-\d\dT[\d:.]+Z\s)?   [^\s+]")
 _MSG_KEY = re.compile(r"\bMSG:([A-Za-z_]\w+)")
 _HTTP = (
@@ -180,7 +181,10 @@ def _records(lines: tuple[Line, ...]) -> tuple[list[ErrorRecord], list[FactValue
                 nxt = lines[j].text
                 if not nxt or _record_end().match(nxt) or _RECORD.match(nxt):
                     break
-                parts.append(nxt)
+                if _SQUIGGLE.match(nxt):
+                    parts = []  # PowerShell 7's concise view: the message follows the marker
+                else:
+                    parts.append(nxt)
                 j += 1
             end = lines[j - 1].no
             records.append(ErrorRecord(" ".join(parts), line.no, r.group("cmdlet"), line_end=end))

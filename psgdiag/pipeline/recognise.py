@@ -26,6 +26,8 @@ from psgdiag.pipeline.textview import TextIndex, compact
 FUZZY_CUTOFF = 88  # rapidfuzz partial ratio each literal piece must reach
 FUZZY_WORDS = 0.6  # share of a text's words the document must hold to try it approximately
 MAX_TIED = 3  # record shapes: at most this many equally fitting messages are all taken
+NEAR_LENGTH = 1.35  # a translation's word count within this ratio of the template's
+LENGTH_GAP = 1.4  # ... and every other tied template's this many times further off
 MAX_PHRASE_TRIES = 20  # copies of a short text looked at before giving up
 FUZZY_MIN = 24  # compact literal characters a text needs to be matched approximately
 _ERROR_ID = re.compile(r"^[A-Z][a-z0-9]+(?:[A-Z][A-Za-z0-9]*){2,}$")
@@ -98,21 +100,40 @@ def _best_shape(group: Sequence[Shape], printed: Skeleton, typed: bool) -> tuple
     for shape in group:
         found = len(shape.tokens & printed.tokens)
         share = found / len(shape.tokens) if shape.tokens else 0.0
-        scored.append((found, share, shape.quotes == printed.quotes, shape.message))
+        scored.append((found, share, shape.quotes == printed.quotes, shape.message, shape.words))
     if not scored:
         return ()
     scored.sort(reverse=True)
-    found, share, quotes, _message = scored[0]
-    best = tuple(s[3] for s in scored if s[:3] == scored[0][:3])
+    found, share, quotes = scored[0][:3]
+    tied = [s for s in scored if s[:3] == scored[0][:3]]
+    near = _near_in_length([s[4] for s in tied], printed.words)
+    best = tuple(s[3] for s, is_near in zip(tied, near, strict=True) if is_near or not any(near))
     if len({m.split("@")[0] for m in best}) > MAX_TIED:
         return ()  # too many messages fit equally: not told apart
     if found >= 2 and share >= 0.6:
         return best
-    if found == 1 and share >= 0.99 and quotes and typed:
+    if found == 1 and share >= 0.99 and quotes and (typed or any(near)):
         return best
     if found == 0 and len(best) == len(scored) and quotes and typed:
         return best  # every error of this shape fits: there is little choice
     return ()
+
+
+def _near_in_length(words: Sequence[int], printed: int) -> list[bool]:
+    """Which tied templates are about as long as the printed text, when that sets them clearly
+    apart from the rest (a translation keeps roughly the number of words); else none."""
+
+    def ratio(n: int) -> float:
+        return max(n, printed) / min(n, printed) if n and printed else float("inf")
+
+    near = [ratio(n) <= NEAR_LENGTH for n in words]
+    if all(near) or not any(near):
+        return [False] * len(words)
+    farthest_near = max(ratio(n) for n, ok in zip(words, near, strict=True) if ok)
+    others = (ratio(n) for n, ok in zip(words, near, strict=True) if not ok)
+    if not all(r >= farthest_near * LENGTH_GAP for r in others):
+        return [False] * len(words)
+    return near
 
 
 @lru_cache(maxsize=512)

@@ -40,6 +40,12 @@ class Skeleton:
 
     tokens: frozenset[str]
     quotes: int
+    words: int = 0  # whitespace-separated words; 0 for scripts written without spaces
+
+
+#: A text whose words average more characters than this is not written with spaces (CJK).
+_SPACED_WORD = 12
+_UNSPACED = re.compile("[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]")
 
 
 def skeleton(text: str, *, template: bool = False) -> Skeleton:
@@ -57,7 +63,15 @@ def skeleton(text: str, *, template: bool = False) -> Skeleton:
         word = word.strip(_EDGE)
         if word and "{" not in word and _IDENTIFIER.match(word):
             tokens.add(_key(word))
-    return Skeleton(frozenset(tokens), quotes)
+    return Skeleton(frozenset(tokens), quotes, _words(text))
+
+
+def _words(text: str) -> int:
+    """How many words a text prints (a translation keeps roughly as many), 0 when unspaced."""
+    words = text.split()
+    if not words or _UNSPACED.search(text) or len(text) / len(words) > _SPACED_WORD:
+        return 0
+    return len(words)
 
 
 def _key(token: str) -> str:
