@@ -153,3 +153,21 @@ def test_extractors_skipped_by_their_required_phrases_find_the_same_facts(
     gated = [extract_facts(d) for d in docs]
     monkeypatch.setattr(Extractor, "could_match", lambda self, low: True)
     assert [extract_facts(d) for d in docs] == gated
+
+
+FRENCH_RECORD = """\
+Install-Module : Impossible de trouver un paramètre correspondant au nom « AcceptLicense ».
+Au caractère Ligne:1 : 41
++ Install-Module -Name Contoso.Reporting -AcceptLicense
++                                         ~~~~~~~~~~~~~~
+    + CategoryInfo          : InvalidArgument : (:) [Install-Module], ParameterBindingException
+    + FullyQualifiedErrorId : NamedParameterNotFound,Install-Module
+"""
+
+
+def test_french_category_with_space_before_colon() -> None:
+    # French consoles put a space before every colon: "InvalidArgument : (:) [...]".
+    rec = _facts(FRENCH_RECORD).records[0]
+    assert rec.cmdlet == "Install-Module"
+    assert rec.category == "InvalidArgument"
+    assert rec.exception == "ParameterBindingException"

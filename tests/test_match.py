@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from psgdiag.model import Said
 from psgdiag.pipeline.extract import extract_facts
 from psgdiag.pipeline.ingest import RawText
 from psgdiag.pipeline.match import Matcher
@@ -194,3 +195,40 @@ def test_every_fact_needs_all_values_to_hold() -> None:
     for bad in ("every host exists", "every every host ~ x"):
         with pytest.raises(ValueError):
             parse_fact(bad)
+
+
+BINDING = """\
+Install-Module : A parameter cannot be found that matches parameter name '{param}'.
+At line:1 char:29
++ Install-Module -Name Pester -{param}
++                             ~~~~~~~~
+    + CategoryInfo          : InvalidArgument: (:) [Install-Module], ParameterBindingException
+    + FullyQualifiedErrorId : NamedParameterNotFound,Install-Module
+"""
+
+SLOT_EV = """
+[[evidence]]
+name = "v2_param"
+strength = "medium"
+message = "Engine.NamedParameterNotFound"
+slots = { parameter = "~^(?i:AllowPrerelease)$" }
+[match]
+requires_any = ["v2_param"]
+"""
+
+
+def _said_hits(text: str, said: tuple[Said, ...]):  # type: ignore[no-untyped-def]
+    doc = normalize(RawText(text, "utf-8", "t"))
+    m = Matcher(TextIndex.build(doc), extract_facts(doc), said=said)
+    return {h.evidence: h for h in m.signature(make("x-sig", SLOT_EV))}
+
+
+def test_fqid_copy_does_not_vouch_for_a_slot_its_record_text_contradicts() -> None:
+    msg = "Engine.NamedParameterNotFound"
+    other = (Said(msg, 1, 1, "template", "en", (("parameter", "RequiredVersoin"),)),)
+    fqid = (Said(msg, 6, 6, "fqid"),)
+    assert _said_hits(BINDING.format(param="RequiredVersoin"), other + fqid) == {}
+    good = (Said(msg, 1, 1, "template", "en", (("parameter", "AllowPrerelease"),)),)
+    assert _said_hits(BINDING.format(param="AllowPrerelease"), good + fqid)["v2_param"].line_start == 1
+    # the FQID alone (a text in an uncatalogued language) cannot be checked: it still counts
+    assert "v2_param" in _said_hits(BINDING.format(param="AllowPrerelease"), fqid)

@@ -22,7 +22,7 @@ _FQID = re.compile(r"FullyQualifiedErrorId\s*:\s*(.+)$", re.IGNORECASE)
 _FQID_TAIL = re.compile(r"^[^,\s][^,]{0,200},[A-Za-z][\w.-]+\s*$")
 _LIST_FQID = re.compile(r"^(FullyQualifiedErrorId +: )\S")
 _CATEGORY = re.compile(
-    r"CategoryInfo\s*:\s*(?P<cat>\w+):\s*\((?P<target>.*)\)\s*\[(?P<activity>[^\]]*)\][,\uff0c\u3001]\s*"
+    r"CategoryInfo\s*:\s*(?P<cat>\w+)\s?:\s*\((?P<target>.*)\)\s*\[(?P<activity>[^\]]*)\][,\uff0c\u3001]\s*"
     r"(?P<exc>[\w.]+)",
     re.IGNORECASE,
 )

@@ -31,6 +31,7 @@ from psgdiag.pipeline.textview import (
     literal_regex,
 )
 
+RECORD_TAIL = 15  # lines an error record's position, CategoryInfo and FQID lines may follow it
 _WEAKER = {
     Strength.STRONG: Strength.MEDIUM,
     Strength.MEDIUM: Strength.WEAK,
@@ -274,11 +275,17 @@ class Matcher:
     def _message(self, ev: Evidence) -> Hit | None:
         """A recognised catalogued message (the best-recognised copy whose slots agree)."""
         best: Said | None = None
-        for said in self.said:
-            if said.message != ev.pattern and said.message.split("@", 1)[0] != ev.pattern:
-                continue  # a message named without "@" is any of its wordings
+        copies = [
+            s
+            for s in self.said
+            if s.message == ev.pattern or s.message.split("@", 1)[0] == ev.pattern
+        ]  # a message named without "@" is any of its wordings
+        refuted = [s.line_start for s in copies if not _slots_agree(ev.slots, s.slots)]
+        for said in copies:
             if not _slots_agree(ev.slots, said.slots):
                 continue
+            if ev.slots and not said.slots and refuted and self._refuted_nearby(said, refuted):
+                continue  # its FQID or shape, but the same record's text names another value
             if best is None or _HOW_RANK[said.how] < _HOW_RANK[best.how]:
                 best = said
         if best is None:
@@ -294,6 +301,21 @@ class Matcher:
             text,
             tuple((f"slot_{k}", v) for k, v in best.slots),
         )
+
+    def _refuted_nearby(self, said: Said, refuted: list[int]) -> bool:
+        """Whether a copy whose slot values disagree belongs to the same error record as `said`.
+
+        A record's text (its first line) and its FQID line are recognised as separate copies; the
+        FQID copy has no slot values, so it must not vouch for a value its own text contradicts.
+        The record runs from its message to the next record, at most RECORD_TAIL lines on.
+        """
+        starts = sorted({r.line for r in self.facts.records})
+        for i, start in enumerate(starts):
+            end = starts[i + 1] - 1 if i + 1 < len(starts) else start + RECORD_TAIL
+            end = min(end, start + RECORD_TAIL)
+            if start <= said.line_start <= end:
+                return any(start <= line <= end for line in refuted)
+        return False
 
     def _incident(self, ev: Evidence, sig: Signature) -> Hit | None:
         inc = self.incident_for(sig.id) if self.incident_for is not None else None
