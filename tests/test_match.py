@@ -229,6 +229,8 @@ def test_fqid_copy_does_not_vouch_for_a_slot_its_record_text_contradicts() -> No
     fqid = (Said(msg, 6, 6, "fqid"),)
     assert _said_hits(BINDING.format(param="RequiredVersoin"), other + fqid) == {}
     good = (Said(msg, 1, 1, "template", "en", (("parameter", "AllowPrerelease"),)),)
-    assert _said_hits(BINDING.format(param="AllowPrerelease"), good + fqid)["v2_param"].line_start == 1
+    assert (
+        _said_hits(BINDING.format(param="AllowPrerelease"), good + fqid)["v2_param"].line_start == 1
+    )
     # the FQID alone (a text in an uncatalogued language) cannot be checked: it still counts
     assert "v2_param" in _said_hits(BINDING.format(param="AllowPrerelease"), fqid)

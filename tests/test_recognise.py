@@ -100,3 +100,23 @@ def test_a_concise_view_record_is_told_apart_by_its_length() -> None:
     ).replace("ti reh tyg vuvyxoryb bawurinoti devifa vakyxirejovi.", "ti reh tyg vuvyx bawuri.")
     assert set(ways(short)) <= {"PowerShellGet.SourceNotFound", "PackageManagement.SourceNotFound"}
     assert ways(short)
+
+
+def test_a_cjk_text_is_not_matched_by_other_cjk_text_of_its_length() -> None:
+    # The Chinese "no match for provider" text must not start at an earlier quoted value: the
+    # fallback for text garbled on its way to the log is '?' or Latin mojibake, not any script.
+    log = (
+        "警告: 无法从 URI“https://go.microsoft.com/fwlink/?LinkID=627338&clcid=0x409”下载到“”。\n"
+        "警告: 无法下载可用提供程序列表。请检查 Internet 连接。\n"
+        'PackageManagement\\Install-PackageProvider : 找不到提供程序“NuGet”的指定搜索条件的匹配项。程序包提供程序要求 "PackageManagement" 和 "Provider" 标记。请检查指定的程序包是否具有标记。\n'
+    )
+    found = {s.message: s for s in said(log) if s.how == "template"}
+    assert dict(found["PackageManagement.NoMatchFoundForProvider"].slots) == {"provider": "NuGet"}
+    assert found["PackageManagement.NoMatchFoundForProvider"].line_start == 3
+    uri = dict(found["PackageManagement.Core.UnableToDownload"].slots)["uri"]
+    assert uri.startswith("https://go.microsoft.com/")
+
+
+def test_a_text_piped_as_ascii_still_matches() -> None:
+    fr = "AVERTISSEMENT : Impossible de t?l?charger ? partir de l'URI 'https://go.microsoft.com/fwlink/?LinkID=627338' dans ''.\n"
+    assert "template" in ways(fr).get("PackageManagement.Core.UnableToDownload", set())

@@ -46,6 +46,7 @@ MESSAGE_KEYS = frozenset(
 )
 TRANSLATION_KEYS = frozenset({"message", "text", "source"})
 SLOT = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
+_DOUBLE = frozenset('"\u201c\u201d\u201e\u00ab\u00bb')
 MAX_SLOT = 300  # compact characters a slot value may span
 MIN_LITERAL = 12  # compact literal characters a text needs to be searched for at all
 MIN_PIECE = 12  # compact characters a piece needs to be matched approximately
@@ -206,7 +207,10 @@ def compile_text(message_id: str, locale: str, text: str) -> MessageText | None:
     slots: list[str] = []
     for i in range(first, last + 1):
         if i > first:
-            regex.append(f"(.{{0,{MAX_SLOT}}}?)")
+            # a value between double quotes holds none (it never spans into the next message)
+            quoted = literals[i - 1][-1:] in _DOUBLE and literals[i][:1] in _DOUBLE
+            value = '[^"\u201c\u201d\u201e\u00ab\u00bb]' if quoted else "."
+            regex.append(f"({value}{{0,{MAX_SLOT}}}?)")
             slots.append(names[i - 1])
         regex.append(literal_pattern(literals[i], loose_quotes=True))
     anchor, folded = _anchor(literals)

@@ -96,6 +96,12 @@ _QUOTE_OF = {
 }
 
 
+#: What non-ASCII text turns into on the way to a log: '?' (piped as ASCII), U+FFFD, or UTF-8
+#: bytes read as a Latin code page (Latin-1 and cp1252 letters and punctuation). Never another
+#: script's letters: a CJK phrase must not match any other CJK text of its length.
+_GARBLED = "[?\ufffd\u0080-\u02ff\u2010-\u2017\u2020-\u203a\u20ac\u2122]"
+
+
 def literal_pattern(literal: str, *, loose_quotes: bool = False) -> str:
     """The compact-view pattern of a literal phrase: synonyms, '?' for non-ASCII, quote styles.
 
@@ -122,7 +128,7 @@ def literal_pattern(literal: str, *, loose_quotes: bool = False) -> str:
             while j < len(text) and ord(text[j]) > 127 and text[j] not in quotes:
                 j += 1
             run = text[i:j]
-            out.append(f"(?:{re.escape(run)}|[?\ufffd\u0080-\U0010ffff]{{1,{3 * len(run)}}})")
+            out.append(f"(?:{re.escape(run)}|{_GARBLED}{{1,{3 * len(run)}}})")
             i = j
             continue
         out.append(re.escape(ch))
