@@ -78,3 +78,19 @@ def test_coverage_of_the_bundled_knowledge_base() -> None:
     assert len(cov.causes) == len(load().signatures)
     assert "PackageManagement.NoMatchFoundForProvider" not in cov.unused_messages
     assert cov.unused_messages  # most of the catalog is names no cause uses yet
+
+
+def test_scan_finds_a_distinctive_error_id_written_outside_an_fqid(tmp_path: Path) -> None:
+    # A cut FQID (its cmdlet class lost to a wrap) and an error id quoted in prose are found by
+    # the error id alone; the index keeps ids in lower case, the CamelCase test needs the original.
+    log = tmp_path / "cut.log"
+    log.write_text(
+        "    + FullyQualifiedErrorId : NoMatchFoundForProvider,Microsoft.PowerShell.Pack\n"
+        "the job stops with PowerShellGalleryUnavailable every night\n",
+        encoding="utf-8",
+    )
+    code, out = _run("messages", "scan", str(log), "-f", "json")
+    assert code == 0
+    said = {(m["id"], m["how"]) for m in json.loads(out)["messages"]}
+    assert ("PackageManagement.NoMatchFoundForProvider", "error-id") in said
+    assert ("PowerShellGet.PowerShellGalleryUnavailable", "error-id") in said

@@ -182,7 +182,9 @@ def _by_identity(index: TextIndex, facts: Facts, messages: Mapping[str, Message]
         fresh = [i for i in known if i not in seen]
         if not fresh or error_id not in low:
             continue
-        rx = _error_id_rx(error_id)
+        # the index is keyed in lower case; the CamelCase test needs the id as catalogued
+        spelled = next(e for e in messages[known[0]].error_ids if e.lower() == error_id)
+        rx = _error_id_rx(spelled)
         m = rx.search(index.spaced) if rx is not None else None
         if m is None:
             continue
