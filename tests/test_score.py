@@ -84,6 +84,18 @@ def test_confidence_is_noisy_or_and_against_halves() -> None:
     assert confidence([hit("a", Strength.STRONG), hit("c", Strength.AGAINST)]) == 0.45
 
 
+def test_messages_one_fqid_line_stands_for_count_once() -> None:
+    from psgdiag.model import Hit
+
+    # One UnauthorizedAccess FQID line is every message raised with that id: one clue, not three.
+    by_id = [Hit(n, Strength.WEAK, "message-fqid", 7, 7, "") for n in ("a", "b", "c")]
+    assert confidence(by_id) == 0.25
+    assert confidence([*by_id, Hit("d", Strength.MEDIUM, "message-fqid", 7, 7, "")]) == 0.6
+    # The same messages recognised by their texts on different lines are separate clues.
+    by_text = [Hit(n, Strength.WEAK, "message-template", i, i, "") for i, n in enumerate("ab", 1)]
+    assert confidence(by_text) == 0.4375
+
+
 def test_consequence_is_folded_into_its_root_cause() -> None:
     report = api.diagnose_text(LOG, kb=KB, incidents=())
     assert [d.signature.id for d in report.diagnoses] == ["root-cause"]

@@ -46,12 +46,34 @@ class Candidate:
     rejected: str = ""
 
 
+#: Ways of recognising a message from one line's identity alone (an FQID, an error id, a
+#: record's shape): every message sharing that identity is recognised on the same line.
+_BY_IDENTITY = frozenset(
+    {"message-fqid", "message-fqid-template", "message-error-id", "message-record"}
+)
+
+
+def _one_per_line(hits: Sequence[Hit]) -> list[Hit]:
+    """Hits with the messages one identity line stands for counted once: the strongest."""
+    out: list[Hit] = []
+    best: dict[tuple[int, int], Hit] = {}
+    for h in hits:
+        if h.kind not in _BY_IDENTITY or h.strength == Strength.AGAINST or not h.line_start:
+            out.append(h)
+            continue
+        key = (h.line_start, h.line_end)
+        if key not in best or WEIGHTS[h.strength] > WEIGHTS[best[key].strength]:
+            best[key] = h
+    return out + list(best.values())
+
+
 def confidence(hits: Sequence[Hit]) -> float:
-    """Combine hit strengths into a confidence in 0..1 (each evidence counted once)."""
+    """Combine hit strengths into a confidence in 0..1 (each evidence counted once, and the
+    messages one FQID or record line stands for counted as one)."""
     miss = 1.0
     against = 0
     seen: set[str] = set()
-    for h in hits:
+    for h in _one_per_line(hits):
         if h.evidence in seen:
             continue
         seen.add(h.evidence)
