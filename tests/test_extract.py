@@ -171,3 +171,21 @@ def test_french_category_with_space_before_colon() -> None:
     assert rec.cmdlet == "Install-Module"
     assert rec.category == "InvalidArgument"
     assert rec.exception == "ParameterBindingException"
+
+
+@pytest.mark.parametrize("label", ["Line |", "Zeile |", "Ligne |", "行 |"])
+def test_concise_view_record_message_is_the_gutter_after_the_marker(label: str) -> None:
+    # PowerShell 7's concise view in any language: the message sits after the ~~~ marker.
+    text = (
+        "Install-Package: C:\\Program Files\\PowerShell\\7\\Modules\\PowerShellGet\\PSModule.psm1:9711\n"
+        f"{label}\n"
+        "9711 |  … talledPackages = PackageManagement\\Install-Package @PSBoundParameters\n"
+        "     |                     ~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~\n"
+        "     | Keine Übereinstimmung für 'Foo'. Try\n"
+        "     | Get-PSRepository.\n"
+        "PS C:\\> \n"
+    )
+    (rec,) = _facts(text).records
+    assert rec.cmdlet == "Install-Package"
+    assert rec.message == "Keine Übereinstimmung für 'Foo'. Try Get-PSRepository."
+    assert (rec.line, rec.line_end) == (1, 6)

@@ -15,6 +15,14 @@ def test_ansi_colour_codes_are_stripped() -> None:
     assert text == "Install-PSResource: boom"
 
 
+def test_colour_codes_that_lost_their_escape_are_stripped() -> None:
+    # Copied from a CI web page: the ESC is gone, the codes stay.
+    text, _ = clean_line("[31;1mInstall-Package: [0mC:\\x\\PSModule.psm1:9711")
+    assert text == "Install-Package: C:\\x\\PSModule.psm1:9711"
+    text, _ = clean_line("[31;1m     | [0m No match was found")
+    assert text.endswith("No match was found") and "[" not in text
+
+
 def test_github_timestamp_and_error_marker() -> None:
     text, stamped = clean_line(
         "2022-06-14T19:42:47.6003395Z ##[error]PackageManagement\\Install-Package : x"

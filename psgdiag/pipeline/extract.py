@@ -35,6 +35,7 @@ _RECORD_END_ANY = (
     r"|\S+(?:\s\S+)?\s(?:\S{1,12}:\s?\d+|[A-Za-z]:\\.*:\d+)\s+\S{1,12}:\s?\d+\s*$"
 )
 _SQUIGGLE = re.compile(r"^~{3,}\s*$")
+_GUTTER_LABEL = re.compile(r"^\S{1,12}\s?\|$")
 _WRAP_TAIL = re.compile(r"^(?:\d{4}-\d\d-\d\dT[\d:.]+Z\s)?   [^\s+]")
 _MSG_KEY = re.compile(r"\bMSG:([A-Za-z_]\w+)")
 _HTTP = (
@@ -177,12 +178,17 @@ def _records(lines: tuple[Line, ...]) -> tuple[list[ErrorRecord], list[FactValue
         if r and line.stream == "":
             parts = [r.group("msg")]
             j = i + 1
-            while j < len(lines) and j < i + 8:
+            limit = i + 8
+            while j < len(lines) and j < limit:
                 nxt = lines[j].text
-                if not nxt or _record_end().match(nxt) or _RECORD.match(nxt):
+                if j == i + 1 and _GUTTER_LABEL.match(nxt):
+                    # PowerShell 7's concise view: "Line |" (in the console's language), the
+                    # code line, a ~~~ marker, then the message in the gutter
+                    limit = i + 14
+                elif _SQUIGGLE.match(nxt):
+                    parts = []  # the message follows the marker
+                elif not nxt or _record_end().match(nxt) or _RECORD.match(nxt):
                     break
-                if _SQUIGGLE.match(nxt):
-                    parts = []  # PowerShell 7's concise view: the message follows the marker
                 else:
                     parts.append(nxt)
                 j += 1

@@ -16,7 +16,11 @@ from psgdiag.pipeline.ingest import RawText, split_lines
 from psgdiag.record import record
 
 # ANSI colour and cursor sequences (PowerShell 7 colours errors; GitHub keeps the codes).
-_ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\x1b")
+# A log copied from a CI web page loses the ESC but keeps the colour codes: "[31;1mLine |[0m".
+_ANSI = re.compile(
+    r"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\x1b"
+    r"|\[(?:[0-9]{1,3};)*[0-9]{1,3}m"
+)
 # GitHub Actions / Azure Pipelines prefix every line with an ISO 8601 timestamp.
 _CI_TIME = re.compile(r"^\ufeff?\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?Z?:?\s?")
 # Runner markers: ##[error], ##[section], ##vso[...] logging commands, ::error:: workflow commands.
