@@ -183,7 +183,7 @@ def test_concise_view_record_message_is_the_gutter_after_the_marker(label: str) 
         "     |                     ~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~\n"
         "     | Keine Übereinstimmung für 'Foo'. Try\n"
         "     | Get-PSRepository.\n"
-        "PS C:\\> \n"
+        "PowerShell exited with code '1'.\n"
     )
     (rec,) = _facts(text).records
     assert rec.cmdlet == "Install-Package"

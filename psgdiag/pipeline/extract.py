@@ -14,7 +14,7 @@ from typing import Any
 from psgdiag.cache import data_toml
 from psgdiag.kb.regex import cached_regex
 from psgdiag.model import Document, ErrorRecord, Facts, FactValue, Line
-from psgdiag.pipeline.normalize import load_framing
+from psgdiag.pipeline.normalize import in_gutter, load_framing
 from psgdiag.pipeline.when import find_time
 from psgdiag.record import record, replace
 
@@ -178,15 +178,17 @@ def _records(lines: tuple[Line, ...]) -> tuple[list[ErrorRecord], list[FactValue
         if r and line.stream == "":
             parts = [r.group("msg")]
             j = i + 1
-            limit = i + 8
+            limit, concise, marked = i + 8, False, False
             while j < len(lines) and j < limit:
                 nxt = lines[j].text
                 if j == i + 1 and _GUTTER_LABEL.match(nxt):
                     # PowerShell 7's concise view: "Line |" (in the console's language), the
                     # code line, a ~~~ marker, then the message in the gutter
-                    limit = i + 14
+                    limit, concise = i + 14, True
                 elif _SQUIGGLE.match(nxt):
-                    parts = []  # the message follows the marker
+                    parts, marked = [], True  # the message follows the marker
+                elif concise and marked and not in_gutter(lines[j].raw):
+                    break  # out of the gutter: the record's message has ended
                 elif not nxt or _record_end().match(nxt) or _RECORD.match(nxt):
                     break
                 else:

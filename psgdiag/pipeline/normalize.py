@@ -68,6 +68,21 @@ def load_framing() -> Framing:
 
 def clean_line(raw: str) -> tuple[str, bool]:
     """Strip colour codes, CI prefixes, quoting and gutters; return (text, had_ci_timestamp)."""
+    text, stamped = _unprefixed(raw)
+    if _FENCE.match(text):
+        return "", stamped
+    if _GUTTER.match(text):
+        text = _GUTTER.sub("", text, count=1)
+    return text, stamped
+
+
+def in_gutter(raw: str) -> bool:
+    """Whether a raw line sits in PowerShell 7's concise-view gutter ("     | message")."""
+    return _GUTTER.match(_unprefixed(raw)[0]) is not None
+
+
+def _unprefixed(raw: str) -> tuple[str, bool]:
+    """A raw line without colour codes, CI timestamp and markers, or quoting."""
     text = _ANSI.sub("", raw)
     stamped = False
     m = _CI_TIME.match(text)
@@ -80,10 +95,6 @@ def clean_line(raw: str) -> tuple[str, bool]:
     text = _CI_MARK.sub("", text)
     if text.lstrip().startswith(">"):
         text = _QUOTE.sub("", text)
-    if _FENCE.match(text):
-        return "", stamped
-    if _GUTTER.match(text):
-        text = _GUTTER.sub("", text, count=1)
     return text, stamped
 
 
