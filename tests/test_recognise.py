@@ -120,3 +120,17 @@ def test_a_cjk_text_is_not_matched_by_other_cjk_text_of_its_length() -> None:
 def test_a_text_piped_as_ascii_still_matches() -> None:
     fr = "AVERTISSEMENT : Impossible de t?l?charger ? partir de l'URI 'https://go.microsoft.com/fwlink/?LinkID=627338' dans ''.\n"
     assert "template" in ways(fr).get("PackageManagement.Core.UnableToDownload", set())
+
+
+def test_a_record_recognised_by_shape_fills_its_one_quoted_slot() -> None:
+    log = (
+        "Install-Package: /opt/microsoft/powershell/7/Modules/PowerShellGet/PSModule.psm1:9711\n"
+        "Jisa |\n"
+        "9711 |  … talledPackages = PackageManagement\\Install-Package @PSBoundParameters\n"
+        "     |                     ~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~\n"
+        "     | Di gudaw max qyciv wiv jos fobyripes liruxi redavasy lyn zysiku nedo 'Az.Tools'. Hox\n"
+        "     | Get-PSRepository ku ryk bat pybalivim tezybisofa zysiku qubyhiwekyha.\n"
+    )
+    (rec,) = said(log)
+    assert (rec.message, rec.how) == ("PackageManagement.NoMatchFoundForCriteria", "record")
+    assert dict(rec.slots) == {"module": "Az.Tools"}

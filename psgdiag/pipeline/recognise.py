@@ -20,12 +20,13 @@ from functools import lru_cache
 from psgdiag.kb.catalog import where_key
 from psgdiag.kb.regex import cached_regex
 from psgdiag.model import Facts, Message, MessageText, Said, Shape
-from psgdiag.pipeline.skeleton import Skeleton, skeleton
+from psgdiag.pipeline.skeleton import Skeleton, quoted_values, skeleton
 from psgdiag.pipeline.textview import TextIndex, compact
 
 FUZZY_CUTOFF = 88  # rapidfuzz partial ratio each literal piece must reach
 FUZZY_WORDS = 0.6  # share of a text's words the document must hold to try it approximately
 MAX_TIED = 3  # record shapes: at most this many equally fitting messages are all taken
+_WHOLE_SLOT = re.compile(r"\{\w+\}")
 NEAR_LENGTH = 1.35  # a translation's word count within this ratio of the template's
 LENGTH_GAP = 1.4  # ... and every other tied template's this many times further off
 MAX_PHRASE_TRIES = 20  # copies of a short text looked at before giving up
@@ -90,8 +91,18 @@ def _by_record_shape(
         ]
         for best in _best_shape(group, skeleton(rec.message), bool(category and exception)):
             if best in messages:
-                out.append(Said(best, rec.line, last, "record"))
+                slots = _one_quoted_slot(messages[best].template, rec.message)
+                out.append(Said(best, rec.line, last, "record", slots=slots))
     return out
+
+
+def _one_quoted_slot(template: str, printed: str) -> tuple[tuple[str, str], ...]:
+    """A template with one quoted value, all of it a slot, and a text with one quoted value:
+    that value fills the slot in any language (a translation keeps the quotes around it)."""
+    names, values = quoted_values(template), quoted_values(printed)
+    if len(names) != 1 or len(values) != 1 or not _WHOLE_SLOT.fullmatch(names[0]):
+        return ()
+    return ((names[0][1:-1], values[0]),) if values[0] else ()
 
 
 def _best_shape(group: Sequence[Shape], printed: Skeleton, typed: bool) -> tuple[str, ...]:

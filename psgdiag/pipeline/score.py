@@ -127,11 +127,15 @@ def fill(template: str, variables: dict[str, str]) -> str:
 
 
 def variables_for(hits: Sequence[Hit], facts: Facts) -> dict[str, str]:
-    """Collect placeholder values: regex groups of the hits first, then extracted facts."""
+    """Collect placeholder values: regex groups and message slots of the hits, then facts."""
     out: dict[str, str] = {}
     for h in hits:
         for k, v in h.groups:
             out.setdefault(k, v)
+    # A message's slot fills the placeholder of its name too: {slot_module} and {module}.
+    for k, v in list(out.items()):
+        if k.startswith("slot_"):
+            out.setdefault(k[len("slot_") :], v)
     for name, vals in facts.values.items():
         if vals:
             out.setdefault(name, vals[0].value)

@@ -74,6 +74,11 @@ def _words(text: str) -> int:
     return len(words)
 
 
+def quoted_values(text: str) -> list[str]:
+    """The quoted values of a text, in order (a template's are its quoted `{slot}` names)."""
+    return [next(g for g in m.groups() if g is not None).strip() for m in _QUOTED.finditer(text)]
+
+
 def _key(token: str) -> str:
     """A token as compared: lower case, no spaces, PowerShellGet's package/module rewrite folded
     (Get-PackageSource is printed as Get-PSRepository)."""
