@@ -14,6 +14,7 @@ from typing import Any
 from psgdiag.cache import data_toml
 from psgdiag.kb.regex import cached_regex
 from psgdiag.model import Document, ErrorRecord, Facts, FactValue, Line
+from psgdiag.pipeline.nearnames import near_name
 from psgdiag.pipeline.normalize import in_gutter, load_framing
 from psgdiag.pipeline.when import find_time
 from psgdiag.record import record, replace
@@ -265,6 +266,10 @@ def extract_facts(doc: Document, anchor: dt.datetime | None = None) -> Facts:
     if "psget_version" not in values and "psget_hint" in values:
         values["psget_version"] = values["psget_hint"]
         derived.add("psget_version")
+    near = near_name(values.get("module", ()))
+    if near is not None:
+        values["module_near_name"] = [near]
+        derived.add("module_near_name")
     return Facts(
         values={k: tuple(v) for k, v in values.items()},
         records=tuple(records),
