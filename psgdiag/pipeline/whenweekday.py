@@ -15,6 +15,7 @@ from psgdiag.model import Document, Era, TimeRange
 from psgdiag.pipeline import datewords
 from psgdiag.pipeline.whenprose import DAY, Lazy, local_range, month_number, safe_date
 
+_WORD = re.compile(r"[^\W\d_]+")
 _ORD = r"(?:st|nd|rd|th|er)?\.?"
 _DAY_FIRST = Lazy(
     lambda: (
@@ -39,10 +40,13 @@ def _weekday() -> str:
 def weekday_time(doc: Document, era: Era, today: dt.date | None = None) -> TimeRange | None:
     """The local day a year-less weekday date names, when the era leaves one year for it."""
     last = era.offered_until or today or dt.datetime.now(dt.UTC).date()
+    names = datewords.weekdays()
     for line in doc.lines:
         text = line.text
         if not any(ch.isdigit() for ch in text):
             continue
+        if not names.keys() & _WORD.findall(text.lower()):
+            continue  # no weekday named: the patterns (costly to compile) are not needed
         for rx in (_DAY_FIRST, _MONTH_FIRST):
             m = rx.search(text)
             if m is None:
