@@ -134,3 +134,15 @@ def test_a_record_recognised_by_shape_fills_its_one_quoted_slot() -> None:
     (rec,) = said(log)
     assert (rec.message, rec.how) == ("PackageManagement.NoMatchFoundForCriteria", "record")
     assert dict(rec.slots) == {"module": "Az.Tools"}
+
+
+def test_a_retyped_text_as_powershellget_rewrote_it_is_recognised() -> None:
+    # PackageManagement's text as PowerShellGet prints it (module / Get-PSRepository), mistyped.
+    log = (
+        "WARNING: Unale to resolve package soucre 'https://www.powershellgallery.com/api/v2'.\n"
+        "Install-Package: No match found for the specified search criteria and modue name "
+        "'PSDepend'. Try Get-PSRepository to see all available registered module repositories.\n"
+    )
+    found = ways(log)
+    assert found.get("NuGetProvider.UnableToResolveSource") == {"fuzzy"}
+    assert found.get("PackageManagement.NoMatchFoundForCriteria") == {"fuzzy"}

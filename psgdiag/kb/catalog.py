@@ -215,7 +215,8 @@ def compile_text(message_id: str, locale: str, text: str) -> MessageText | None:
         regex.append(literal_pattern(literals[i], loose_quotes=True))
     anchor, folded = _anchor(literals)
     pieces = tuple(p for p in literals if len(_unquoted(p)) >= MIN_PIECE)
-    words = frozenset(w for p in parts[0::2] for w in _WORD.findall(p.lower()))
+    # folded (package/module, source/repository), as the document's words are
+    words = frozenset(fold(w) for p in parts[0::2] for w in _WORD.findall(p.lower()))
     # "Install Package" (a prompt's caption) is also the middle of "[Install-PackageProvider]".
     short = not names and sum(len(p) for p in literals) < SHORT_TEXT and text.isascii()
     return MessageText(

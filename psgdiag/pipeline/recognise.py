@@ -21,10 +21,10 @@ from psgdiag.kb.catalog import where_key
 from psgdiag.kb.regex import cached_regex
 from psgdiag.model import Facts, Message, MessageText, Said, Shape
 from psgdiag.pipeline.skeleton import Skeleton, quoted_values, skeleton
-from psgdiag.pipeline.textview import TextIndex, compact
+from psgdiag.pipeline.textview import TextIndex, compact, fold
 
 FUZZY_CUTOFF = 88  # rapidfuzz partial ratio each literal piece must reach
-FUZZY_WORDS = 0.6  # share of a text's words the document must hold to try it approximately
+FUZZY_WORDS = 0.5  # share of a text's words the document must hold to try it approximately
 MAX_TIED = 3  # record shapes: at most this many equally fitting messages are all taken
 _WHOLE_SLOT = re.compile(r"\{\w+\}")
 NEAR_LENGTH = 1.35  # a translation's word count within this ratio of the template's
@@ -257,7 +257,7 @@ def _as_printed(index: TextIndex, value: str) -> str:
 
 
 def _approximately(index: TextIndex, texts: list[MessageText]) -> list[Said]:
-    words = frozenset(_WORD.findall(index.spaced.lower()))
+    words = frozenset(fold(w) for w in set(_WORD.findall(index.spaced.lower())))
     candidates = [
         t
         for t in texts
@@ -265,29 +265,43 @@ def _approximately(index: TextIndex, texts: list[MessageText]) -> list[Said]:
         and sum(map(len, t.pieces)) >= FUZZY_MIN
         and len(t.words & words) >= FUZZY_WORDS * len(t.words)
     ]
-    if not candidates:
-        return []
-    # Imported here: rapidfuzz costs start-up time, and most pastes need no approximate match.
-    from rapidfuzz import fuzz
-
     out: list[Said] = []
     done: set[str] = set()
-    whole = index.compact
+    # As written, then folded on both sides: PowerShellGet prints PackageManagement's texts
+    # rewritten ("Get-PackageSource" as "Get-PSRepository"), which the fold undoes; a typo
+    # inside a folded word counts for more there, so the plain view goes first.
+    views = (
+        (index.compact, index.compact_starts, False),
+        (index.folded, index.folded_starts, True),
+    )
     for text in candidates:
         if text.message in done:
             continue
-        spans = []
-        for piece in text.pieces:
-            res = fuzz.partial_ratio_alignment(piece, whole, score_cutoff=FUZZY_CUTOFF)
-            if res is None:
-                break
-            spans.append((res.dest_start, res.dest_end, res.score))
-        else:
-            lo, hi = min(s[0] for s in spans), max(s[1] for s in spans)
-            if hi - lo > 3 * sum(len(p) for p in text.pieces) + 600:
-                continue  # the pieces are scattered: not one message
-            first, last = index.lines_for(index.compact_starts, lo, hi)
-            score = int(min(s[2] for s in spans))
-            out.append(Said(text.message, first, last, "fuzzy", text.locale, (), score))
+        for whole, starts, folded in views:
+            span = _aligned(text.pieces, whole, folded)
+            if span is None:
+                continue
+            first, last = index.lines_for(starts, span[0], span[1])
+            out.append(Said(text.message, first, last, "fuzzy", text.locale, (), span[2]))
             done.add(text.message)
+            break
     return out
+
+
+def _aligned(pieces: Sequence[str], whole: str, folded: bool) -> tuple[int, int, int] | None:
+    """(start, end, worst score) of every piece found approximately close together, or None."""
+    # Imported here: rapidfuzz costs start-up time, and most pastes need no approximate match.
+    from rapidfuzz import fuzz
+
+    spans = []
+    for piece in pieces:
+        res = fuzz.partial_ratio_alignment(
+            fold(piece) if folded else piece, whole, score_cutoff=FUZZY_CUTOFF
+        )
+        if res is None:
+            return None
+        spans.append((res.dest_start, res.dest_end, res.score))
+    lo, hi = min(s[0] for s in spans), max(s[1] for s in spans)
+    if hi - lo > 3 * sum(len(p) for p in pieces) + 600:
+        return None  # the pieces are scattered: not one message
+    return lo, hi, int(min(s[2] for s in spans))
