@@ -5,7 +5,9 @@ from __future__ import annotations
 import base64
 import io
 import os
+import re
 import shutil
+import time
 import zipfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -33,7 +35,22 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 CLIPBOARD = ["clipboard-read", "clipboard-write"]
-COPIED = "document.getElementById('copy-status').textContent.startsWith('Copied')"
+# Waits go through locators and page.evaluate: wait_for_function compiles its predicate inside
+# the page, which the page's Content-Security-Policy (script-src 'self', no eval) forbids.
+COPIED = re.compile(r"^Copied")
+
+
+def _wait_copied(page: Page) -> None:
+    from playwright.sync_api import expect  # the browser tests' own dependency
+
+    expect(page.locator("#copy-status")).to_have_text(COPIED)
+
+
+def _wait_painted(page: Page) -> None:
+    deadline = time.monotonic() + 10
+    while page.evaluate("performance.getEntriesByType('paint').length") < 2:
+        assert time.monotonic() < deadline, "the page never painted"
+        time.sleep(0.02)
 
 
 def _unavailable(why: str) -> NoReturn:
@@ -88,7 +105,7 @@ def test_paste_shows_the_card_and_copies_the_markdown_reply(
     requested: list[str] = []
     page.on("request", lambda request: requested.append(request.url))
     page.goto(server.url)
-    page.wait_for_function("performance.getEntriesByType('paint').length >= 2")
+    _wait_painted(page)
     timing = page.evaluate(
         """() => ({
           paint: performance.getEntriesByName('first-contentful-paint')[0].startTime,
@@ -123,7 +140,7 @@ def test_paste_shows_the_card_and_copies_the_markdown_reply(
     considered = [w for w in report.runners_up if w.confidence > 0][:4]
     assert page.locator(".runners-up li").count() == len(considered)
     page.click("#copy-markdown")
-    page.wait_for_function(COPIED)
+    _wait_copied(page)
     copied = page.evaluate("navigator.clipboard.readText()")
     assert copied == _expected_markdown()
     assert all(url.startswith(server.url) for url in requested), requested
@@ -207,7 +224,7 @@ def test_keyboard_only(browser: Browser, server: RunningServer) -> None:
             break
     assert reached[-1] == "copy-markdown", reached
     page.keyboard.press("Enter")
-    page.wait_for_function(COPIED)
+    _wait_copied(page)
     assert page.evaluate("navigator.clipboard.readText()") == _expected_markdown()
     clickable = page.evaluate(
         "[...document.querySelectorAll('[data-copy]')].every(e => e.tagName === 'BUTTON')"
