@@ -34,3 +34,17 @@ def test_verbose_is_asked_for_only_when_absent() -> None:
     verbose = next_steps(api.diagnose_text("VERBOSE: Using the provider 'NuGet'.\n" + RECORD))
     assert any("-Verbose" in s for s in plain)
     assert not any("-Verbose" in s for s in verbose)
+
+
+def test_the_concise_view_is_answered_with_get_error() -> None:
+    # PowerShell 7's short view never prints CategoryInfo: asking for those lines is useless.
+    concise = (
+        "Install-Package: C:\\Program Files\\PowerShell\\7\\Modules\\PowerShellGet\\PSModule.psm1:9711\n"
+        "Line |\n"
+        "9711 |  … talledPackages = PackageManagement\\Install-Package @PSBoundParameters\n"
+        "     |                     ~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~\n"
+        "     | Something nobody catalogued happened to 'Foo'.\n"
+    )
+    steps = next_steps(api.diagnose_text(concise))
+    assert any("Get-Error" in s for s in steps)
+    assert not any("'+ CategoryInfo'" in s for s in steps)

@@ -9,6 +9,7 @@ its message was not recognised, and names the error ids that psgdiag saw but kno
 from __future__ import annotations
 
 from psgdiag.model import Report
+from psgdiag.pipeline.normalize import in_gutter
 
 _RECORD_HELP = (
     "run `$Error[0] | Format-List * -Force` and `$Error[0].Exception.InnerException` after the "
@@ -23,8 +24,14 @@ def next_steps(report: Report) -> tuple[str, ...]:
     lines = [line.text for line in report.document.lines]
     has_category = any("categoryinfo" in text.lower() for text in lines)
     steps: list[str] = []
+    concise = any(in_gutter(line.raw) for line in report.document.lines)
     if not facts.fqids and not has_category:
-        if facts.records:
+        if concise:
+            steps.append(
+                "PowerShell 7 printed its short error view, which leaves out the error id: run "
+                "`Get-Error` right after the failure and send its output too"
+            )
+        elif facts.records:
             steps.append(
                 "send the whole error record: the lines that start with '+ CategoryInfo' and "
                 "'+ FullyQualifiedErrorId' are missing from what you sent"
