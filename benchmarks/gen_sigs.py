@@ -74,6 +74,8 @@ def _toml_value(value: Any) -> str:
         return value.isoformat()
     if isinstance(value, list):
         return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    if isinstance(value, dict):  # an inline table (a message evidence's slots)
+        return "{ " + ", ".join(f"{k} = {_toml_value(v)}" for k, v in value.items()) + " }"
     return json.dumps(value, ensure_ascii=False)
 
 
@@ -100,6 +102,12 @@ def mutate(text: str, rng: random.Random, new_id: str) -> str:
     """Rename the signature and scramble the words of its strings, keeping keys and syntax."""
     data = _scramble(tomllib.loads(text), rng, "")
     data["id"] = new_id
+    for ev in data.get("evidence", []):
+        if "message" in ev:
+            # A catalog id must exist, and a real one would match real logs: an error id of
+            # pseudo-words costs a signature what a message lookup costs and matches nothing.
+            ev["fqid"] = ev.pop("message").replace(".", "").replace("@", "")
+            ev.pop("slots", None)
     return dump(data)
 
 

@@ -125,6 +125,7 @@ class MessageText:
     pieces: tuple[str, ...]  # compact literal pieces long enough to be matched approximately
     words: frozenset[str]  # its distinctive words, to pick candidates for approximate matching
     phrase: str = ""  # a short, slot-free ASCII text: its words must stand apart on the line
+    runs: tuple[str, ...] = ()  # ASCII runs of 6+ characters every match holds verbatim
 
 
 @record

@@ -68,3 +68,19 @@ def test_every_platform_gets_a_psgdiag_folder_of_its_own(home: Path) -> None:
         folder = user_dir(kind)
         assert folder.is_absolute() and "psgdiag" in folder.parts, folder
     assert user_dir("cache") != user_dir("data")
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the XDG fast path")
+@pytest.mark.parametrize("xdg", [None, "/srv/xdg"])
+def test_the_xdg_folders_are_the_ones_platformdirs_gives(
+    home: Path, xdg: str | None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import platformdirs
+
+    for var in ("XDG_CACHE_HOME", "XDG_DATA_HOME"):
+        if xdg is None:
+            monkeypatch.delenv(var, raising=False)
+        else:
+            monkeypatch.setenv(var, f"{xdg}/{var.lower()}")
+    assert user_dir("cache") == Path(platformdirs.user_cache_dir("psgdiag"))
+    assert user_dir("data") == Path(platformdirs.user_data_dir("psgdiag"))

@@ -229,6 +229,7 @@ def compile_text(message_id: str, locale: str, text: str) -> MessageText | None:
         pieces,
         words,
         text if short else "",
+        _runs(literals),
     )
 
 
@@ -252,6 +253,20 @@ def _anchor(literals: Iterable[str]) -> tuple[str, bool]:
     if len(best) >= 6 or not other_runs:
         return best, True
     return max(other_runs, key=len), False
+
+
+def _runs(literals: Iterable[str]) -> tuple[str, ...]:
+    """Every ASCII run of 6+ characters between quotes and other scripts that holds none of the
+    words PowerShellGet rewrites: a match holds each verbatim in the compact view (where a
+    console wrap, even mid-word, leaves no trace), so one missing rules the text out early."""
+    runs = {
+        r
+        for piece in literals
+        for run in re.split(f"[{re.escape(_QUOTES)}]", piece)
+        for r in re.split(r"[^\x00-\x7f]+", run)
+        if len(r) >= 6 and fold(r) == r
+    }
+    return tuple(sorted(runs, key=len, reverse=True))
 
 
 def where_key(name: str) -> str:

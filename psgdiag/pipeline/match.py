@@ -328,21 +328,33 @@ class Matcher:
         return _MATCHERS[ev.kind](self, ev, sig)
 
     def signature(self, sig: Signature) -> tuple[Hit, ...]:
-        """Return every evidence hit of one signature, in evidence order."""
-        hits = []
-        required = self.required
-        for ev in sig.evidence:
-            # Most regexes of a large KB are settled by the phrase table alone: skip the call.
-            if (
-                ev.kind == EvidenceKind.REGEX
-                and ev.pattern in required
-                and self._absent(ev.pattern)
-            ):
-                continue
-            hit = self.evidence(ev, sig)
-            if hit is not None:
-                hits.append(hit)
-        return tuple(hits)
+        """Return every evidence hit of one signature, in evidence order.
+
+        The evidence the signature requires is looked at first: when none of it hits, the cause
+        can be neither diagnosed nor shown as a competitor (score.rank), so the rest is skipped
+        (most of a small paste's regex compilations were for such signatures).
+        """
+        keys = {*sig.requires_any, *sig.requires_all}
+        found: dict[int, Hit] = {}
+        for i, ev in enumerate(sig.evidence):
+            if ev.name in keys and (hit := self._evidence_hit(ev, sig)) is not None:
+                found[i] = hit
+        if keys and not found:
+            return ()
+        for i, ev in enumerate(sig.evidence):
+            if ev.name not in keys and (hit := self._evidence_hit(ev, sig)) is not None:
+                found[i] = hit
+        return tuple(found[i] for i in sorted(found))
+
+    def _evidence_hit(self, ev: Evidence, sig: Signature) -> Hit | None:
+        # Most regexes of a large KB are settled by the phrase table alone: skip the call.
+        if (
+            ev.kind == EvidenceKind.REGEX
+            and ev.pattern in self.required
+            and self._absent(ev.pattern)
+        ):
+            return None
+        return self.evidence(ev, sig)
 
 
 #: One matcher per evidence kind (a kind without an entry fails loudly, at import of this table).

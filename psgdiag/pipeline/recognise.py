@@ -218,6 +218,8 @@ def _by_text(index: TextIndex, text: MessageText) -> Said | None:
     view = index.folded if text.folded else index.compact
     if not text.anchor or text.anchor not in view:
         return None
+    if any(run not in index.compact for run in text.runs):
+        return None  # a literal part is missing: the regex cannot match
     data, starts = index.compact_bytes()
     rx = cached_regex(text.regex)
     m = rx.search(data)
