@@ -17,7 +17,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from functools import lru_cache
 
-from psgdiag.kb.catalog import where_key
+from psgdiag.kb.catalog import MAX_SLOT, where_key
 from psgdiag.kb.regex import cached_regex
 from psgdiag.model import Facts, Message, MessageText, Said, Shape
 from psgdiag.pipeline.skeleton import Skeleton, quoted_values, skeleton
@@ -226,6 +226,9 @@ def _by_text(index: TextIndex, text: MessageText) -> Said | None:
     for _ in range(MAX_PHRASE_TRIES):
         if m is None:
             return None
+        if any(g is not None and len(g) > MAX_SLOT and _chars(g) > MAX_SLOT for g in m.groups()):
+            m = rx.search(data, m.start() + 1)  # a slot spans too far: not one message
+            continue
         first, last = index.lines_for(starts, m.start(), m.end())
         # "Install Package" inside "[Install-PackageProvider]" is not the prompt's caption
         if not text.phrase or _phrase_rx(text.phrase).search(index.quote(first, last)):
@@ -239,6 +242,11 @@ def _by_text(index: TextIndex, text: MessageText) -> Said | None:
         if value
     )
     return Said(text.message, first, last, "template", text.locale, slots)
+
+
+def _chars(value: bytes) -> int:
+    """How many characters a UTF-8 slot value holds (continuation bytes do not count)."""
+    return sum(1 for b in value if b & 0xC0 != 0x80)
 
 
 @lru_cache(maxsize=1024)
