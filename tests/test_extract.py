@@ -189,3 +189,34 @@ def test_concise_view_record_message_is_the_gutter_after_the_marker(label: str) 
     assert rec.cmdlet == "Install-Package"
     assert rec.message == "Keine Übereinstimmung für 'Foo'. Try Get-PSRepository."
     assert (rec.line, rec.line_end) == (1, 6)
+
+
+@pytest.mark.parametrize(
+    ("line", "feed"),
+    [
+        (
+            "WARNING: Unable to resolve package source 'https://www.powershellgallery.com/api/v2'.",
+            "https://www.powershellgallery.com/api/v2",
+        ),
+        (
+            "ZUHOBYL: Tezibi ti fasakuj bucobiw qivida 'https://www.powershellgallery.com/api/v2'.",
+            "https://www.powershellgallery.com/api/v2",
+        ),
+        (
+            "警告: 无法解析程序包源“https://nuget.contoso.com/nuget/v2”。",
+            "https://nuget.contoso.com/nuget/v2",
+        ),
+        (
+            "WARNING: Source Location 'https://www.powershellgallery.com/api/v2/package/Az/1.0' is not valid.",
+            None,
+        ),
+        (
+            "VERBOSE: The specified Location is 'https://www.powershellgallery.com/api/v2' and PackageManagementProvider is 'NuGet'.",
+            None,
+        ),
+        ("Unable to resolve package source 'https://www.powershellgallery.com/api/v2'.", None),
+    ],
+)
+def test_a_warning_quoting_only_a_feed_address(line: str, feed: str | None) -> None:
+    got = [v.value for v in _facts(line + "\n").values.get("unreachable_feed", ())]
+    assert got == ([feed] if feed else [])
