@@ -288,6 +288,8 @@ def _approximately(index: TextIndex, texts: list[MessageText]) -> list[Said]:
         if text.message in done:
             continue
         for whole, starts, folded in views:
+            if folded and all(fold(p) == p for p in text.pieces):
+                break  # nothing of it is rewritten: the folded view cannot do better
             span = _aligned(text.pieces, whole, folded)
             if span is None:
                 continue
