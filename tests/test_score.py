@@ -173,15 +173,3 @@ requires_any = ["hint"]
     log = "WARNING: Could not get response from query 'x'.\nDependent Package 'A' failed to install.\n"
     report = api.diagnose_text(log, kb=kb, incidents=())
     assert [d.signature.id for d in report.diagnoses] == ["consequence", "root-cause"]
-
-
-def test_a_fact_read_from_a_line_that_already_hit_adds_nothing() -> None:
-    from psgdiag.model import EvidenceKind, Hit
-
-    regex = Hit("warning_text", Strength.MEDIUM, EvidenceKind.REGEX, 4, 4, "")
-    fact = Hit("feed_fact", Strength.WEAK, EvidenceKind.FACT, 4, 4, "")
-    elsewhere = Hit("feed_fact", Strength.WEAK, EvidenceKind.FACT, 9, 9, "")
-    against = Hit("old_date", Strength.AGAINST, EvidenceKind.FACT, 4, 4, "")
-    assert confidence([regex, fact]) == 0.6  # the same line, read twice
-    assert confidence([regex, elsewhere]) == 0.7
-    assert confidence([regex, fact, against]) == 0.3  # a fact against still counts

@@ -30,7 +30,6 @@ AGAINST_FACTOR = 0.5
 THRESHOLD = 0.45
 RECORD_BONUS = 0.04  # evidence inside an error record outranks prompts and verbose chatter
 MAX_DIAGNOSES = 5
-SAME_LINES = 3  # a hit this short (a wrapped line) is the lines a fact may be read from
 MIN_FURTHER = 0.1  # a further diagnosis below this calibrated confidence is not shown
 FOLD_MARGIN = 0.25  # a root cause may be this much less certain than its consequence
 _PLACEHOLDER = re.compile(r"\{([a-z_]+)(?:\|([^{}]*))?\}")
@@ -65,21 +64,7 @@ def _one_per_line(hits: Sequence[Hit]) -> list[Hit]:
         key = (h.line_start, h.line_end)
         if key not in best or WEIGHTS[h.strength] > WEIGHTS[best[key].strength]:
             best[key] = h
-    kept = out + list(best.values())
-    # A fact read from a line that already gave this signature a hit is that line again.
-    read = {
-        no
-        for h in kept
-        if h.kind != "fact"
-        and h.strength not in (Strength.AGAINST, Strength.CONTEXT)
-        and 0 < h.line_start <= h.line_end < h.line_start + SAME_LINES
-        for no in range(h.line_start, h.line_end + 1)
-    }
-    return [
-        h
-        for h in kept
-        if not (h.kind == "fact" and h.strength != Strength.AGAINST and h.line_start in read)
-    ]
+    return out + list(best.values())
 
 
 def confidence(hits: Sequence[Hit]) -> float:
