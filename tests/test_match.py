@@ -234,3 +234,29 @@ def test_fqid_copy_does_not_vouch_for_a_slot_its_record_text_contradicts() -> No
     )
     # the FQID alone (a text in an uncatalogued language) cannot be checked: it still counts
     assert "v2_param" in _said_hits(BINDING.format(param="AllowPrerelease"), fqid)
+
+
+def test_an_exception_type_is_read_from_categoryinfo_in_any_language() -> None:
+    from psgdiag import api
+    from psgdiag.model import KnowledgeBase
+    from tests.sigfactory import make
+
+    sig = make(
+        "denied",
+        """
+[[evidence]]
+name = "uae"
+strength = "strong"
+exception = "UnauthorizedAccessException"
+
+[match]
+requires_any = ["uae"]
+""",
+    )
+    log = (
+        "Save-Module : ฦธ 'C:\\Tools\\Modules\\PSWindowsUpdate' คฏทภพถกพฝรฒปตต。\n"
+        "    + CategoryInfo          : NotSpecified: (:) [Save-Module], UnauthorizedAccessException\n"
+        "    + FullyQualifiedErrorId : Depomepypokegip,Hote-Dyciha\n"
+    )
+    report = api.diagnose_text(log, kb=KnowledgeBase((sig,), "test"), incidents=())
+    assert [d.signature.id for d in report.diagnoses] == ["denied"]

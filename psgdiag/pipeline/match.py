@@ -261,6 +261,11 @@ class Matcher:
             have = exc.value.lower()
             if have == want or have.endswith("." + want):
                 return self._hit(ev, exc.line, exc.line, {})
+        # An error record's CategoryInfo names the type too, short, in any console language.
+        for rec in self.facts.records:
+            have = rec.exception.lower()
+            if have and (have == want or have.endswith("." + want)):
+                return self._hit(ev, rec.line, rec.line_end or rec.line, {})
         return None
 
     def _fact(self, ev: Evidence) -> Hit | None:
