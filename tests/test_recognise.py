@@ -146,3 +146,23 @@ def test_a_retyped_text_as_powershellget_rewrote_it_is_recognised() -> None:
     found = ways(log)
     assert found.get("NuGetProvider.UnableToResolveSource") == {"fuzzy"}
     assert found.get("PackageManagement.NoMatchFoundForCriteria") == {"fuzzy"}
+
+
+def test_a_record_raised_with_another_exception_type_is_still_recognised() -> None:
+    # The catalog has this error as Write-Error's WriteErrorException; a release threw it as an
+    # InvalidOperationException. The command, the category, the quoted value and Install-Module
+    # remain, and the text is about as long as the template.
+    log = (
+        "Update-Module : Pokiha 'Pester' cin ser safujiniw zi joxes Install-Module, xu qa qotoxu ka gubohes.\n"
+        "So pyga:1 lyzy:1\n"
+        "+ Update-Module -Name Pester\n"
+        "+ ~~~~~~~~~~~~~~~~~~~~~~~~~~\n"
+        "    + CategoryInfo          : InvalidOperation: (Pester:String) [Update-Module], InvalidOperationException\n"
+        "    + FullyQualifiedErrorId : Tifycokoqyhasydy,Sokovu-Pokiha\n"
+    )
+    (rec,) = said(log)
+    assert (rec.message, rec.how) == (
+        "PowerShellGet.ModuleNotInstalledUsingPowerShellGet",
+        "record",
+    )
+    assert dict(rec.slots) == {"module": "Pester"}

@@ -82,14 +82,19 @@ def _by_record_shape(
         named = (rec.cmdlet, rec.activity, rec.fqid.rsplit(",", 1)[-1])
         wheres = {where_key(w) for w in named if w}
         category, exception = rec.category.lower(), rec.exception.rsplit(".", 1)[-1].lower()
-        group = [
+        by_command = [
             s
             for s in shapes
-            if wheres.intersection(s.wheres)
-            and (not category or s.category in ("", category))
-            and (not exception or s.exception in ("", exception))
+            if wheres.intersection(s.wheres) and (not category or s.category in ("", category))
         ]
-        for best in _best_shape(group, skeleton(rec.message), bool(category and exception)):
+        group = [s for s in by_command if not exception or s.exception in ("", exception)]
+        printed = skeleton(rec.message)
+        found = _best_shape(group, printed, bool(category and exception))
+        if not found and len(group) < len(by_command):
+            # Releases raise one message with different exception types (Write-Error in one,
+            # a thrown InvalidOperationException in another): the command and category remain.
+            found = _best_shape(by_command, printed, False)
+        for best in found:
             if best in messages:
                 slots = _one_quoted_slot(messages[best].template, rec.message)
                 out.append(Said(best, rec.line, last, "record", slots=slots))
@@ -138,6 +143,8 @@ def _near_in_length(words: Sequence[int], printed: int) -> list[bool]:
         return max(n, printed) / min(n, printed) if n and printed else float("inf")
 
     near = [ratio(n) <= NEAR_LENGTH for n in words]
+    if len(near) == 1:
+        return near  # the one best fit: its length agrees or not
     if all(near) or not any(near):
         return [False] * len(words)
     farthest_near = max(ratio(n) for n, ok in zip(words, near, strict=True) if ok)
