@@ -30,6 +30,7 @@ _WHOLE_SLOT = re.compile(r"\{\w+\}")
 NEAR_LENGTH = 1.35  # a translation's word count within this ratio of the template's
 LENGTH_GAP = 1.4  # ... and every other tied template's this many times further off
 MAX_PHRASE_TRIES = 20  # copies of a short text looked at before giving up
+FUZZY_MAX_CHARS = 2_000_000  # a retyped paste is short; a log this long was never typed by hand
 FUZZY_MIN = 24  # compact literal characters a text needs to be matched approximately
 _ERROR_ID = re.compile(r"^[A-Z][a-z0-9]+(?:[A-Z][A-Za-z0-9]*){2,}$")
 _WORD = re.compile(r"[a-z]{4,}")
@@ -55,7 +56,7 @@ def recognise(
         elif text.locale == "en" and text.pieces:
             pending.append(text)
     pending = [t for t in pending if t.message not in found_text]
-    if pending:
+    if pending and len(index.compact) <= FUZZY_MAX_CHARS:
         said.extend(_approximately(index, pending))
     if shapes:
         said.extend(_by_record_shape(facts, messages, shapes, said))
@@ -233,7 +234,7 @@ def _by_text(index: TextIndex, text: MessageText) -> Said | None:
     for _ in range(MAX_PHRASE_TRIES):
         if m is None:
             return None
-        if any(g is not None and len(g) > MAX_SLOT and _chars(g) > MAX_SLOT for g in m.groups()):
+        if any(g is not None and _too_long(g) for g in m.groups()):
             m = rx.search(data, m.start() + 1)  # a slot spans too far: not one message
             continue
         first, last = index.lines_for(starts, m.start(), m.end())
@@ -251,9 +252,11 @@ def _by_text(index: TextIndex, text: MessageText) -> Said | None:
     return Said(text.message, first, last, "template", text.locale, slots)
 
 
-def _chars(value: bytes) -> int:
-    """How many characters a UTF-8 slot value holds (continuation bytes do not count)."""
-    return sum(1 for b in value if b & 0xC0 != 0x80)
+def _too_long(value: bytes) -> bool:
+    """A UTF-8 slot value longer than MAX_SLOT characters (one to four bytes each)."""
+    if len(value) <= MAX_SLOT:
+        return False
+    return len(value) > 4 * MAX_SLOT or len(value.decode("utf-8", "replace")) > MAX_SLOT
 
 
 @lru_cache(maxsize=1024)
