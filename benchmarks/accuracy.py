@@ -74,10 +74,11 @@ def _variants(cases: Path, work: Path) -> dict[str, Path]:
     return found
 
 
-def collect(cases: Path, work: Path) -> tuple[list[Sample], set[str]]:
+def collect(cases: Path, work: Path) -> tuple[list[Sample], set[str], dict[str, int]]:
     """Diagnose every case of every variant with the calibration switched off.
 
-    Returns the samples and the near-miss cases (variant:case), diagnosed or not.
+    Returns the samples, the near-miss cases (variant:case), diagnosed or not, and how many
+    labelled failures each variant has (diagnosed or not: the top-1 denominator).
     """
     sys.path.insert(0, str(ROOT))
     from psgdiag import api
@@ -90,6 +91,7 @@ def collect(cases: Path, work: Path) -> tuple[list[Sample], set[str]]:
     kb = api.load_kb()
     samples: list[Sample] = []
     negatives: set[str] = set()
+    positives: dict[str, int] = {}
     for variant, folder in _variants(cases, work).items():
         for name, log, meta in _cases(folder):
             case = name.replace("/", "__") if variant == "clean" else name
@@ -97,6 +99,8 @@ def collect(cases: Path, work: Path) -> tuple[list[Sample], set[str]]:
             expect = [str(e) for e in raw_expect] if isinstance(raw_expect, list) else []
             if expect == ["none"]:
                 negatives.add(f"{variant}:{case}")
+            else:
+                positives[variant] = positives.get(variant, 0) + 1
             at = meta.get("at")
             report = api.diagnose_bytes(
                 log.read_bytes(), kb=kb, at=parse_at(str(at)) if at else None, source=name
@@ -104,7 +108,7 @@ def collect(cases: Path, work: Path) -> tuple[list[Sample], set[str]]:
             for i, d in enumerate(report.diagnoses):
                 right = expect != ["none"] and d.signature.id in expect
                 samples.append(Sample(case, variant, d.score, i == 0, right, expect == ["none"]))
-    return samples, negatives
+    return samples, negatives, positives
 
 
 def isotonic(points: Sequence[tuple[float, float]]) -> list[tuple[float, float]]:
@@ -186,7 +190,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = ap.parse_args(argv)
     work = Path(tempfile.mkdtemp(prefix="psgdiag-accuracy-"))
     try:
-        samples, negatives = collect(args.cases, work)
+        samples, negatives, positives = collect(args.cases, work)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     pairs = cross_validate(samples, args.folds)
@@ -234,8 +238,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "nobody catalogued; words mistyped: a copy retyped from a screenshot).\n\n"
         "## First diagnosis right (top-1)\n\n"
         + "\n".join(
-            f"- {v}: {top1[v]} of {sum(1 for s in firsts if s.variant == v)} labelled failures"
-            for v in variants
+            f"- {v}: {top1[v]} of {positives.get(v, 0)} labelled failures" for v in variants
         )
         + "\n\n## Reliability (cross-validated)\n\n"
         "The confidence shown is a calibrated probability: isotonic regression from the ranker's "
