@@ -287,7 +287,7 @@ class KnowledgeBase:
     messages: dict[str, Message] = field(default_factory=dict)
     texts: tuple[MessageText, ...] = ()
     # every catalogued error's record shape (to tell which one an untranslatable record is)
-    shapes: tuple[Shape, ...] = ()
+    shapes: Sequence[Shape] = ()  # a tuple, or psgdiag.kb.snapshot.LazyShapes from a snapshot
 
     def get(self, sig_id: str) -> Signature | None:
         """Return the signature with this id or alias, or None."""

@@ -85,3 +85,24 @@ def test_gates_record_what_each_evidence_kind_needs(plain: KnowledgeBase) -> Non
             assert gate.statuses
         if any(e.kind == "incident" for e in sig.evidence):
             assert gate.has_incident is True
+
+
+def test_record_shapes_are_unpickled_only_when_a_record_needs_them() -> None:
+    from psgdiag import api
+    from psgdiag.kb.snapshot import LazyShapes
+
+    from psgdiag.record import replace
+
+    loaded = api.load_kb()
+    assert isinstance(loaded.shapes, LazyShapes)
+    # a fresh container: another test of this process may have unpickled the shared one
+    kb = replace(loaded, shapes=LazyShapes(loaded.shapes._blob))
+    assert kb.shapes
+    api.diagnose_text(
+        "PackageManagement\\Install-Package : No match was found for the specified search criteria"
+        " and module name 'Foo'. Try Get-PSRepository to see all available registered module"
+        " repositories.\n",
+        kb=kb,
+    )
+    assert kb.shapes._loaded is None  # the record's text was recognised: no shape was needed
+    assert len(kb.shapes) > 100 and kb.shapes._loaded is not None

@@ -20,7 +20,7 @@ from collections.abc import Iterator, Sequence
 from typing import Any, overload
 
 from psgdiag.kb.prefilter import literal_required
-from psgdiag.model import EvidenceKind, FactTest, Gate, KnowledgeBase, Signature, Status
+from psgdiag.model import EvidenceKind, FactTest, Gate, KnowledgeBase, Shape, Signature, Status
 from psgdiag.pipeline.textview import MIN_ASCII_ANCHOR, compact
 from psgdiag.record import replace
 
@@ -160,7 +160,58 @@ class LazySignatures(Sequence[Signature]):
         return (LazySignatures, (self._blobs,))
 
 
+class LazyShapes(Sequence[Shape]):
+    """The catalogued errors' record shapes as one pickled blob, unpickled on first access.
+
+    Only a record whose text was not recognised needs them (a paste in a language nobody
+    catalogued); unpickling 600 shapes on every run cost ~2.5 ms. Truth tests never unpickle.
+    """
+
+    __slots__ = ("_blob", "_loaded")
+
+    def __init__(self, blob: bytes) -> None:
+        self._blob = blob
+        self._loaded: tuple[Shape, ...] | None = None
+
+    @classmethod
+    def of(cls, shapes: Sequence[Shape]) -> LazyShapes:
+        """Pack shapes into one blob."""
+        import pickle
+
+        return cls(pickle.dumps(tuple(shapes), protocol=pickle.HIGHEST_PROTOCOL))
+
+    def _all(self) -> tuple[Shape, ...]:
+        if self._loaded is None:
+            import _pickle  # the C unpickler, as psgdiag.snapshot
+
+            self._loaded = _pickle.loads(self._blob)
+        return self._loaded
+
+    def __bool__(self) -> bool:
+        return len(self._blob) > 0
+
+    def __len__(self) -> int:
+        return len(self._all())
+
+    @overload
+    def __getitem__(self, i: int) -> Shape: ...
+
+    @overload
+    def __getitem__(self, i: slice) -> Sequence[Shape]: ...
+
+    def __getitem__(self, i: int | slice) -> Shape | Sequence[Shape]:
+        return self._all()[i]
+
+    def __iter__(self) -> Iterator[Shape]:
+        return iter(self._all())
+
+
 def make_lazy(kb: KnowledgeBase) -> KnowledgeBase:
-    """Return the same knowledge base with gated, lazily loaded signatures."""
+    """Return the same knowledge base with gated, lazily loaded signatures and shapes."""
     sigs = tuple(kb.signatures)
-    return replace(kb, signatures=LazySignatures.of(sigs), gates=tuple(gate_of(s) for s in sigs))
+    return replace(
+        kb,
+        signatures=LazySignatures.of(sigs),
+        gates=tuple(gate_of(s) for s in sigs),
+        shapes=LazyShapes.of(kb.shapes) if kb.shapes else kb.shapes,
+    )

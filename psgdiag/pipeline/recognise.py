@@ -73,11 +73,13 @@ def _by_record_shape(
     tokens the record's text holds best, clearly ahead of the others, is taken.
     """
     out: list[Said] = []
-    known_ids = {e.lower() for s in shapes for e in s.error_ids}
+    known_ids: set[str] | None = None  # built on first need: most records are recognised
     for rec in facts.records:
         last = rec.line_end or rec.line
         if any(s.line_start <= last and rec.line <= s.line_end for s in said if s.line_start):
             continue  # this record's text is already recognised
+        if known_ids is None:
+            known_ids = {e.lower() for s in shapes for e in s.error_ids}
         if rec.fqid.split(",", 1)[0].strip().lower() in known_ids:
             continue  # its FQID says which message it is
         named = (rec.cmdlet, rec.activity, rec.fqid.rsplit(",", 1)[-1])
