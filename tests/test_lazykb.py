@@ -90,7 +90,6 @@ def test_gates_record_what_each_evidence_kind_needs(plain: KnowledgeBase) -> Non
 def test_record_shapes_are_unpickled_only_when_a_record_needs_them() -> None:
     from psgdiag import api
     from psgdiag.kb.snapshot import LazyShapes
-
     from psgdiag.record import replace
 
     loaded = api.load_kb()
