@@ -33,3 +33,13 @@ def test_readme_states_the_commands_ci_runs() -> None:
     test_cmd = re.search(r"## Run the tests\s+```sh\n(.+?)\n```", readme, re.S)
     assert test_cmd and test_cmd.group(1).strip() in ci
     assert re.search(r"pip install \. && psgdiag explain", readme)
+
+
+def test_ci_runs_exactly_the_readmes_test_line() -> None:
+    readme = (ROOT / "README.md").read_text("utf-8")
+    section = readme.split("## Run the tests", 1)[1]
+    line = re.search(r"```sh\n(.+)\n```", section)
+    assert line is not None
+    assert "pip install" in line.group(1) and "pytest" in line.group(1)
+    ci = (ROOT / ".ci" / "run").read_text("utf-8").rstrip().splitlines()
+    assert ci[-1] == line.group(1)
