@@ -24,22 +24,11 @@ def list_cmd(
     """List every known cause."""
     # Imported when the command runs, not when the CLI starts (start-up time).
     from psgdiag.kb import load as kb_mod
+    from psgdiag.kb.docs import signature_row
 
     kb = kb_mod.load(signature_dirs(signatures))
     if fmt == "json":
-        rows = [
-            {
-                "id": s.id,
-                "title": s.title,
-                "status": s.status.value,
-                "category": s.category,
-                "fault": s.fault.value,
-                "transient": s.transient,
-                "evidence": len(s.evidence),
-                "source": s.source,
-            }
-            for s in kb.signatures
-        ]
+        rows = [signature_row(s, s.source) for s in kb.signatures]
         json.dump({"kb_version": kb.version, "signatures": rows}, sys.stdout, indent=2)
         sys.stdout.write("\n")
         return

@@ -6,6 +6,20 @@ from psgdiag.model import KnowledgeBase, Signature
 from psgdiag.pipeline.score import fill
 
 
+def signature_row(sig: Signature, source: str) -> dict[str, object]:
+    """One signature as `signatures list --format json` and the serve API list it."""
+    return {
+        "id": sig.id,
+        "title": sig.title,
+        "status": sig.status.value,
+        "category": sig.category,
+        "fault": sig.fault.value,
+        "transient": sig.transient,
+        "evidence": len(sig.evidence),
+        "source": source,
+    }
+
+
 def help_page(sig: Signature) -> str:
     """Return a plain-text help page for one cause (like `ruff rule`); placeholders at defaults."""
 

@@ -17,6 +17,7 @@ from psgdiag import api
 from psgdiag.cli.incidents_cli import incident_json
 from psgdiag.errors import KbError, PsgdiagError
 from psgdiag.incidents import history as inc_mod
+from psgdiag.kb.docs import signature_row
 from psgdiag.model import Incident, KnowledgeBase, Report, TimeRange
 from psgdiag.pipeline.ingest import RawText
 from psgdiag.pipeline.normalize import normalize
@@ -190,19 +191,8 @@ def _catalog(job: CatalogJob, state: Loaded) -> Answer:
     if job.kind == "signatures":
         rows = {
             "kb_version": state.kb.version,
-            "signatures": [
-                {
-                    "id": s.id,
-                    "title": s.title,
-                    "status": s.status.value,
-                    "category": s.category,
-                    "fault": s.fault.value,
-                    "transient": s.transient,
-                    "evidence": len(s.evidence),
-                    "source": Path(s.source).name,  # not the server's paths
-                }
-                for s in state.kb.signatures
-            ],
+            # the file name only: not the server's paths
+            "signatures": [signature_row(s, Path(s.source).name) for s in state.kb.signatures],
         }
     else:
         found: Sequence[Incident] = state.history
