@@ -40,6 +40,12 @@ class TableFormat(enum.StrEnum):
     JSON = "json"
 
 
+#: The `--format` option of those commands, and the `--signatures` option of those that load
+#: the knowledge base (one definition, so their help reads the same everywhere).
+TABLE_FORMAT = typer.Option(TableFormat.RICH, "--format", "-f", help="Output format.")
+SIGNATURE_DIRS = typer.Option(None, "--signatures", help="Extra signature folder.")
+
+
 @record
 class CliState:
     """What the options before the command set for the whole run (the root context's obj)."""

@@ -10,7 +10,7 @@ from typing import Any
 
 import typer
 
-from psgdiag.cli.common import TableFormat, handled
+from psgdiag.cli.common import TABLE_FORMAT, TableFormat, handled
 from psgdiag.errors import UsageError
 from psgdiag.model import Incident
 from psgdiag.render.styled import safe
@@ -120,7 +120,7 @@ def list_cmd(
     ctx: typer.Context,
     at: str = typer.Option(None, "--at", help="Only incidents whose window includes this time."),
     cause: str = typer.Option(None, "--cause", help="Only incidents that can explain this cause."),
-    fmt: TableFormat = typer.Option(TableFormat.RICH, "--format", "-f", help="Output format."),
+    fmt: TableFormat = TABLE_FORMAT,
 ) -> None:
     """List the known incidents (bundled history plus the synced cache), oldest first."""
     # Imported when the command runs, not when the CLI starts (start-up time).
@@ -148,7 +148,7 @@ def list_cmd(
 def show_cmd(
     ctx: typer.Context,
     inc_id: str = typer.Argument(..., metavar="ID", help="Incident id, e.g. INC-2016-07-11-cdn."),
-    fmt: TableFormat = typer.Option(TableFormat.RICH, "--format", "-f", help="Output format."),
+    fmt: TableFormat = TABLE_FORMAT,
 ) -> None:
     """Show one incident: window, impact, what happened, what to do, symptoms, sources."""
     # Imported when the command runs, not when the CLI starts (start-up time).
@@ -205,7 +205,7 @@ def import_cmd(
     source: str = typer.Argument(
         ..., metavar="FILE|URL", help="A status-page Markdown file or URL."
     ),
-    fmt: TableFormat = typer.Option(TableFormat.RICH, "--format", "-f", help="Output format."),
+    fmt: TableFormat = TABLE_FORMAT,
     timeout: float = typer.Option(
         15.0, "--timeout", help="Overall time budget in seconds (reading and parsing)."
     ),

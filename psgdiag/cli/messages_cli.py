@@ -8,17 +8,13 @@ from pathlib import Path
 
 import typer
 
-from psgdiag.cli.common import TableFormat, handled, signature_dirs
+from psgdiag.cli.common import SIGNATURE_DIRS, TABLE_FORMAT, TableFormat, handled, signature_dirs
 from psgdiag.errors import UsageError
 
 msg_app = typer.Typer(
     help="Browse the message catalog: what the install stack can print, by identity.",
     no_args_is_help=True,
 )
-
-
-FORMAT = typer.Option(TableFormat.RICH, "--format", "-f", help="Output format.")
-SIGNATURES = typer.Option(None, "--signatures", help="Extra signature folder.")
 
 
 @msg_app.command("list")
@@ -28,8 +24,8 @@ def list_cmd(
     component: str = typer.Option(None, "--component", help="Only this component."),
     used: bool = typer.Option(False, "--used", help="Only messages some signature names."),
     unused: bool = typer.Option(False, "--unused", help="Only messages no signature names."),
-    fmt: TableFormat = FORMAT,
-    signatures: list[Path] = SIGNATURES,
+    fmt: TableFormat = TABLE_FORMAT,
+    signatures: list[Path] = SIGNATURE_DIRS,
 ) -> None:
     """List the catalogued messages, with the causes whose signatures name each."""
     # Imported when the command runs, not when the CLI starts (start-up time).
@@ -82,8 +78,8 @@ def _short(text: str, width: int = 110) -> str:
 def show_cmd(
     ctx: typer.Context,
     message_id: str = typer.Argument(..., metavar="ID", help="e.g. PowerShellGet.NoMatchFound"),
-    fmt: TableFormat = FORMAT,
-    signatures: list[Path] = SIGNATURES,
+    fmt: TableFormat = TABLE_FORMAT,
+    signatures: list[Path] = SIGNATURE_DIRS,
 ) -> None:
     """Show one message: its identity, template, translations and the causes it supports."""
     # Imported when the command runs, not when the CLI starts (start-up time).
@@ -139,7 +135,7 @@ def show_cmd(
 def scan_cmd(
     ctx: typer.Context,
     file: Path = typer.Argument(..., help="A log to read."),
-    fmt: TableFormat = FORMAT,
+    fmt: TableFormat = TABLE_FORMAT,
 ) -> None:
     """Show every catalogued message recognised in a log, and how (for signature authors)."""
     # Imported when the command runs, not when the CLI starts (start-up time).

@@ -6,7 +6,7 @@ import sys
 
 import typer
 
-from psgdiag.cli.common import TableFormat, handled, use_color
+from psgdiag.cli.common import TABLE_FORMAT, TableFormat, handled, use_color
 
 
 def register(app: typer.Typer) -> None:
@@ -36,7 +36,7 @@ def register(app: typer.Typer) -> None:
             None, "--proxy", help="Proxy URL (default: HTTPS_PROXY/HTTP_PROXY, minus NO_PROXY)."
         ),
         timeout: float = typer.Option(30.0, "--timeout", help="Overall time budget in seconds."),
-        fmt: TableFormat = typer.Option(TableFormat.RICH, "--format", "-f", help="Output format."),
+        fmt: TableFormat = TABLE_FORMAT,
         bootstrap: bool = typer.Option(
             False, "--bootstrap", help="Also check the NuGet provider bootstrap endpoint."
         ),

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import typer
 
-from psgdiag.cli.common import TableFormat, handled, signature_dirs
+from psgdiag.cli.common import SIGNATURE_DIRS, TABLE_FORMAT, TableFormat, handled, signature_dirs
 from psgdiag.errors import ExitCode, UsageError
 
 sig_app = typer.Typer(help="Browse and check the signature knowledge base.", no_args_is_help=True)
@@ -18,8 +18,8 @@ sig_app = typer.Typer(help="Browse and check the signature knowledge base.", no_
 @handled
 def list_cmd(
     ctx: typer.Context,
-    fmt: TableFormat = typer.Option(TableFormat.RICH, "--format", "-f", help="Output format."),
-    signatures: list[Path] = typer.Option(None, "--signatures", help="Extra signature folder."),
+    fmt: TableFormat = TABLE_FORMAT,
+    signatures: list[Path] = SIGNATURE_DIRS,
 ) -> None:
     """List every known cause."""
     # Imported when the command runs, not when the CLI starts (start-up time).
@@ -48,7 +48,7 @@ def list_cmd(
 def show_cmd(
     ctx: typer.Context,
     sig_id: str = typer.Argument(..., metavar="ID", help="Cause id, e.g. tls12-required."),
-    signatures: list[Path] = typer.Option(None, "--signatures", help="Extra signature folder."),
+    signatures: list[Path] = SIGNATURE_DIRS,
 ) -> None:
     """Show one cause as a help page: what, why, evidence, remedies, examples."""
     # Imported when the command runs, not when the CLI starts (start-up time).
@@ -70,11 +70,11 @@ def show_cmd(
 @handled
 def check_cmd(
     ctx: typer.Context,
-    signatures: list[Path] = typer.Option(None, "--signatures", help="Extra signature folder."),
+    signatures: list[Path] = SIGNATURE_DIRS,
     cases: Path = typer.Option(
         None, "--cases", help="Folder of labelled sample cases (default: tests/cases if present)."
     ),
-    fmt: TableFormat = typer.Option(TableFormat.RICH, "--format", "-f", help="Output format."),
+    fmt: TableFormat = TABLE_FORMAT,
 ) -> None:
     """Lint the knowledge base; with cases, also measure precision and recall per signature."""
     # Imported when the command runs, not when the CLI starts (start-up time).
