@@ -4,20 +4,18 @@ from __future__ import annotations
 
 import base64
 import io
-import os
 import re
-import shutil
 import time
 import zipfile
 from collections.abc import Callable, Iterator
-from pathlib import Path
-from typing import TYPE_CHECKING, NoReturn
+from typing import TYPE_CHECKING
 
 import pytest
 
 from psgdiag import api
 from psgdiag.render import Options
 from psgdiag.render.markdown import render_report
+from tests.browser import browser_fixture
 from tests.conftest import CASES, DATA
 from tests.serve_server import RunningServer, serve
 
@@ -25,15 +23,6 @@ if TYPE_CHECKING:
     from playwright.sync_api import Browser, Page
 
 SEED = DATA / "seed-2016-07.log"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 CLIPBOARD = ["clipboard-read", "clipboard-write"]
 # Waits go through locators and page.evaluate: wait_for_function compiles its predicate inside
 # the page, which the page's Content-Security-Policy (script-src 'self', no eval) forbids.
@@ -53,30 +42,7 @@ def _wait_painted(page: Page) -> None:
         time.sleep(0.02)
 
 
-def _unavailable(why: str) -> NoReturn:
-    if os.environ.get("CI", "").lower() == "true":
-        pytest.fail(f"CI=true but {why}: the served page cannot be checked")
-    pytest.skip(f"{why} (CI installs it)")
-
-
-def _chromium() -> str:
-    for candidate in ("/usr/bin/chromium", shutil.which("chromium") or ""):
-        if candidate and Path(candidate).exists():
-            return candidate
-    _unavailable("no chromium is installed (`apt-get install chromium`)")
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    executable = _chromium()
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        _unavailable("playwright is not installed (`pip install -e .[test]`)")
-    with sync_playwright() as driver:
-        launched = driver.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
-        yield launched
-        launched.close()
+browser = browser_fixture("the served page")
 
 
 @pytest.fixture(scope="module")

@@ -10,12 +10,9 @@ test follows the knowledge base rather than fixing causes.
 from __future__ import annotations
 
 import io
-import os
 import re
-import shutil
-from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, NoReturn
+from typing import TYPE_CHECKING
 
 import pytest
 
@@ -23,13 +20,13 @@ from psgdiag.triage.batch import TriageItem, TriageResult, run
 from psgdiag.triage.collect import collect
 from psgdiag.triage.html import csp, render_html, script
 from psgdiag.triage.report import cause_label, iso
+from tests.browser import browser_fixture
 from tests.conftest import CASES
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Page
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "triage"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run"]
 UNKNOWN = (
     "Install-PSResource: Package '{module}' could not be installed: the feed 'ContosoFeed' "
     "returned page {page} twice (ContinuationToken '5f0c3a2e-8d41-4b7e-9a6f-2c1d0e9b8a7f').\n"
@@ -38,32 +35,7 @@ VISIBLE = """els => els.filter(e => !e.hidden).map(e => e.querySelector('tr.tick
     .getAttribute('data-value'))"""
 
 
-def _unavailable(why: str) -> NoReturn:
-    if os.environ.get("CI", "").lower() == "true":
-        pytest.fail(f"CI=true but {why}: the triage report cannot be checked")
-    pytest.skip(f"{why} (CI installs it)")
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    executable = next(
-        (
-            c
-            for c in ("/usr/bin/chromium", shutil.which("chromium") or "")
-            if c and Path(c).exists()
-        ),
-        "",
-    )
-    if not executable:
-        _unavailable("no chromium is installed (`apt-get install chromium`)")
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        _unavailable("playwright is not installed (`pip install -e .[test]`)")
-    with sync_playwright() as driver:
-        launched = driver.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
-        yield launched
-        launched.close()
+browser = browser_fixture("the triage report")
 
 
 def _first_log(cause: str) -> bytes:
