@@ -126,6 +126,7 @@ class MessageText:
     words: frozenset[str]  # its distinctive words, to pick candidates for approximate matching
     phrase: str = ""  # a short, slot-free ASCII text: its words must stand apart on the line
     runs: tuple[str, ...] = ()  # ASCII runs of 6+ characters every match holds verbatim
+    folded_pieces: tuple[str, ...] = ()  # pieces as folded, when folding rewrites any of them
 
 
 @record

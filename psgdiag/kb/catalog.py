@@ -232,6 +232,7 @@ def compile_text(message_id: str, locale: str, text: str) -> MessageText | None:
         words,
         text if short else "",
         _runs(literals),
+        rewritten if (rewritten := tuple(fold(p) for p in pieces)) != pieces else (),
     )
 
 

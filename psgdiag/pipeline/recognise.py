@@ -6,8 +6,8 @@ A message is recognised
   class), or a distinctive error id written elsewhere in the text (a ticket, a JSON log);
 - by its text: the English template or a catalogued translation, with slots as wildcards,
   console wraps, package/module wording and quote styles tolerated (the compact view, RE2);
-- approximately: a retyped or truncated copy whose literal pieces each score high against the
-  text (rapidfuzz), tried only for messages most of whose words the document holds.
+- approximately: a retyped or truncated copy (pipeline/approximate.py);
+- by record shape: an error record in a language nobody catalogued (pipeline/byshape.py).
 Only the messages the knowledge base's signatures name are looked for.
 """
 
@@ -17,23 +17,15 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from functools import lru_cache
 
-from psgdiag.kb.catalog import MAX_SLOT, where_key
+from psgdiag.kb.catalog import MAX_SLOT
 from psgdiag.kb.regex import cached_regex
 from psgdiag.model import Facts, Message, MessageText, Said, Shape
-from psgdiag.pipeline.skeleton import Skeleton, quoted_values, skeleton
-from psgdiag.pipeline.textview import TextIndex, compact, fold
+from psgdiag.pipeline.approximate import approximately
+from psgdiag.pipeline.byshape import by_record_shape
+from psgdiag.pipeline.textview import TextIndex, compact
 
-FUZZY_CUTOFF = 88  # rapidfuzz partial ratio each literal piece must reach
-FUZZY_WORDS = 0.5  # share of a text's words the document must hold to try it approximately
-MAX_TIED = 3  # record shapes: at most this many equally fitting messages are all taken
-_WHOLE_SLOT = re.compile(r"\{\w+\}")
-NEAR_LENGTH = 1.35  # a translation's word count within this ratio of the template's
-LENGTH_GAP = 1.4  # ... and every other tied template's this many times further off
 MAX_PHRASE_TRIES = 20  # copies of a short text looked at before giving up
-FUZZY_MAX_CHARS = 2_000_000  # a retyped paste is short; a log this long was never typed by hand
-FUZZY_MIN = 24  # compact literal characters a text needs to be matched approximately
 _ERROR_ID = re.compile(r"^[A-Z][a-z0-9]+(?:[A-Z][A-Za-z0-9]*){2,}$")
-_WORD = re.compile(r"[a-z]{4,}")
 _PLACEHOLDER_SKELETON = re.compile(r"[^\W\d_]+")
 
 
@@ -56,105 +48,11 @@ def recognise(
         elif text.locale == "en" and text.pieces:
             pending.append(text)
     pending = [t for t in pending if t.message not in found_text]
-    if pending and len(index.compact) <= FUZZY_MAX_CHARS:
-        said.extend(_approximately(index, pending))
+    if pending:
+        said.extend(approximately(index, pending))
     if shapes:
-        said.extend(_by_record_shape(facts, messages, shapes, said))
+        said.extend(by_record_shape(facts, messages, shapes, said))
     return tuple(said)
-
-
-def _by_record_shape(
-    facts: Facts, messages: Mapping[str, Message], shapes: Sequence[Shape], said: list[Said]
-) -> list[Said]:
-    """Records whose text was not recognised: which catalogued error their shape and skeleton fit.
-
-    The candidates are the errors raised by the record's command with its category and exception
-    type (any category when CategoryInfo is missing); the one whose template's language-neutral
-    tokens the record's text holds best, clearly ahead of the others, is taken.
-    """
-    out: list[Said] = []
-    known_ids: set[str] | None = None  # built on first need: most records are recognised
-    for rec in facts.records:
-        last = rec.line_end or rec.line
-        if any(s.line_start <= last and rec.line <= s.line_end for s in said if s.line_start):
-            continue  # this record's text is already recognised
-        if known_ids is None:
-            known_ids = {e.lower() for s in shapes for e in s.error_ids}
-        if rec.fqid.split(",", 1)[0].strip().lower() in known_ids:
-            continue  # its FQID says which message it is
-        named = (rec.cmdlet, rec.activity, rec.fqid.rsplit(",", 1)[-1])
-        wheres = {where_key(w) for w in named if w}
-        category, exception = rec.category.lower(), rec.exception.rsplit(".", 1)[-1].lower()
-        by_command = [
-            s
-            for s in shapes
-            if wheres.intersection(s.wheres) and (not category or s.category in ("", category))
-        ]
-        group = [s for s in by_command if not exception or s.exception in ("", exception)]
-        printed = skeleton(rec.message)
-        found = _best_shape(group, printed, bool(category and exception))
-        if not found and len(group) < len(by_command):
-            # Releases raise one message with different exception types (Write-Error in one,
-            # a thrown InvalidOperationException in another): the command and category remain.
-            found = _best_shape(by_command, printed, False)
-        for best in found:
-            if best in messages:
-                slots = _one_quoted_slot(messages[best].template, rec.message)
-                out.append(Said(best, rec.line, last, "record", slots=slots))
-    return out
-
-
-def _one_quoted_slot(template: str, printed: str) -> tuple[tuple[str, str], ...]:
-    """A template with one quoted value, all of it a slot, and a text with one quoted value:
-    that value fills the slot in any language (a translation keeps the quotes around it)."""
-    names, values = quoted_values(template), quoted_values(printed)
-    if len(names) != 1 or len(values) != 1 or not _WHOLE_SLOT.fullmatch(names[0]):
-        return ()
-    return ((names[0][1:-1], values[0]),) if values[0] else ()
-
-
-def _best_shape(group: Sequence[Shape], printed: Skeleton, typed: bool) -> tuple[str, ...]:
-    """The messages whose shape the printed skeleton fits clearly best (a small tie: all)."""
-    scored = []
-    for shape in group:
-        found = len(shape.tokens & printed.tokens)
-        share = found / len(shape.tokens) if shape.tokens else 0.0
-        scored.append((found, share, shape.quotes == printed.quotes, shape.message, shape.words))
-    if not scored:
-        return ()
-    scored.sort(reverse=True)
-    found, share, quotes = scored[0][:3]
-    tied = [s for s in scored if s[:3] == scored[0][:3]]
-    near = _near_in_length([s[4] for s in tied], printed.words)
-    best = tuple(s[3] for s, is_near in zip(tied, near, strict=True) if is_near or not any(near))
-    if len({m.split("@")[0] for m in best}) > MAX_TIED:
-        return ()  # too many messages fit equally: not told apart
-    if found >= 2 and share >= 0.6:
-        return best
-    if found == 1 and share >= 0.99 and quotes and (typed or any(near)):
-        return best
-    if found == 0 and len(best) == len(scored) and quotes and typed:
-        return best  # every error of this shape fits: there is little choice
-    return ()
-
-
-def _near_in_length(words: Sequence[int], printed: int) -> list[bool]:
-    """Which tied templates are about as long as the printed text, when that sets them clearly
-    apart from the rest (a translation keeps roughly the number of words); else none."""
-
-    def ratio(n: int) -> float:
-        return max(n, printed) / min(n, printed) if n and printed else float("inf")
-
-    near = [ratio(n) <= NEAR_LENGTH for n in words]
-    if len(near) == 1:
-        return near  # the one best fit: its length agrees or not
-    if all(near) or not any(near):
-        return [False] * len(words)
-    farthest_near = max(ratio(n) for n, ok in zip(words, near, strict=True) if ok)
-    others = (ratio(n) for n, ok in zip(words, near, strict=True) if not ok)
-    if not all(r >= farthest_near * LENGTH_GAP for r in others):
-        return [False] * len(words)
-    return near
 
 
 @lru_cache(maxsize=512)
@@ -276,56 +174,3 @@ def _as_printed(index: TextIndex, value: str) -> str:
     spaced = r"\s*".join(re.escape(ch) for ch in value)
     m = re.search(spaced, index.spaced, re.IGNORECASE)
     return m.group(0) if m else value
-
-
-def _approximately(index: TextIndex, texts: list[MessageText]) -> list[Said]:
-    words = frozenset(fold(w) for w in set(_WORD.findall(index.spaced.lower())))
-    candidates = [
-        t
-        for t in texts
-        if len(t.words) >= 3
-        and sum(map(len, t.pieces)) >= FUZZY_MIN
-        and len(t.words & words) >= FUZZY_WORDS * len(t.words)
-    ]
-    out: list[Said] = []
-    done: set[str] = set()
-    # As written, then folded on both sides: PowerShellGet prints PackageManagement's texts
-    # rewritten ("Get-PackageSource" as "Get-PSRepository"), which the fold undoes; a typo
-    # inside a folded word counts for more there, so the plain view goes first.
-    views = (
-        (index.compact, index.compact_starts, False),
-        (index.folded, index.folded_starts, True),
-    )
-    for text in candidates:
-        if text.message in done:
-            continue
-        for whole, starts, folded in views:
-            if folded and all(fold(p) == p for p in text.pieces):
-                break  # nothing of it is rewritten: the folded view cannot do better
-            span = _aligned(text.pieces, whole, folded)
-            if span is None:
-                continue
-            first, last = index.lines_for(starts, span[0], span[1])
-            out.append(Said(text.message, first, last, "fuzzy", text.locale, (), span[2]))
-            done.add(text.message)
-            break
-    return out
-
-
-def _aligned(pieces: Sequence[str], whole: str, folded: bool) -> tuple[int, int, int] | None:
-    """(start, end, worst score) of every piece found approximately close together, or None."""
-    # Imported here: rapidfuzz costs start-up time, and most pastes need no approximate match.
-    from rapidfuzz import fuzz
-
-    spans = []
-    for piece in pieces:
-        res = fuzz.partial_ratio_alignment(
-            fold(piece) if folded else piece, whole, score_cutoff=FUZZY_CUTOFF
-        )
-        if res is None:
-            return None
-        spans.append((res.dest_start, res.dest_end, res.score))
-    lo, hi = min(s[0] for s in spans), max(s[1] for s in spans)
-    if hi - lo > 3 * sum(len(p) for p in pieces) + 600:
-        return None  # the pieces are scattered: not one message
-    return lo, hi, int(min(s[2] for s in spans))

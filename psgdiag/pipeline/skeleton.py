@@ -5,7 +5,7 @@ names a translator must not touch: cmdlets (Get-PSRepository), parameters (-Scop
 type names (NuGet, PowerShellGet, System.IO), file names, versions, URLs, quoted literals
 ('PackageManagement', "-Scope CurrentUser"), and the quoted values the program fills in. Together
 with the error record's identity (CategoryInfo's category, exception type and command) these
-pick out which catalogued message an unreadable record is (psgdiag.pipeline.recognise).
+pick out which catalogued message an unreadable record is (psgdiag.pipeline.byshape).
 """
 
 from __future__ import annotations
