@@ -280,15 +280,16 @@ class Matcher:
     def _message(self, ev: Evidence) -> Hit | None:
         """A recognised catalogued message (the best-recognised copy whose slots agree)."""
         best: Said | None = None
-        copies = [
-            s
-            for s in self.said
-            if s.message == ev.pattern or s.message.split("@", 1)[0] == ev.pattern
-        ]  # a message named without "@" is any of its wordings
-        refuted = [s.line_start for s in copies if not _slots_agree(ev.slots, s.slots)]
-        for said in copies:
-            if not _slots_agree(ev.slots, said.slots):
-                continue
+        agreeing: list[Said] = []
+        refuted: list[int] = []
+        for s in self.said:
+            if s.message != ev.pattern and s.message.split("@", 1)[0] != ev.pattern:
+                continue  # a message named without "@" is any of its wordings
+            if _slots_agree(ev.slots, s.slots):
+                agreeing.append(s)
+            else:
+                refuted.append(s.line_start)
+        for said in agreeing:
             if ev.slots and not said.slots and refuted and self._refuted_nearby(said, refuted):
                 continue  # its FQID or shape, but the same record's text names another value
             if best is None or _HOW_RANK[said.how] < _HOW_RANK[best.how]:
