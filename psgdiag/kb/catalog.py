@@ -12,7 +12,7 @@ every signature. Each text is compiled here into a compact-view pattern for reco
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Sequence
 from functools import lru_cache
 from importlib import resources
 from typing import Any
@@ -22,7 +22,7 @@ from psgdiag.kb.problems import Problem, Problems
 from psgdiag.model import Message, MessageText, Shape, Translation
 from psgdiag.pipeline.skeleton import skeleton
 from psgdiag.pipeline.textview import compact, fold, literal_pattern
-from psgdiag.record import record, replace
+from psgdiag.record import record
 
 COMPONENTS = ("powershellget", "packagemanagement", "nugetprovider", "psresourceget", "dotnet")
 FILES = (*COMPONENTS, "engine")
@@ -46,7 +46,8 @@ MESSAGE_KEYS = frozenset(
 )
 TRANSLATION_KEYS = frozenset({"message", "text", "source"})
 SLOT = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
-_DOUBLE = frozenset('"\u201c\u201d\u201e\u00ab\u00bb')
+_DOUBLE = frozenset('"\u201c\u201d\u201e\u00ab\u00bb')  # double quotes, in any style
+_NOT_DOUBLE = "[^" + "".join(sorted(_DOUBLE)) + "]"  # a slot value between them holds none
 MAX_SLOT = 300  # compact characters a slot value may span (checked by the recogniser)
 MIN_LITERAL = 12  # compact literal characters a text needs to be searched for at all
 MIN_PIECE = 12  # compact characters a piece needs to be matched approximately
@@ -209,7 +210,7 @@ def compile_text(message_id: str, locale: str, text: str) -> MessageText | None:
         if i > first:
             # a value between double quotes holds none (it never spans into the next message)
             quoted = literals[i - 1][-1:] in _DOUBLE and literals[i][:1] in _DOUBLE
-            value = '[^"\u201c\u201d\u201e\u00ab\u00bb]' if quoted else "."
+            value = _NOT_DOUBLE if quoted else "."
             # unbounded here, bounded by the recogniser: RE2 builds a bounded repeat of a
             # UTF-8 character as that many copies (milliseconds per text, on every run)
             regex.append(f"({value}*?)")
@@ -240,35 +241,38 @@ def _unquoted(piece: str) -> str:
     return piece.strip(_QUOTES)
 
 
-def _anchor(literals: Iterable[str]) -> tuple[str, bool]:
+def _between_quotes(literals: Iterable[str]) -> Iterator[str]:
+    """The literal text between quote characters (which another UI language may swap)."""
+    for piece in literals:
+        yield from re.split(f"[{re.escape(_QUOTES)}]", piece)
+
+
+def _ascii_runs(literals: Iterable[str]) -> Iterator[str]:
+    """The ASCII runs of the literals, between quotes and other scripts."""
+    for run in _between_quotes(literals):
+        yield from (r for r in re.split(r"[^\x00-\x7f]+", run) if r)
+
+
+def _anchor(literals: Sequence[str]) -> tuple[str, bool]:
     """A run every match holds verbatim: (folded ASCII run, True) or (compact run, False).
 
     The longest ASCII run when there is a fair one (a console that shows other scripts as '?'
     still prints it); else the longest run of another script, found only where it is intact.
     """
-    ascii_runs: list[str] = []
-    other_runs: list[str] = []
-    for piece in literals:
-        for run in re.split(f"[{re.escape(_QUOTES)}]", piece):
-            ascii_runs.extend(fold(r) for r in re.split(r"[^\x00-\x7f]+", run) if r)
-            other_runs.extend(r for r in re.split(r"[\x00-\x7f]+", run) if r)
-    best = max(ascii_runs, key=len, default="")
+    best = max((fold(r) for r in _ascii_runs(literals)), key=len, default="")
+    other_runs = [
+        r for run in _between_quotes(literals) for r in re.split(r"[\x00-\x7f]+", run) if r
+    ]
     if len(best) >= 6 or not other_runs:
         return best, True
     return max(other_runs, key=len), False
 
 
-def _runs(literals: Iterable[str]) -> tuple[str, ...]:
-    """Every ASCII run of 6+ characters between quotes and other scripts that holds none of the
-    words PowerShellGet rewrites: a match holds each verbatim in the compact view (where a
-    console wrap, even mid-word, leaves no trace), so one missing rules the text out early."""
-    runs = {
-        r
-        for piece in literals
-        for run in re.split(f"[{re.escape(_QUOTES)}]", piece)
-        for r in re.split(r"[^\x00-\x7f]+", run)
-        if len(r) >= 6 and fold(r) == r
-    }
+def _runs(literals: Sequence[str]) -> tuple[str, ...]:
+    """Every ASCII run of 6+ characters that holds none of the words PowerShellGet rewrites: a
+    match holds each verbatim in the compact view (where a console wrap, even mid-word, leaves
+    no trace), so one missing rules the text out before its regex is compiled."""
+    runs = {r for r in _ascii_runs(literals) if len(r) >= 6 and fold(r) == r}
     return tuple(sorted(runs, key=len, reverse=True))
 
 
@@ -286,6 +290,16 @@ def shapes(catalog: Catalog) -> tuple[Shape, ...]:
             continue
         sk = skeleton(msg.template, template=True)
         exception = msg.exception.rsplit(".", 1)[-1].lower()
-        shape = Shape(msg.id, msg.category.lower(), exception, wheres, sk.tokens, sk.quotes)
-        out.append(replace(shape, error_ids=msg.error_ids, words=sk.words))
+        out.append(
+            Shape(
+                msg.id,
+                msg.category.lower(),
+                exception,
+                wheres,
+                sk.tokens,
+                sk.quotes,
+                error_ids=msg.error_ids,
+                words=sk.words,
+            )
+        )
     return tuple(out)

@@ -24,9 +24,8 @@ def next_steps(report: Report) -> tuple[str, ...]:
     lines = [line.text for line in report.document.lines]
     has_category = any("categoryinfo" in text.lower() for text in lines)
     steps: list[str] = []
-    concise = any(in_gutter(line.raw) for line in report.document.lines)
     if not facts.fqids and not has_category:
-        if concise:
+        if any(in_gutter(line.raw) for line in report.document.lines):
             steps.append(
                 "PowerShell 7 printed its short error view, which leaves out the error id: run "
                 "`Get-Error` right after the failure and send its output too"
