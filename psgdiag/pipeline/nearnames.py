@@ -25,7 +25,12 @@ def near_name(modules: Sequence[FactValue]) -> FactValue | None:
             allowed = MAX_EDITS if shorter >= LONG_NAME else 1
             if a == b or shorter < MIN_LENGTH or abs(len(a) - len(b)) > allowed:
                 continue
-            if _edits(a, b) <= allowed and not _versions_apart(a, b):
+            if _versions_apart(a, b):
+                continue
+            # Imported here: only a log naming two similar modules gets this far (start-up).
+            from rapidfuzz.distance import Levenshtein
+
+            if Levenshtein.distance(a, b, score_cutoff=allowed) <= allowed:
                 return FactValue(f"{first.value} ~ {second.value}", second.line)
     return None
 
@@ -33,18 +38,3 @@ def near_name(modules: Sequence[FactValue]) -> FactValue | None:
 def _versions_apart(a: str, b: str) -> bool:
     """Names that differ only in digits are a family (Az.Storage2, xNetworking3), not a typo."""
     return "".join(c for c in a if not c.isdigit()) == "".join(c for c in b if not c.isdigit())
-
-
-def _edits(a: str, b: str) -> int:
-    """Levenshtein distance, capped just above MAX_EDITS (names are short)."""
-    row = list(range(len(b) + 1))
-    for i, ca in enumerate(a, 1):
-        prev, row[0] = row[0], i
-        best = row[0]
-        for j, cb in enumerate(b, 1):
-            cur = min(row[j] + 1, row[j - 1] + 1, prev + (ca != cb))
-            prev, row[j] = row[j], cur
-            best = min(best, cur)
-        if best > MAX_EDITS:
-            return best
-    return row[-1]

@@ -51,7 +51,7 @@ def weekday_time(doc: Document, era: Era, today: dt.date | None = None) -> TimeR
             m = rx.search(text)
             if m is None:
                 continue
-            weekday = datewords.weekdays()[m.group("wd").lower()]
+            weekday = names[m.group("wd").lower()]
             month, day = month_number(m.group("m")), int(m.group("d"))
             fits = [
                 when
