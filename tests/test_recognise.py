@@ -3,28 +3,14 @@ approximately and by record shape, and not inside other words."""
 
 from __future__ import annotations
 
-from functools import lru_cache
-
-from psgdiag.kb.catalog import compile_texts, load_catalog, shapes
 from psgdiag.model import Said
-from psgdiag.pipeline.extract import extract_facts
 from psgdiag.pipeline.ingest import decode
 from psgdiag.pipeline.normalize import normalize
-from psgdiag.pipeline.recognise import recognise
-from psgdiag.pipeline.textview import TextIndex
+from psgdiag.pipeline.recognise import recognise_everything
 
 
-@lru_cache(maxsize=1)
-def _catalog():  # type: ignore[no-untyped-def]
-    catalog = load_catalog()
-    texts = tuple(t for m in catalog.messages.values() for t in compile_texts(m))
-    return catalog, texts, shapes(catalog)
-
-
-def said(log: str) -> list[Said]:
-    catalog, texts, shaped = _catalog()
-    doc = normalize(decode(log.encode("utf-8"), "test.log"))
-    return recognise(TextIndex.build(doc), extract_facts(doc), catalog.messages, texts, shaped)
+def said(log: str) -> tuple[Said, ...]:
+    return recognise_everything(normalize(decode(log.encode("utf-8"), "test.log")))
 
 
 def ways(log: str) -> dict[str, set[str]]:

@@ -139,21 +139,14 @@ def scan_cmd(
 ) -> None:
     """Show every catalogued message recognised in a log, and how (for signature authors)."""
     # Imported when the command runs, not when the CLI starts (start-up time).
-    from psgdiag.kb.catalog import compile_texts, load_catalog, shapes
-    from psgdiag.pipeline.extract import extract_facts
     from psgdiag.pipeline.ingest import FULL_READ_LIMIT, decode, open_input, read_all
     from psgdiag.pipeline.normalize import normalize
-    from psgdiag.pipeline.recognise import recognise
-    from psgdiag.pipeline.textview import TextIndex
+    from psgdiag.pipeline.recognise import recognise_everything
 
-    catalog = load_catalog()
     stream, name, _size = open_input(str(file), None)
     with stream:
         doc = normalize(decode(read_all(stream, name, FULL_READ_LIMIT), name))
-    texts = tuple(t for m in catalog.messages.values() for t in compile_texts(m))
-    said = recognise(
-        TextIndex.build(doc), extract_facts(doc), catalog.messages, texts, shapes(catalog)
-    )
+    said = recognise_everything(doc)
     if fmt == TableFormat.JSON:
         out = [
             {

@@ -17,16 +17,31 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from functools import lru_cache
 
-from psgdiag.kb.catalog import MAX_SLOT
+from psgdiag.kb.catalog import MAX_SLOT, compile_texts, load_catalog
+from psgdiag.kb.catalog import shapes as catalog_shapes
 from psgdiag.kb.regex import cached_regex
-from psgdiag.model import Facts, Message, MessageText, Said, Shape
+from psgdiag.model import Document, Facts, Message, MessageText, Said, Shape
 from psgdiag.pipeline.approximate import approximately
 from psgdiag.pipeline.byshape import by_record_shape
+from psgdiag.pipeline.extract import extract_facts
 from psgdiag.pipeline.textview import TextIndex, compact
 
 MAX_PHRASE_TRIES = 20  # copies of a short text looked at before giving up
 _ERROR_ID = re.compile(r"^[A-Z][a-z0-9]+(?:[A-Z][A-Za-z0-9]*){2,}$")
 _PLACEHOLDER_SKELETON = re.compile(r"[^\W\d_]+")
+
+
+def recognise_everything(doc: Document) -> tuple[Said, ...]:
+    """Every catalogued message in a document, named by a signature or not (`messages scan`)."""
+    messages, texts, shapes = _whole_catalog()
+    return recognise(TextIndex.build(doc), extract_facts(doc), messages, texts, shapes)
+
+
+@lru_cache(maxsize=1)
+def _whole_catalog() -> tuple[Mapping[str, Message], tuple[MessageText, ...], tuple[Shape, ...]]:
+    catalog = load_catalog()
+    texts = tuple(t for m in catalog.messages.values() for t in compile_texts(m))
+    return catalog.messages, texts, catalog_shapes(catalog)
 
 
 def recognise(
