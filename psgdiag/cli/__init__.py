@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import importlib
+import os
 import sys
 from collections.abc import Sequence
 from typing import Any
@@ -101,3 +102,31 @@ def main() -> None:
         sys.exit(130)
     except BrokenPipeError:
         sys.exit(0)
+    except SystemExit as done:
+        _leave_now(done.code)
+        raise
+    _leave_now(0)
+
+
+def _leave_now(code: object) -> None:
+    """End the process at once with `code`, skipping the interpreter's teardown.
+
+    A finished command has no use for the knowledge base, the compiled patterns and the modules
+    it loaded, yet freeing them one by one at shutdown costs ~15 ms: a tenth of a small paste's
+    run. Exit handlers run and the standard streams are flushed first, as at a normal exit. With
+    another thread alive, a non-numeric status or a stream that cannot be flushed, this returns
+    and the normal exit follows.
+    """
+    code = 0 if code is None else code
+    threading = sys.modules.get("threading")
+    if not isinstance(code, int) or (threading is not None and threading.active_count() > 1):
+        return
+    import atexit
+
+    try:
+        atexit._run_exitfuncs()
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except Exception:  # a closed pipe or a full disk: let the normal exit report it
+        return
+    os._exit(code)

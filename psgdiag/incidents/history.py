@@ -14,6 +14,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from psgdiag import regexcode
 from psgdiag.cache import data_toml, user_dir
 from psgdiag.errors import KbError
 from psgdiag.model import Incident, TimeRange
@@ -56,7 +57,7 @@ def parse_incident(
     problems.extend(f"{where}: unknown key `{k}`" for k in sorted(set(item) - KEYS))
     for pattern in item.get("applies_if", []) if check_patterns else ():
         try:
-            re.compile(str(pattern))
+            regexcode.compile(str(pattern))
         except re.error as exc:
             problems.append(f"{where}.applies_if: bad regular expression {pattern!r}: {exc}")
     if item["impact"] not in IMPACTS:
@@ -180,7 +181,7 @@ def _conditions() -> dict[str, tuple[tuple[str, tuple[tuple[str, ...], ...]], ..
 def _holds(pattern: str, needs: tuple[tuple[str, ...], ...], text: str, low: str) -> bool:
     if not all(any(word in low for word in need) for need in needs):
         return False  # a phrase every match holds is missing: the regex is not even compiled
-    return re.compile(pattern, re.MULTILINE).search(text) is not None
+    return regexcode.compile(pattern, re.MULTILINE).search(text) is not None
 
 
 def applicable(incidents: Iterable[Incident], lines: Iterable[str]) -> tuple[Incident, ...]:

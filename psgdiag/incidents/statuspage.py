@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from functools import lru_cache
 from typing import Any
 
+from psgdiag import regexcode
 from psgdiag.cache import data_toml
 from psgdiag.incidents import statusdates as sd
 from psgdiag.incidents import statusprose
@@ -27,7 +28,7 @@ from psgdiag.record import field, record, replace
 _HEADING = sd.linear(r"^(#{2,4})\s+(.*?)\s*#*\s*$", "##")
 _SECTION = sd.linear(r"^\s*__([A-Za-z ]+?)__\s*:?\s*(.*)$", "__")
 _LINK = sd.linear(r"\[([^\]]*)\]\([^)]*\)", "](")
-_FENCE = re.compile(r"^\s*```")  # one quantifier, anchored: linear in Python's engine too
+_FENCE = regexcode.compile(r"^\s*```")  # one quantifier, anchored: linear in Python's engine too
 _TAG = sd.linear(r"<[^<>]{0,400}>", "<")  # anchors and spans of the localized docs copies
 _SECTION_KEYS = {
     "summary of impact": "summary",

@@ -17,6 +17,7 @@ from functools import lru_cache
 from importlib import resources
 from typing import Any
 
+from psgdiag import regexcode
 from psgdiag.cache import data_toml
 from psgdiag.kb.problems import Problem, Problems
 from psgdiag.model import Message, MessageText, Shape, Translation
@@ -45,14 +46,14 @@ MESSAGE_KEYS = frozenset(
     }
 )
 TRANSLATION_KEYS = frozenset({"message", "text", "source"})
-SLOT = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
+SLOT = regexcode.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
 _DOUBLE = frozenset('"\u201c\u201d\u201e\u00ab\u00bb')  # double quotes, in any style
 _NOT_DOUBLE = "[^" + "".join(sorted(_DOUBLE)) + "]"  # a slot value between them holds none
 MAX_SLOT = 300  # compact characters a slot value may span (checked by the recogniser)
 MIN_LITERAL = 12  # compact literal characters a text needs to be searched for at all
 MIN_PIECE = 12  # compact characters a piece needs to be matched approximately
 SHORT_TEXT = 24  # below this many compact characters, a slot-free text must stand as whole words
-_WORD = re.compile(r"[a-z]{4,}")
+_WORD = regexcode.compile(r"[a-z]{4,}")
 _QUOTES = "'\"\u2018\u2019\u201c\u201d\u201e\u00ab\u00bb`\u00b4"
 
 

@@ -9,11 +9,11 @@ wheel: the taxonomy file and tests/cases are only used when they are found besid
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Iterable
 from pathlib import Path
 from typing import TextIO
 
+from psgdiag import regexcode
 from psgdiag.errors import KbError, UsageError
 from psgdiag.kb import load as kb_mod
 from psgdiag.kb.cases import run_cases
@@ -24,7 +24,7 @@ from psgdiag.kb.problems import Problem
 from psgdiag.kb.report import CheckResult, render_rich, to_json
 from psgdiag.model import KnowledgeBase, Signature
 
-_TAXONOMY_ROW = re.compile(r"^\|\s*([a-z0-9]+(?:-[a-z0-9]+)+)\s*\|")
+_TAXONOMY_ROW = regexcode.compile(r"^\|\s*([a-z0-9]+(?:-[a-z0-9]+)+)\s*\|")
 
 
 def taxonomy_path() -> Path | None:

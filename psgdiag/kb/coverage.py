@@ -12,9 +12,9 @@ For `psgdiag signatures check` and `psgdiag messages`:
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 
+from psgdiag import regexcode
 from psgdiag.kb.catalog import Catalog, shapes
 from psgdiag.kb.regex import cached_regex
 from psgdiag.model import EvidenceKind, KnowledgeBase, Message, Signature, Strength
@@ -44,7 +44,7 @@ _SAMPLE = {
     "status": "503",
     "reason": "Service Unavailable",
 }
-_SLOT = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
+_SLOT = regexcode.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
 _WEAKER = {Strength.STRONG: Strength.MEDIUM, Strength.MEDIUM: Strength.WEAK}
 
 

@@ -11,10 +11,11 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 
+from psgdiag import regexcode
 from psgdiag.model import Evidence, EvidenceKind, Message
 
 MAX_WORDS = 90  # characters of a quoted message or phrase
-_SLOT = re.compile(r"\{[A-Za-z_][A-Za-z0-9_]*\}")
+_SLOT = regexcode.compile(r"\{[A-Za-z_][A-Za-z0-9_]*\}")
 
 
 def _quote(text: str) -> str:

@@ -14,7 +14,7 @@ import tomllib
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
-from psgdiag import api
+from psgdiag import api, regexcode
 from psgdiag.errors import KbError
 from psgdiag.kb.problems import Problems
 from psgdiag.kb.regex import compile_regex
@@ -31,7 +31,7 @@ MAX_LINE_CHARS = 160
 MIN_WORDS = 3
 _RE2 = {kind: rx for kind, _, rx in VARIABLES}
 _SPECIAL = set("\\.^$|?*+()[]{}")
-_SLUG_WORD = re.compile(r"[a-z][a-z0-9]+")
+_SLUG_WORD = regexcode.compile(r"[a-z][a-z0-9]+")
 
 
 @record

@@ -12,7 +12,7 @@ from collections.abc import Collection, Iterable, Mapping
 from functools import lru_cache
 from typing import Any
 
-from psgdiag.cache import SNAPSHOT_FORMAT, cache_root, load_pickle, save_pickle
+from psgdiag.cache import SNAPSHOT_FORMAT, cache_root, load_pickle, prune, save_pickle
 from psgdiag.model import EvidenceKind, KnowledgeBase
 from psgdiag.pipeline.textview import compact, wording
 
@@ -114,6 +114,7 @@ def regex_requirements(kb: KnowledgeBase) -> dict[str, tuple[Collection[str], ..
         if len(known) > 2 * len(patterns) + 1000:  # forget patterns no signature has any more
             known = {p: known[p] for p in patterns}
         save_pickle(path, known)
+        prune("regex-requirements-", 1)  # tables of older snapshot formats are never read again
     return {p: known[p] for p in patterns}
 
 

@@ -10,8 +10,11 @@ from collections.abc import Callable
 from functools import lru_cache
 from typing import Any
 
+from psgdiag import regexcode
+
 MAX_REGEX_CHARS = 4000
 MAX_PROGRAM_SIZE = 3000  # RE2 program size: a bound on memory and per-character work
+_BOUNDED = regexcode.compile(rb"\{(\d+),(\d+)\}")
 
 
 def compile_regex(pattern: str | bytes) -> Any:
@@ -25,8 +28,102 @@ def compile_regex(pattern: str | bytes) -> Any:
 
 @lru_cache(maxsize=8192)
 def cached_regex(pattern: str) -> Any:
-    """compile_regex for searching UTF-8 bytes, kept for the run."""
-    return compile_regex(pattern.encode("utf-8"))
+    """compile_regex for searching UTF-8 bytes, kept for the run.
+
+    A pattern with a wide bounded repeat (`[^.]{0,100}`) is searched through a wider pattern
+    first (see `widened`): compiling the exact one costs a copy of the repeated item per count,
+    and most patterns of a run never match at all.
+    """
+    raw = pattern.encode("utf-8")
+    wide = widened(raw)
+    return compile_regex(raw) if wide is None else _Widened(wide, raw)
+
+
+WIDEN_SPAN = 8  # a bounded repeat {m,n} with n - m above this is widened to {m,}
+
+
+def widened(pattern: bytes) -> bytes | None:
+    """The pattern with its wide bounded repeats made open ({0,100} -> {0,}), or None.
+
+    Every text the pattern matches, the widened one matches too, so a text the widened pattern
+    does not match is not matched by the pattern. Braces inside a character class or after a
+    backslash are left alone; a pattern using \\Q...\\E quoting is never widened.
+    """
+    if b"\\Q" in pattern:
+        return None
+    out = bytearray()
+    i, n, changed = 0, len(pattern), False
+    while i < n:
+        c = pattern[i : i + 1]
+        if c == b"\\":
+            out += pattern[i : i + 2]
+            i += 2
+        elif c == b"[":
+            end = _class_end(pattern, i)
+            out += pattern[i:end]
+            i = end
+        elif c == b"{" and (m := _BOUNDED.match(pattern, i)):
+            low, high = int(m.group(1)), int(m.group(2))
+            if high - low > WIDEN_SPAN:
+                out += b"{%d,}" % low
+                changed = True
+            else:
+                out += m.group(0)
+            i = m.end()
+        else:
+            out += c
+            i += 1
+    return bytes(out) if changed else None
+
+
+def _class_end(pattern: bytes, start: int) -> int:
+    """Index just past the character class opening at `start` (RE2 / POSIX rules)."""
+    i = start + 1
+    if pattern[i : i + 1] == b"^":
+        i += 1
+    if pattern[i : i + 1] == b"]":  # a leading ] is a member
+        i += 1
+    while i < len(pattern):
+        c = pattern[i : i + 1]
+        if c == b"\\":
+            i += 2
+        elif pattern.startswith(b"[:", i) and (close := pattern.find(b":]", i + 2)) != -1:
+            i = close + 2
+        elif c == b"]":
+            return i + 1
+        else:
+            i += 1
+    return len(pattern)
+
+
+class _Widened:
+    """An exact RE2 pattern behind its widened one, compiled only once the widened one matches."""
+
+    __slots__ = ("_exact", "_pattern", "_wide")
+
+    def __init__(self, wide: bytes, pattern: bytes) -> None:
+        self._wide = compile_regex(wide)
+        self._pattern = pattern
+        self._exact: Any = None
+
+    def _compiled(self) -> Any:
+        if self._exact is None:
+            self._exact = compile_regex(self._pattern)
+        return self._exact
+
+    def search(self, data: bytes, *args: Any) -> Any:
+        if self._wide.search(data, *args) is None:
+            return None
+        return self._compiled().search(data, *args)
+
+    def finditer(self, data: bytes, *args: Any) -> Any:
+        if self._wide.search(data, *args) is None:
+            return iter(())
+        return self._compiled().finditer(data, *args)
+
+    @property
+    def groups(self) -> int:
+        return int(self._wide.groups)
 
 
 def regex_problem(pattern: str) -> str:

@@ -12,6 +12,7 @@ import re
 from collections.abc import Iterable
 from functools import lru_cache
 
+from psgdiag import regexcode
 from psgdiag.record import record
 
 MIN_TOKEN = 3
@@ -64,7 +65,7 @@ class _Parser:
         ch = self.p[self.i]
         self.i += 1
         if ch == "(":
-            m = re.compile(_GROUP_HEAD).match(self.p, self.i)
+            m = regexcode.compile(_GROUP_HEAD).match(self.p, self.i)
             head = m.group(0) if m else ""
             self.i += len(head)
             if head.endswith(")"):
@@ -104,7 +105,7 @@ class _Parser:
             return
         ch = self.p[self.i]
         if ch == "{":
-            m = re.compile(_BRACES).match(self.p, self.i)
+            m = regexcode.compile(_BRACES).match(self.p, self.i)
             if not m:
                 return  # a literal brace
             self.i = m.end()

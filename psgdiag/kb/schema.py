@@ -14,6 +14,7 @@ import difflib
 import re
 from typing import Any
 
+from psgdiag import regexcode
 from psgdiag.kb.problems import Problems
 from psgdiag.kb.regex import regex_problem
 from psgdiag.model import (
@@ -98,8 +99,8 @@ EVIDENCE_KEYS = TABLE_KEYS["evidence"]
 STREAMS = ("error", "warning", "verbose", "debug", "prompt")
 FACT_OPS = ("==", "!=", "<=", ">=", "<", ">", "!~", "~")
 MAX_FILE_BYTES = 256 * 1024
-ID_RX = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
-_NAME_RX = re.compile(r"^[a-z][a-z0-9_]*$")
+ID_RX = regexcode.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+_NAME_RX = regexcode.compile(r"^[a-z][a-z0-9_]*$")
 
 
 def parse_fact(expr: str) -> FactTest:

@@ -7,9 +7,9 @@ and only in documents short enough to have been typed by hand.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 
+from psgdiag import regexcode
 from psgdiag.model import MessageText, Said
 from psgdiag.pipeline.textview import TextIndex, fold
 
@@ -17,7 +17,7 @@ FUZZY_CUTOFF = 88  # rapidfuzz partial ratio each literal piece must reach
 FUZZY_WORDS = 0.5  # share of a text's words the document must hold to try it approximately
 FUZZY_MIN = 24  # compact literal characters a text needs to be matched approximately
 FUZZY_MAX_CHARS = 2_000_000  # a retyped paste is short; a log this long was never typed by hand
-_WORD = re.compile(r"[a-z]{4,}")
+_WORD = regexcode.compile(r"[a-z]{4,}")
 
 
 def approximately(index: TextIndex, texts: list[MessageText]) -> list[Said]:

@@ -14,6 +14,7 @@ import re
 from collections import deque
 from typing import BinaryIO
 
+from psgdiag import regexcode
 from psgdiag.model import Document, KnowledgeBase
 from psgdiag.pipeline.anchors import anchor_regexes
 from psgdiag.pipeline.bytestream import read_chunks, utf8_chunks
@@ -72,7 +73,7 @@ def _forward(work: bytes, p: int, lines: int, cap: int) -> tuple[int, int]:
     hi = min(len(work), p + cap)
     rx = _LINES.get(lines)
     if rx is None:
-        rx = _LINES.setdefault(lines, re.compile(rb"(?:[^\n]*\n){%d}" % lines))
+        rx = _LINES.setdefault(lines, regexcode.compile(rb"(?:[^\n]*\n){%d}" % lines))
     m = rx.match(work, p, hi)  # the common case in one C call
     if m is not None:
         return m.end(), 0

@@ -9,9 +9,9 @@ quoted values) and its length pick among them.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 
+from psgdiag import regexcode
 from psgdiag.kb.catalog import where_key
 from psgdiag.model import Facts, Message, Said, Shape
 from psgdiag.pipeline.skeleton import Skeleton, quoted_values, skeleton
@@ -19,7 +19,7 @@ from psgdiag.pipeline.skeleton import Skeleton, quoted_values, skeleton
 MAX_TIED = 3  # at most this many equally fitting messages are all taken
 NEAR_LENGTH = 1.35  # a translation's word count within this ratio of the template's
 LENGTH_GAP = 1.4  # ... and every other tied template's this many times further off
-_WHOLE_SLOT = re.compile(r"\{\w+\}")
+_WHOLE_SLOT = regexcode.compile(r"\{\w+\}")
 
 
 def by_record_shape(

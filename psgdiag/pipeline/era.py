@@ -17,11 +17,12 @@ from collections.abc import Iterable, Sequence
 from functools import lru_cache
 from typing import Any
 
+from psgdiag import regexcode
 from psgdiag.cache import data_toml
 from psgdiag.model import Era, Facts, Fingerprint, Incident
 from psgdiag.record import record
 
-_NUMERIC = re.compile(r"^(\d+(?:\.\d+)*)(?:-([0-9A-Za-z.]+))?$")
+_NUMERIC = regexcode.compile(r"^(\d+(?:\.\d+)*)(?:-([0-9A-Za-z.]+))?$")
 
 
 @record

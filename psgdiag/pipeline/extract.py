@@ -11,6 +11,7 @@ import re
 from functools import lru_cache
 from typing import Any
 
+from psgdiag import regexcode
 from psgdiag.cache import data_toml
 from psgdiag.kb.regex import cached_regex
 from psgdiag.model import Document, ErrorRecord, Facts, FactValue, Line
@@ -19,42 +20,46 @@ from psgdiag.pipeline.normalize import in_gutter, load_framing
 from psgdiag.pipeline.when import find_time
 from psgdiag.record import record, replace
 
-_FQID = re.compile(r"FullyQualifiedErrorId\s*:\s*(.+)$", re.IGNORECASE)
-_FQID_TAIL = re.compile(r"^[^,\s][^,]{0,200},[A-Za-z][\w.-]+\s*$")
-_LIST_FQID = re.compile(r"^(FullyQualifiedErrorId +: )\S")
-_CATEGORY = re.compile(
+_FQID = regexcode.compile(r"FullyQualifiedErrorId\s*:\s*(.+)$", re.IGNORECASE)
+_FQID_TAIL = regexcode.compile(r"^[^,\s][^,]{0,200},[A-Za-z][\w.-]+\s*$")
+_LIST_FQID = regexcode.compile(r"^(FullyQualifiedErrorId +: )\S")
+_CATEGORY = regexcode.compile(
     r"CategoryInfo\s*:\s*(?P<cat>\w+)\s?:\s*\((?P<target>.*)\)\s*\[(?P<activity>[^\]]*)\][,\uff0c\u3001]\s*"
     r"(?P<exc>[\w.]+)",
     re.IGNORECASE,
 )
 # "Install-Module : msg", "PackageManagement\Install-Package : msg", PS 7 "Install-Package: msg"
-_RECORD = re.compile(r"^(?:[A-Za-z]+\\)?(?P<cmdlet>[A-Z][A-Za-z]+-[A-Za-z]+)\s?:\s+(?P<msg>\S.*)$")
+_RECORD = regexcode.compile(
+    r"^(?:[A-Za-z]+\\)?(?P<cmdlet>[A-Z][A-Za-z]+-[A-Za-z]+)\s?:\s+(?P<msg>\S.*)$"
+)
 # What ends a record's message whatever the language (the position line is localised: framing).
 _RECORD_END_ANY = (
     r"Line \||\+ |CategoryInfo|FullyQualifiedErrorId|PS [A-Za-z]:|PS /"
     # a position line in any language: "<At> line:1 char:1", "<At> C:\...\x.psm1:9 char:3"
     r"|\S+(?:\s\S+)?\s(?:\S{1,12}:\s?\d+|[A-Za-z]:\\.*:\d+)\s+\S{1,12}:\s?\d+\s*$"
 )
-_SQUIGGLE = re.compile(r"^~{3,}\s*$")
-_GUTTER_LABEL = re.compile(r"^\S{1,12}\s?\|$")
-_WRAP_TAIL = re.compile(r"^(?:\d{4}-\d\d-\d\dT[\d:.]+Z\s)?   [^\s+]")
-_MSG_KEY = re.compile(r"\bMSG:([A-Za-z_]\w+)")
+_SQUIGGLE = regexcode.compile(r"^~{3,}\s*$")
+_GUTTER_LABEL = regexcode.compile(r"^\S{1,12}\s?\|$")
+_WRAP_TAIL = regexcode.compile(r"^(?:\d{4}-\d\d-\d\dT[\d:.]+Z\s)?   [^\s+]")
+_MSG_KEY = regexcode.compile(r"\bMSG:([A-Za-z_]\w+)")
 _HTTP = (
-    re.compile(r"\((?P<code>[1-5]\d\d)\)\s+[A-Z][A-Za-z]"),  # (503) Server Unavailable
-    re.compile(r"\b(?P<code>[1-5]\d\d)\s+\((?:[A-Z][\w-]*\s?){1,5}\)"),  # 503 (Service Unavailable)
-    re.compile(r"\bHTTP/\d(?:\.\d)?\s+(?P<code>[1-5]\d\d)\b"),
-    re.compile(r"status code\s*'?(?P<code>[1-5]\d\d)'?", re.IGNORECASE),
-    re.compile(r"\bStatusCode\s*[:=]\s*(?P<code>[1-5]\d\d)\b"),
+    regexcode.compile(r"\((?P<code>[1-5]\d\d)\)\s+[A-Z][A-Za-z]"),  # (503) Server Unavailable
+    regexcode.compile(
+        r"\b(?P<code>[1-5]\d\d)\s+\((?:[A-Z][\w-]*\s?){1,5}\)"
+    ),  # 503 (Service Unavailable)
+    regexcode.compile(r"\bHTTP/\d(?:\.\d)?\s+(?P<code>[1-5]\d\d)\b"),
+    regexcode.compile(r"status code\s*'?(?P<code>[1-5]\d\d)'?", re.IGNORECASE),
+    regexcode.compile(r"\bStatusCode\s*[:=]\s*(?P<code>[1-5]\d\d)\b"),
 )
-_EXCEPTION = re.compile(r"\b((?:System|Microsoft)(?:\.\w+)+(?:Exception|Error))\b")
-_URL = re.compile(r"https?://[^\s'\"<>()«»\[\]{}]+", re.IGNORECASE)
+_EXCEPTION = regexcode.compile(r"\b((?:System|Microsoft)(?:\.\w+)+(?:Exception|Error))\b")
+_URL = regexcode.compile(r"https?://[^\s'\"<>()«»\[\]{}]+", re.IGNORECASE)
 
 
 @lru_cache(maxsize=1)
 def _record_end() -> re.Pattern[str]:
     """A line that ends an error record's message: a position line in any language, a field."""
     positions = "|".join(re.escape(p) for p in load_framing().positions)
-    return re.compile(f"^(?:{positions}|{_RECORD_END_ANY})")
+    return regexcode.compile(f"^(?:{positions}|{_RECORD_END_ANY})")
 
 
 @record

@@ -8,18 +8,18 @@ bytes and only those are decoded (see DESIGN.md §2).
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO
 
+from psgdiag import regexcode
 from psgdiag.errors import InputError
 from psgdiag.record import record
 
 #: Inputs up to this size are decoded whole; larger ones are scanned in chunks.
 FULL_READ_LIMIT = 16 * 1024 * 1024
 
-_NEWLINE = re.compile(r"\r\n|\r|\n")
+_NEWLINE = regexcode.compile(r"\r\n|\r|\n")
 
 
 @record
@@ -53,10 +53,10 @@ def detect_encoding(head: bytes) -> str:
     return "utf-8"
 
 
-_UTF8_MULTI = re.compile(
+_UTF8_MULTI = regexcode.compile(
     rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}"
 )
-_HIGH = re.compile(rb"[\x80-\xff]")
+_HIGH = regexcode.compile(rb"[\x80-\xff]")
 
 
 def _legacy_or_utf8(data: bytes) -> str:

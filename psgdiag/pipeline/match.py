@@ -9,6 +9,7 @@ import re
 from collections.abc import Callable, Collection, Mapping
 from functools import lru_cache
 
+from psgdiag import regexcode
 from psgdiag.kb.prefilter import literal_required, phrase_index, present_phrases
 from psgdiag.kb.regex import cached_regex
 from psgdiag.model import (
@@ -39,7 +40,7 @@ _WEAKER = {
     Strength.CONTEXT: Strength.CONTEXT,
     Strength.AGAINST: Strength.AGAINST,
 }
-_ERROR_ID = re.compile(r"^[A-Z][a-z0-9]+(?:[A-Z][A-Za-z0-9]*){2,}$")
+_ERROR_ID = regexcode.compile(r"^[A-Z][a-z0-9]+(?:[A-Z][A-Za-z0-9]*){2,}$")
 
 
 @lru_cache(maxsize=4096)
@@ -47,7 +48,9 @@ def _error_id_rx(error_id: str) -> re.Pattern[str] | None:
     """A word-bounded search for a distinctive CamelCase error id, or None for generic ones."""
     if len(error_id) < 14 or not _ERROR_ID.match(error_id):
         return None
-    return re.compile(r"(?<![A-Za-z0-9])" + re.escape(error_id) + r"(?![A-Za-z0-9])", re.IGNORECASE)
+    return regexcode.compile(
+        r"(?<![A-Za-z0-9])" + re.escape(error_id) + r"(?![A-Za-z0-9])", re.IGNORECASE
+    )
 
 
 @lru_cache(maxsize=8192)

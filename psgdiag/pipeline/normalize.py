@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
+from psgdiag import regexcode
 from psgdiag.cache import data_toml
 from psgdiag.model import Document, Line
 from psgdiag.pipeline.ingest import RawText, split_lines
@@ -17,29 +18,29 @@ from psgdiag.record import record
 
 # ANSI colour and cursor sequences (PowerShell 7 colours errors; GitHub keeps the codes).
 # A log copied from a CI web page loses the ESC but keeps the colour codes: "[31;1mLine |[0m".
-_ANSI = re.compile(
+_ANSI = regexcode.compile(
     r"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\x1b"
     r"|\[(?:[0-9]{1,3};)*[0-9]{1,3}m"
 )
 # GitHub Actions / Azure Pipelines prefix every line with an ISO 8601 timestamp.
-_CI_TIME = re.compile(r"^\ufeff?\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?Z?:?\s?")
+_CI_TIME = regexcode.compile(r"^\ufeff?\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?Z?:?\s?")
 # Runner markers: ##[error], ##[section], ##vso[...] logging commands, ::error:: workflow commands.
-_CI_MARK = re.compile(
+_CI_MARK = regexcode.compile(
     r"^\s*(?:##\[[a-z]+\]|##vso\[[^\]]*\]|::(?:error|warning|notice|debug|group|endgroup)"
     r"[^:]*::)\s?",
     re.IGNORECASE,
 )
 # Packer and similar tools prefix provisioner output with the builder name ("    azure-arm: ").
-_BUILDER = re.compile(r"^(?:==> )?[a-z0-9]+(?:-[a-z0-9]+)+: ")
+_BUILDER = regexcode.compile(r"^(?:==> )?[a-z0-9]+(?:-[a-z0-9]+)+: ")
 # Markdown and e-mail quoting.
-_QUOTE = re.compile(r"^(?:\s{0,3}>(?!>\s*\w+Error)\s?)+")
+_QUOTE = regexcode.compile(r"^(?:\s{0,3}>(?!>\s*\w+Error)\s?)+")
 # Markdown code fences carry nothing.
-_FENCE = re.compile(r"^\s*(?:```|~~~)[\w-]*\s*$")
+_FENCE = regexcode.compile(r"^\s*(?:```|~~~)[\w-]*\s*$")
 # PowerShell 7 ConciseView gutter: "Line |", "  12 |  code", "     | message".
-_GUTTER = re.compile(r"^\s*(?:\d+\s+)?\|(?: |$)")
+_GUTTER = regexcode.compile(r"^\s*(?:\d+\s+)?\|(?: |$)")
 # A console buffer copied as one line pads each row with spaces (wide windows).
-_PADDING = re.compile(r"\s{24,}")
-_SPACES = re.compile(r"\s+")
+_PADDING = regexcode.compile(r"\s{24,}")
+_SPACES = regexcode.compile(r"\s+")
 
 
 @record

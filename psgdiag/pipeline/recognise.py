@@ -17,6 +17,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from functools import lru_cache
 
+from psgdiag import regexcode
 from psgdiag.kb.catalog import MAX_SLOT, compile_texts, load_catalog
 from psgdiag.kb.catalog import shapes as catalog_shapes
 from psgdiag.kb.regex import cached_regex
@@ -27,8 +28,8 @@ from psgdiag.pipeline.extract import extract_facts
 from psgdiag.pipeline.textview import TextIndex, compact
 
 MAX_PHRASE_TRIES = 20  # copies of a short text looked at before giving up
-_ERROR_ID = re.compile(r"^[A-Z][a-z0-9]+(?:[A-Z][A-Za-z0-9]*){2,}$")
-_PLACEHOLDER_SKELETON = re.compile(r"[^\W\d_]+")
+_ERROR_ID = regexcode.compile(r"^[A-Z][a-z0-9]+(?:[A-Z][A-Za-z0-9]*){2,}$")
+_PLACEHOLDER_SKELETON = regexcode.compile(r"[^\W\d_]+")
 
 
 def recognise_everything(doc: Document) -> tuple[Said, ...]:
@@ -134,7 +135,9 @@ def _error_id_rx(error_id: str) -> re.Pattern[str] | None:
     """A word-bounded search for a distinctive CamelCase error id, or None for generic ones."""
     if len(error_id) < 14 or not _ERROR_ID.match(error_id):
         return None
-    return re.compile(r"(?<![A-Za-z0-9])" + re.escape(error_id) + r"(?![A-Za-z0-9])", re.IGNORECASE)
+    return regexcode.compile(
+        r"(?<![A-Za-z0-9])" + re.escape(error_id) + r"(?![A-Za-z0-9])", re.IGNORECASE
+    )
 
 
 def _by_text(index: TextIndex, text: MessageText) -> Said | None:
@@ -179,7 +182,7 @@ def _phrase_rx(phrase: str) -> re.Pattern[str]:
     """A short text's words, in order, apart from the words around them."""
     words = re.findall(r"[A-Za-z0-9]+", phrase)
     body = r"[^A-Za-z0-9]+".join(map(re.escape, words))
-    return re.compile(r"(?<![A-Za-z0-9])" + body + r"(?![A-Za-z0-9])", re.IGNORECASE)
+    return regexcode.compile(r"(?<![A-Za-z0-9])" + body + r"(?![A-Za-z0-9])", re.IGNORECASE)
 
 
 def _as_printed(index: TextIndex, value: str) -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
+from psgdiag import regexcode
 from psgdiag.incidents import history as inc_mod
 from psgdiag.kb.describe import describe
 from psgdiag.model import (
@@ -32,7 +33,7 @@ RECORD_BONUS = 0.04  # evidence inside an error record outranks prompts and verb
 MAX_DIAGNOSES = 5
 MIN_FURTHER = 0.1  # a further diagnosis below this calibrated confidence is not shown
 FOLD_MARGIN = 0.25  # a root cause may be this much less certain than its consequence
-_PLACEHOLDER = re.compile(r"\{([a-z_]+)(?:\|([^{}]*))?\}")
+_PLACEHOLDER = regexcode.compile(r"\{([a-z_]+)(?:\|([^{}]*))?\}")
 
 
 @record

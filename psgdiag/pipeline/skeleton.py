@@ -10,17 +10,16 @@ pick out which catalogued message an unreadable record is (psgdiag.pipeline.bysh
 
 from __future__ import annotations
 
-import re
-
+from psgdiag import regexcode
 from psgdiag.pipeline.textview import compact, fold
 from psgdiag.record import record
 
-_QUOTED = re.compile(
+_QUOTED = regexcode.compile(
     "'([^'\\n]{0,300})'|\"([^\"\\n]{0,300})\"|\u2018([^\u2019\\n]{0,300})\u2019"
     "|\u201c([^\u201d\\n]{0,300})\u201d|\u00ab\\s?([^\u00bb\\n]{0,300}?)\\s?\u00bb"
     "|\u300c([^\u300d\\n]{0,300})\u300d"
 )
-_IDENTIFIER = re.compile(
+_IDENTIFIER = regexcode.compile(
     r"^(?:"
     r"[A-Z][a-z]+-[A-Z][A-Za-z]+"  # a cmdlet: Get-PSRepository
     r"|-[A-Za-z]{2,}"  # a parameter: -Scope

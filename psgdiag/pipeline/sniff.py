@@ -11,8 +11,7 @@ log must not fail a build.
 
 from __future__ import annotations
 
-import re
-
+from psgdiag import regexcode
 from psgdiag.errors import InputError
 from psgdiag.pipeline.ingest import decode, detect_encoding
 from psgdiag.record import record
@@ -27,10 +26,10 @@ REPLACEMENT_SHARE = 0.30
 #: crash has one block of NULs at its end, which does not make it binary.
 NUL_RUNS = 8
 
-_NUL_RUN = re.compile(rb"\x00{2,}")
+_NUL_RUN = regexcode.compile(rb"\x00{2,}")
 # C0 controls and DEL, except tab, line feed, vertical tab, form feed, carriage return and ESC
 # (ANSI colours); NUL is dropped by decoding and counted apart.
-_CONTROL = re.compile("[\x01-\x08\x0e-\x1a\x1c-\x1f\x7f]")
+_CONTROL = regexcode.compile("[\x01-\x08\x0e-\x1a\x1c-\x1f\x7f]")
 
 ARCHIVE = "psgdiag triage {name} reads every log inside it"
 UNPACK = "unpack it and pass the log inside (or zip the logs for psgdiag triage)"

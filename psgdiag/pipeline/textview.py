@@ -16,6 +16,7 @@ import bisect
 import re
 from functools import lru_cache
 
+from psgdiag import regexcode
 from psgdiag.cache import data_toml
 from psgdiag.model import Document
 from psgdiag.record import record
@@ -61,14 +62,14 @@ def wording() -> Wording:
                     fold_map[word] = letters + suffix
 
     def longest_first(words: list[str]) -> re.Pattern[str]:
-        return re.compile("|".join(sorted(words, key=lambda w: (-len(w), w))))
+        return regexcode.compile("|".join(sorted(words, key=lambda w: (-len(w), w))))
 
     return Wording(
         longest_first(list(alternatives)), alternatives, longest_first(list(fold_map)), fold_map
     )
 
 
-_WS = re.compile(r"\s+")
+_WS = regexcode.compile(r"\s+")
 MAX_HIT_CHARS = 400
 MIN_ASCII_ANCHOR = 12  # ASCII letters a mostly non-ASCII literal needs before "?" may stand in
 
@@ -139,7 +140,7 @@ def literal_pattern(literal: str, *, loose_quotes: bool = False) -> str:
 @lru_cache(maxsize=4096)
 def literal_regex(literal: str) -> re.Pattern[str]:
     """Build the compact-view regex for a literal phrase (synonyms, '?' for non-ASCII)."""
-    return re.compile(literal_pattern(literal))
+    return regexcode.compile(literal_pattern(literal))
 
 
 @lru_cache(maxsize=8192)

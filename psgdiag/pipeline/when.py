@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 
+from psgdiag import regexcode
 from psgdiag.errors import UsageError
 from psgdiag.model import Document, Line, TimeRange
 from psgdiag.pipeline import datewords
@@ -34,7 +35,7 @@ _WEEKDAY_RX = r"(?:mon|tues?|wed(?:nes)?|thu(?:rs)?|fri|sat(?:ur)?|sun)(?:day)?"
 
 # GitHub Actions, Azure Pipelines, Packer -timestamp-ui, Jenkins timestamper ("[...]").
 # Without a zone (Octopus, Python-style loggers, custom scripts) the stamp is a local time.
-_CI_STAMP = re.compile(
+_CI_STAMP = regexcode.compile(
     r"^\ufeff?\[?(\d{4}-\d\d-\d\d)[T ](\d\d:\d\d:\d\d)(?:[.,]\d+)?\s?(Z|[+-]\d\d:?\d\d)?\]?(?!\d)"
 )
 _HTTP_DATE = Lazy(
@@ -45,7 +46,7 @@ _HTTP_DATE = Lazy(
     re.IGNORECASE,
 )
 # "Start time: 20250611143012", also localized ("Startzeit:", "Heure de début :", "開始時刻:").
-_TRANSCRIPT = re.compile(r"^([^\d:]{2,40}?)\s*:\s*(\d{14})\s*$")
+_TRANSCRIPT = regexcode.compile(r"^([^\d:]{2,40}?)\s*:\s*(\d{14})\s*$")
 _GET_DATE = Lazy(
     lambda: (
         rf"\b{_WEEKDAY_RX},\s+({datewords.month_pattern()})\s+(\d{{1,2}}),\s+(\d{{4}})\s+"
@@ -53,7 +54,9 @@ _GET_DATE = Lazy(
     ),
     re.IGNORECASE,
 )
-_AT_TIME = re.compile(r"\d{4}-\d\d-\d\d[T ]\d\d:\d\d(?::\d\d(?:\.\d+)?)?\s*(?:Z|[+-]\d\d:?\d\d)?")
+_AT_TIME = regexcode.compile(
+    r"\d{4}-\d\d-\d\d[T ]\d\d:\d\d(?::\d\d(?:\.\d+)?)?\s*(?:Z|[+-]\d\d:?\d\d)?"
+)
 
 
 def parse_at(value: str) -> TimeRange:

@@ -17,6 +17,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+from psgdiag import regexcode
 from psgdiag.model import Document, TimeRange
 from psgdiag.pipeline import datewords
 
@@ -40,7 +41,7 @@ class Lazy:
 
     def __getattr__(self, name: str) -> Any:
         if self._rx is None:
-            self._rx = re.compile(self._make(), self._flags)
+            self._rx = regexcode.compile(self._make(), self._flags)
         return getattr(self._rx, name)
 
 
@@ -71,7 +72,7 @@ def month_number(name: str) -> int:
 
 
 #: Every written date the patterns below read holds a four-digit year.
-YEAR = re.compile(r"(?:19|20)\d\d")
+YEAR = regexcode.compile(r"(?:19|20)\d\d")
 _MON = datewords.month_pattern
 _PROSE_MDY = Lazy(
     lambda: rf"\b({_MON()})\.?\s+(\d{{1,2}})(?:st|nd|rd|th)?,?\s+(\d{{4}})\b", re.IGNORECASE
@@ -90,24 +91,24 @@ _PROSE_CJK = Lazy(
     )
 )
 # A clock time right after a written date makes it an instant ("12 July 2016 14:31:05").
-_CLOCK_AFTER = re.compile(
+_CLOCK_AFTER = regexcode.compile(
     r"^,?\s*(?:at\s+|um\s+|à\s+|a las\s+|às\s+)?(\d{1,2}):(\d\d)(?::(\d\d))?(?!\d)"
     r"\s*([ap]\.?m\.?)?",
     re.IGNORECASE,
 )
 # 30/10/2020 or 10/30/2020: read only when one side cannot be a month (or both are the same);
 # 04/05/2022 could be either and says nothing.
-_PROSE_NUMERIC = re.compile(r"(?<![\w./:-])(\d{1,2})/(\d{1,2})/(\d{4})(?![\w/:-]|\.\w)")
+_PROSE_NUMERIC = regexcode.compile(r"(?<![\w./:-])(\d{1,2})/(\d{1,2})/(\d{4})(?![\w/:-]|\.\w)")
 # "... 4:41:02 AM +00:00", "14:20 UTC", "09:15 GMT+2": the zone turns a local time into an instant.
-_ZONE_AFTER = re.compile(
+_ZONE_AFTER = regexcode.compile(
     r"\s*(?:(?:UTC|GMT|Z)(?![A-Za-z])(?:\s*(?P<sign>[+-])(?P<hh>\d{1,2})(?::?(?P<mm>\d\d))?)?"
     r"|(?P<sign2>[+-])(?P<hh2>\d\d):?(?P<mm2>\d\d)(?!\d))"
 )
-_PROSE_ISO = re.compile(r"(?<![\w.:/-])(\d{4})-(\d\d)-(\d\d)(?![\w:-]|\.\w)")
+_PROSE_ISO = regexcode.compile(r"(?<![\w.:/-])(\d{4})-(\d\d)-(\d\d)(?![\w:-]|\.\w)")
 # A prose date inside a URL, a path or a version string is not when the failure happened.
-_NOT_PROSE = re.compile(r"https?://\S+|[A-Za-z]:\\\S+|\b\d+(?:\.\d+){2,}\b")
+_NOT_PROSE = regexcode.compile(r"https?://\S+|[A-Za-z]:\\\S+|\b\d+(?:\.\d+){2,}\b")
 # ... nor a date that labels a package or file ("PublishedDate : ...", "released on ...").
-_LABELLED = re.compile(
+_LABELLED = regexcode.compile(
     r"(?:publish|releas|install|creat|modif|updat|lastwrite|expir|valid)\w*"
     r"(?:\s*(?:date|time|on|at|from|to|until))?\s*[:=]?\s*$",
     re.IGNORECASE,

@@ -11,11 +11,12 @@ from __future__ import annotations
 import datetime as dt
 import re
 
+from psgdiag import regexcode
 from psgdiag.model import Document, Era, TimeRange
 from psgdiag.pipeline import datewords
 from psgdiag.pipeline.whenprose import DAY, Lazy, local_range, month_number, safe_date
 
-_WORD = re.compile(r"[^\W\d_]+")
+_WORD = regexcode.compile(r"[^\W\d_]+")
 _ORD = r"(?:st|nd|rd|th|er)?\.?"
 _DAY_FIRST = Lazy(
     lambda: (

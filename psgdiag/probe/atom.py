@@ -8,10 +8,10 @@ here: a version, a size or a hash algorithm that no client could use is named, n
 
 from __future__ import annotations
 
-import re
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
 
+from psgdiag import regexcode
 from psgdiag.record import record
 
 ATOM = "{http://www.w3.org/2005/Atom}"
@@ -25,7 +25,7 @@ _WANTED = frozenset(
     | {"IsPrerelease", "IsLatestVersion"}
 )
 # NuGet versions: 1 to 4 numeric parts, then an optional -prerelease and +metadata (ASCII).
-_VERSION = re.compile(
+_VERSION = regexcode.compile(
     r"[0-9]{1,9}(?:\.[0-9]{1,9}){0,3}(?:-[0-9A-Za-z.-]{1,128})?(?:\+[0-9A-Za-z.-]{1,128})?"
 )
 

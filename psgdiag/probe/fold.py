@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from urllib.parse import unquote, urlsplit
 
+from psgdiag import regexcode
 from psgdiag.api import verdict_of
 from psgdiag.errors import PsgdiagError, UsageError
 from psgdiag.model import Fault, ProbeCheck, Report
@@ -20,12 +21,12 @@ from psgdiag.probe.run import run_probe, validate
 from psgdiag.record import replace
 
 # Where a NuGet v2 request URL stops naming the feed and starts naming an operation.
-_FEED_OPERATION = re.compile(
+_FEED_OPERATION = regexcode.compile(
     r"/(?:FindPackagesById\(|Packages\(|package/|Search\(|GetUpdates\(|\$metadata)", re.IGNORECASE
 )
-_PACKAGE_URL = re.compile(r"/package/([^/?#]+)/([^/?#]+)", re.IGNORECASE)
-_FEED_ROOT = re.compile(r"/api/v\d+/?$", re.IGNORECASE)
-_MODULE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
+_PACKAGE_URL = regexcode.compile(r"/package/([^/?#]+)/([^/?#]+)", re.IGNORECASE)
+_FEED_ROOT = regexcode.compile(r"/api/v\d+/?$", re.IGNORECASE)
+_MODULE = regexcode.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
 # Steps that look at the package's bytes as served, rather than at the way there.
 _CONTENT_STEPS = frozenset({"zip", "hash", "download"})
 

@@ -12,6 +12,7 @@ from contextlib import closing
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from psgdiag import regexcode
 from psgdiag.errors import ExitCode, UsageError
 from psgdiag.probe.feed import Entry, step_feed
 from psgdiag.probe.http import (
@@ -42,11 +43,11 @@ from psgdiag.probe.zipcheck import step_zip
 from psgdiag.record import replace
 from psgdiag.redact import mask_url
 
-_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
-_VERSION = re.compile(r"^[0-9A-Za-z][0-9A-Za-z.+-]{0,63}$")
+_NAME = regexcode.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
+_VERSION = regexcode.compile(r"^[0-9A-Za-z][0-9A-Za-z.+-]{0,63}$")
 
 BOOTSTRAP_CAP = 1024 * 1024  # the real provider list is a few KB
-_PROVIDER_TAG = re.compile(r"nuget[^/]*\.package\.swidtag$", re.IGNORECASE)
+_PROVIDER_TAG = regexcode.compile(r"nuget[^/]*\.package\.swidtag$", re.IGNORECASE)
 # A verdict of ok rests on these steps having run and passed.
 _VERDICT_STEPS = ("feed", "download", "zip")
 

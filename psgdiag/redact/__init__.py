@@ -13,6 +13,7 @@ import re
 from bisect import bisect_right
 from collections.abc import Iterable
 
+from psgdiag import regexcode
 from psgdiag.redact.context import CONTEXT
 from psgdiag.redact.personal import DOMAIN_USER, PERSONAL
 from psgdiag.redact.rules import ADO_PAT, EMAIL, MACHINE, SECRET, TOKENS, USER, Rule
@@ -26,10 +27,10 @@ Span = tuple[int, int, str]  # start, end, replacement
 #: Every rule, in priority order: context first (a token inside `-ApiKey '...'` is masked as that
 #: parameter's value), then token shapes, then personal data, then DOMAIN\user.
 RULES: tuple[Rule, ...] = (*CONTEXT, *TOKENS, ADO_PAT, *PERSONAL, DOMAIN_USER)
-_LINE_PART = re.compile(r"[^\r\n]+")
+_LINE_PART = regexcode.compile(r"[^\r\n]+")
 # Every rule's trigger words, each looked for once; a rule runs only if one of its own is there.
 _TRIGGERS = tuple(sorted({t for r in RULES for t in r.triggers}))
-_ANY_TRIGGER = re.compile("|".join(re.escape(t) for t in _TRIGGERS))
+_ANY_TRIGGER = regexcode.compile("|".join(re.escape(t) for t in _TRIGGERS))
 _SHORTEST_UNTRIGGERED = 52  # the only rule without trigger words is the 52-character ADO PAT
 assert all(r.triggers for r in RULES if r is not ADO_PAT)
 

@@ -14,6 +14,7 @@ import re
 from collections.abc import Mapping
 from typing import TypeVar
 
+from psgdiag import regexcode
 from psgdiag.model import (
     Diagnosis,
     Document,
@@ -36,10 +37,10 @@ MIN_KNOWN = 3  # a shorter masked piece is not looked for elsewhere (it would ma
 
 # A value's name can say what it is, whatever it looks like.
 _NAME_KINDS = (
-    (re.compile(r"(?i)(?:^|_)(?:password|passwd|pwd|secret|token|api_?key|pat)s?$"), SECRET),
-    (re.compile(r"(?i)(?:^|_)(?:user|user_?name|user_?id|upn|account)$"), USER),
-    (re.compile(r"(?i)(?:^|_)e?mail(?:_?address)?$"), EMAIL),
-    (re.compile(r"(?i)(?:^|_)(?:machine|computer|computer_?name)$"), MACHINE),
+    (regexcode.compile(r"(?i)(?:^|_)(?:password|passwd|pwd|secret|token|api_?key|pat)s?$"), SECRET),
+    (regexcode.compile(r"(?i)(?:^|_)(?:user|user_?name|user_?id|upn|account)$"), USER),
+    (regexcode.compile(r"(?i)(?:^|_)e?mail(?:_?address)?$"), EMAIL),
+    (regexcode.compile(r"(?i)(?:^|_)(?:machine|computer|computer_?name)$"), MACHINE),
 )
 
 T = TypeVar("T")

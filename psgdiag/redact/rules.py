@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
+from psgdiag import regexcode
 from psgdiag.record import record
 
 SECRET = "***"
@@ -41,7 +42,7 @@ _E = r"(?![A-Za-z0-9_])"  # a token ends here
 
 
 def _token(name: str, body: str, *triggers: str, end: str = _E) -> Rule:
-    return Rule(name, re.compile(f"(?P<s>{body}){end}"), SECRET, triggers, word_start=True)
+    return Rule(name, regexcode.compile(f"(?P<s>{body}){end}"), SECRET, triggers, word_start=True)
 
 
 # Token shapes (detect-secrets plugins, gitleaks cmd/generate/config/rules).
@@ -95,7 +96,9 @@ TOKENS = (
 
 # An Azure DevOps PAT is 52 base32 characters; a run of 52 lower-case letters without a digit is
 # taken for one only next to a word that announces a key.
-_ADO_CONTEXT = re.compile(r"(?i)(?:pat|token|password|secret|key|credential|auth)[^\n]{0,60}$")
+_ADO_CONTEXT = regexcode.compile(
+    r"(?i)(?:pat|token|password|secret|key|credential|auth)[^\n]{0,60}$"
+)
 
 
 def _not_an_ado_pat(m: re.Match[str]) -> bool:
@@ -107,7 +110,7 @@ def _not_an_ado_pat(m: re.Match[str]) -> bool:
 
 ADO_PAT = Rule(
     "azure-devops-pat",
-    re.compile(r"(?<![A-Za-z0-9])(?P<s>[a-z2-7]{52})(?![A-Za-z0-9])"),
+    regexcode.compile(r"(?<![A-Za-z0-9])(?P<s>[a-z2-7]{52})(?![A-Za-z0-9])"),
     SECRET,
     keep=_not_an_ado_pat,
 )

@@ -9,12 +9,12 @@ the Azure Pipelines renderer, which differs only in syntax and escaping.
 from __future__ import annotations
 
 import os
-import re
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from pathlib import PurePosixPath, PureWindowsPath
 from typing import TextIO
 
+from psgdiag import regexcode
 from psgdiag.model import Diagnosis, Fault, Report
 from psgdiag.record import record, replace
 from psgdiag.redact.report import masked_report
@@ -44,7 +44,7 @@ def action_of(d: Diagnosis) -> str:
     return "retry later" if d.transient or d.fault == Fault.SERVICE else "fix needed"
 
 
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_CONTROL = regexcode.compile(r"[\x00-\x1f\x7f]")
 
 
 def _clip(text: str, width: int = LINE_WIDTH) -> str:

@@ -8,11 +8,11 @@ written: the same input gives the same file.
 
 from __future__ import annotations
 
-import re
 import xml.etree.ElementTree as ET
 from collections.abc import Sequence
 from typing import TextIO
 
+from psgdiag import regexcode
 from psgdiag.model import Report
 from psgdiag.redact.report import masked_report
 from psgdiag.render import Options
@@ -20,7 +20,7 @@ from psgdiag.render.github import body
 
 # XML 1.0 forbids most C0 controls (an ANSI escape in a quoted log line would make the file
 # unreadable), lone surrogates and U+FFFE/U+FFFF.
-_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+_NOT_XML = regexcode.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
 
 def xml_text(text: str) -> str:

@@ -8,17 +8,17 @@ from __future__ import annotations
 
 import datetime as dt
 import email.utils
-import re
 from collections.abc import Callable, Sequence
 from typing import BinaryIO
 
+from psgdiag import regexcode
 from psgdiag.model import Fault, Report
 from psgdiag.record import record, replace
 from psgdiag.runner.capture import Capture, SignalRelay, StartError, run_child
 
 EXIT_CANNOT_START = 127
 
-_RETRY_AFTER = re.compile(
+_RETRY_AFTER = regexcode.compile(
     r"(?i)\bRetry-After\s*[:=]\s*(?:(\d{1,7})\b|([A-Z][a-z]{2}, .{20,25}GMT))"
 )
 

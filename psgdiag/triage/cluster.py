@@ -10,9 +10,9 @@ and writes `<*>` where they differ.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 
+from psgdiag import regexcode
 from psgdiag.model import Document, Facts
 from psgdiag.record import record
 
@@ -41,11 +41,11 @@ VARIABLES: tuple[tuple[str, str, str], ...] = (
     ("HEX", r"\b(?:0x)?[0-9a-fA-F]{12,}\b", r"(?:0x)?[0-9a-f]+"),
     ("NUM", r"\b\d+\b", r"[0-9]+"),
 )
-_MASK_RX = re.compile("|".join(f"(?P<{kind}>{rx})" for kind, rx, _ in VARIABLES))
-_ERRORISH = re.compile(
+_MASK_RX = regexcode.compile("|".join(f"(?P<{kind}>{rx})" for kind, rx, _ in VARIABLES))
+_ERRORISH = regexcode.compile(
     r"(?i)\b(?:error|exception|fail(?:ed|ure)?|unable|cannot|could not|denied|not found|invalid)\b"
 )
-_NOISE = re.compile(r"^\s*(?:\+|~+|At line:|CategoryInfo|FullyQualifiedErrorId|PS [A-Z]:)")
+_NOISE = regexcode.compile(r"^\s*(?:\+|~+|At line:|CategoryInfo|FullyQualifiedErrorId|PS [A-Z]:)")
 MAX_KEY_LINES = 3
 SIMILARITY = 82.0
 
