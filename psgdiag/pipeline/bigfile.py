@@ -103,21 +103,30 @@ class _Scanner:
         self.specific_seen = False
 
     def feed(self, chunk: bytes) -> None:
-        """Take the next chunk; process every complete line, keep the partial last one."""
-        buf = self.pending + chunk if self.pending else chunk
-        cut = max(buf.rfind(b"\n"), buf.rfind(b"\r", 0, len(buf) - 1)) + 1
+        """Take the next chunk; process every complete line, keep the partial last one.
+
+        Each block is copied once: the tail kept from the last block, the partial line left
+        over and this chunk's complete lines are joined into the buffer the search runs on.
+        """
+        nl = chunk.rfind(b"\n")
+        cut = max(nl, chunk.rfind(b"\r", nl + 1, len(chunk) - 1)) + 1  # a last CR may be CRLF
         if cut == 0:
+            buf = self.pending + chunk
             if len(buf) < self.lim.side_bytes:
                 self.pending = buf
                 return
             cut = len(buf) - 1 if buf.endswith(b"\r") else len(buf)  # a giant line: cut it
-        self.pending = buf[cut:]
-        self._block(buf[:cut])
+            self.pending = buf[cut:]
+            self._block(b"".join((self.tail, memoryview(buf)[:cut])))
+            return
+        work = b"".join((self.tail, self.pending, memoryview(chunk)[:cut]))
+        self.pending = chunk[cut:]
+        self._block(work)
 
     def finish(self) -> list[_Region]:
         """Process what is left and add the tail; return the kept regions in order."""
         if self.pending:
-            self._block(self.pending)
+            self._block(self.tail + self.pending)
             self.pending = b""
         tail_start = self.off - len(self.tail)
         out: list[_Region] = []
@@ -132,13 +141,14 @@ class _Scanner:
             out.append(_Region(tail_start, self.off, self.tail_line, PINNED, [self.tail]))
         return out
 
-    def _block(self, block: bytes) -> None:
-        if b"\r" in block:  # CRLF and lone CR end lines too (as ingest.split_lines says)
-            block = block.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
-        lim = self.lim
-        work = self.tail + block if self.tail else block
-        base = self.off - len(self.tail)
+    def _block(self, work: bytes) -> None:
+        """Search one buffer: the tail kept from the last block, then the new lines."""
         start = len(self.tail)
+        if work.find(b"\r", start) >= 0:  # CRLF and lone CR end lines too (as split_lines says)
+            work = work.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
+        lim = self.lim
+        base = self.off - start
+        size = len(work) - start
         last = self.regions[-1]
         if last.open_lines and not last.closed and last.end == self.off:
             cap = lim.edge_bytes if last.tier == PINNED else lim.side_bytes
@@ -147,8 +157,8 @@ class _Scanner:
         if last is self.regions[0] and not last.open_lines:
             self._close(last)  # the head is complete: later hits start regions of their own
         self._search(work, base, start)
-        self.off += len(block)
-        self.line += block.count(b"\n")
+        self.off += size
+        self.line += work.count(b"\n", start)
         keep = _back(work, len(work), max(lim.before, lim.tail), lim.edge_bytes)
         self.tail = work[keep:]
         self.tail_line = self.line - self.tail.count(b"\n")
