@@ -194,3 +194,28 @@ def test_anchors_come_from_the_kb_and_tolerate_console_wraps(kb: KnowledgeBase) 
     assert any(re2.search(p.encode(), wrapped.lower()) for p in pats)
     triples = [(e.kind, e.pattern, e.statuses) for s in kb.signatures for e in s.evidence]
     assert len(scan_patterns(triples)) > len(kb.signatures)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_the_two_thread_search_keeps_the_same_regions(
+    kb: KnowledgeBase, monkeypatch: pytest.MonkeyPatch, seed: int
+) -> None:
+    """Splitting long stretches between two threads keeps exactly the one-thread regions."""
+    import random
+
+    from psgdiag.pipeline import bigfile
+
+    rng = random.Random(seed)
+    parts = []
+    for i in range(40):  # anchors here and there, sometimes right where a stretch is halved
+        parts.append(noise(rng.randrange(1, 300), i * 1000))
+        parts.append(rng.choice([FAILURE, "WARNING: Unable to download from URI\n", "ERROR: x\n"]))
+    data = "".join(parts).encode()
+    limits = Limits(chunk=20_000, before=3, after=4, head=2, tail=2, side_bytes=600)
+    monkeypatch.setattr(bigfile, "PARALLEL_BYTES", 256)
+    monkeypatch.setattr(bigfile.os, "cpu_count", lambda: 2)
+    two = scan(data, kb, limits)
+    monkeypatch.setattr(bigfile.os, "cpu_count", lambda: 1)
+    one = scan(data, kb, limits)
+    assert [(x.no, x.raw) for x in two.lines] == [(x.no, x.raw) for x in one.lines]
+    assert_lines_are_original(two, data)

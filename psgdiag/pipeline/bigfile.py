@@ -10,19 +10,25 @@ on the bytes, so every kept line keeps its original number. UTF-16 is transcoded
 
 from __future__ import annotations
 
-import re
+import os
 from collections import deque
-from typing import BinaryIO
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any, BinaryIO
 
-from psgdiag import regexcode
 from psgdiag.model import Document, KnowledgeBase
 from psgdiag.pipeline.anchors import anchor_regexes
 from psgdiag.pipeline.bytestream import read_chunks, utf8_chunks
 from psgdiag.pipeline.ingest import RawText, detect_encoding
+from psgdiag.pipeline.linewalk import back_lines, forward_lines
 from psgdiag.pipeline.normalize import normalize
 from psgdiag.record import field, record
 
+if TYPE_CHECKING:  # the pool itself is made only for a big input (start-up time)
+    from concurrent.futures import Executor
+
 GENERAL, SPECIFIC, PINNED = 0, 1, 2
+PARALLEL_BYTES = 1024 * 1024  # a shorter stretch is searched on one thread
 
 
 @record
@@ -53,45 +59,13 @@ class _Region:
     evicted: bool = False
 
 
-def _back(work: bytes, p: int, lines: int, cap: int) -> int:
-    """Return the start of the line `lines` lines above the one holding offset p (capped)."""
-    lo = max(0, p - cap)
-    i = p
-    for _ in range(lines + 1):
-        j = work.rfind(b"\n", lo, i)
-        if j < 0:
-            return lo
-        i = j
-    return i + 1
-
-
-_LINES: dict[int, re.Pattern[bytes]] = {}
-
-
-def _forward(work: bytes, p: int, lines: int, cap: int) -> tuple[int, int]:
-    """Return (end after `lines` more line ends from p, lines still missing at the block end)."""
-    hi = min(len(work), p + cap)
-    rx = _LINES.get(lines)
-    if rx is None:
-        rx = _LINES.setdefault(lines, regexcode.compile(rb"(?:[^\n]*\n){%d}" % lines))
-    m = rx.match(work, p, hi)  # the common case in one C call
-    if m is not None:
-        return m.end(), 0
-    i = p
-    for k in range(lines):
-        j = work.find(b"\n", i, hi)
-        if j < 0:
-            return (hi, 0) if hi < len(work) else (len(work), lines - k)
-        i = j + 1
-    return i, 0
-
-
 class _Scanner:
     """Feeds blocks of complete lines through the anchor pattern and collects regions."""
 
-    def __init__(self, kb: KnowledgeBase, lim: Limits) -> None:
+    def __init__(self, kb: KnowledgeBase, lim: Limits, pool: Executor | None = None) -> None:
         self.both, self.specific = anchor_regexes(kb)
         self.lim = lim
+        self.pool = pool  # a second thread searches the far half of a long stretch (see _next)
         self.regions: list[_Region] = [_Region(0, 0, 1, PINNED, open_lines=lim.head)]
         self.queues: tuple[deque[_Region], deque[_Region]] = (deque(), deque())
         self.kept = 0
@@ -152,14 +126,14 @@ class _Scanner:
         last = self.regions[-1]
         if last.open_lines and not last.closed and last.end == self.off:
             cap = lim.edge_bytes if last.tier == PINNED else lim.side_bytes
-            end, left = _forward(work, start, last.open_lines, cap)
+            end, left = forward_lines(work, start, last.open_lines, cap)
             self._extend(last, work, base, end, left)
         if last is self.regions[0] and not last.open_lines:
             self._close(last)  # the head is complete: later hits start regions of their own
         self._search(work, base, start)
         self.off += size
         self.line += work.count(b"\n", start)
-        keep = _back(work, len(work), max(lim.before, lim.tail), lim.edge_bytes)
+        keep = back_lines(work, len(work), max(lim.before, lim.tail), lim.edge_bytes)
         self.tail = work[keep:]
         self.tail_line = self.line - self.tail.count(b"\n")
 
@@ -168,7 +142,7 @@ class _Scanner:
         cursor, cursor_line = 0, self.tail_line
         pos = max(0, start - 64)  # an anchor cut by a forced split of a giant line
         while pos < len(work):
-            m = self.both.search(work, pos)
+            m = self._next(work, pos)
             if m is None:
                 return
             p = m.start()
@@ -184,22 +158,39 @@ class _Scanner:
                 have = work.count(b"\n", p, last.end - base)
                 if have < lim.after + 1:
                     more = lim.after + 1 - have
-                    end, left = _forward(work, last.end - base, more, lim.side_bytes)
+                    end, left = forward_lines(work, last.end - base, more, lim.side_bytes)
                     self._extend(last, work, base, end, left)
                 last.tier = max(last.tier, tier)
             else:
-                s = max(_back(work, p, lim.before, lim.side_bytes), last.end - base)
+                s = max(back_lines(work, p, lim.before, lim.side_bytes), last.end - base)
                 if s < cursor:
                     cursor_line -= work.count(b"\n", s, cursor)
                 else:
                     cursor_line += work.count(b"\n", cursor, s)
                 cursor = s
-                end, left = _forward(work, p, lim.after + 1, lim.side_bytes)
+                end, left = forward_lines(work, p, lim.after + 1, lim.side_bytes)
                 self._close(last)
                 last = _Region(base + s, base + s, cursor_line, tier)
                 self.regions.append(last)
                 self._extend(last, work, base, end, left)
             pos = self._absorb(last, work, base, pos)
+
+    def _next(self, work: bytes, pos: int) -> Any:
+        """The first anchor hit at or after pos; a long stretch is searched in two halves at once.
+
+        RE2 releases the GIL, so the far half runs on the pool's thread while this one searches
+        the near half (past the middle by `side_bytes`, so a hit spanning it is still found whole).
+        """
+        rest = len(work) - pos
+        if self.pool is None or rest < PARALLEL_BYTES:
+            return self.both.search(work, pos)
+        mid = work.find(b"\n", pos + rest // 2) + 1 or len(work)
+        far = self.pool.submit(self.both.search, work, mid)
+        near = self.both.search(work, pos, min(len(work), mid + self.lim.side_bytes))
+        if near is not None:
+            far.cancel()
+            return near
+        return far.result()
 
     def _absorb(self, r: _Region, work: bytes, base: int, pos: int) -> int:
         """Take further hits inside region r with one search per window; return where to go on.
@@ -221,7 +212,7 @@ class _Scanner:
                 break
             # Dense hits grow the window geometrically: few windows per region, whatever the
             # density (at most half the region again past the last hit; capped by region_bytes).
-            end, left = _forward(work, end_here, self.lim.after, self.lim.side_bytes)
+            end, left = forward_lines(work, end_here, self.lim.after, self.lim.side_bytes)
             if not left and end - end_here < r.size // 2:
                 grow = work.find(b"\n", end_here + r.size // 2)
                 end = len(work) if grow < 0 else grow + 1
@@ -263,6 +254,19 @@ class _Scanner:
             r.parts, r.size = [], 0
 
 
+@contextmanager
+def _search_pool() -> Iterator[Executor | None]:
+    """One helper thread for the anchor search while a big input is scanned (none on one core)."""
+    if (os.cpu_count() or 1) < 2:
+        yield None
+        return
+    # Imported here: only a big input is scanned (start-up time).
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="psgdiag-scan") as pool:
+        yield pool
+
+
 def scan_stream(
     stream: BinaryIO, name: str, kb: KnowledgeBase, limits: Limits | None = None
 ) -> Document:
@@ -276,10 +280,11 @@ def scan_stream(
             break
         first += more
     enc = detect_encoding(first[:4096])
-    scanner = _Scanner(kb, lim)
-    for data in utf8_chunks(first, chunks, enc):
-        if data:
-            scanner.feed(data)
+    with _search_pool() as pool:
+        scanner = _Scanner(kb, lim, pool)
+        for data in utf8_chunks(first, chunks, enc):
+            if data:
+                scanner.feed(data)
     texts: list[str] = []
     numbers: list[int] = []
     for region in scanner.finish():
