@@ -380,7 +380,7 @@ _MATCHERS: dict[EvidenceKind, Callable[[Matcher, Evidence, Signature], Hit | Non
 }
 #: How a message was recognised, best first; the exact ways keep the evidence's strength.
 _HOW_RANK = {"template": 0, "fqid": 1, "fqid-template": 2, "fuzzy": 3, "error-id": 4, "record": 5}
-_EXACT = frozenset({"template", "fqid", "fqid-template", "fuzzy"})
+_EXACT = frozenset({"template", "fqid", "fqid-template", "fuzzy", "record"})
 
 
 def _slots_agree(wanted: tuple[tuple[str, str], ...], seen: tuple[tuple[str, str], ...]) -> bool:
