@@ -17,6 +17,7 @@ from psgdiag.kb.regex import cached_regex
 from psgdiag.model import Document, ErrorRecord, Facts, FactValue, Line
 from psgdiag.pipeline.nearnames import near_name
 from psgdiag.pipeline.normalize import in_gutter, load_framing
+from psgdiag.pipeline.prompts import accepted_questions
 from psgdiag.pipeline.when import find_time
 from psgdiag.record import record, replace
 
@@ -275,6 +276,11 @@ def extract_facts(doc: Document, anchor: dt.datetime | None = None) -> Facts:
     if near is not None:
         values["module_near_name"] = [near]
         derived.add("module_near_name")
+    if "[?]" in text:
+        accepted = accepted_questions(doc.lines)
+        if accepted:
+            values["prompt_accepted"] = accepted
+            derived.add("prompt_accepted")
     return Facts(
         values={k: tuple(v) for k, v in values.items()},
         records=tuple(records),
