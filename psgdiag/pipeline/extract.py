@@ -15,9 +15,8 @@ from psgdiag import regexcode
 from psgdiag.cache import data_toml
 from psgdiag.kb.regex import cached_regex
 from psgdiag.model import Document, ErrorRecord, Facts, FactValue, Line
-from psgdiag.pipeline.nearnames import near_name
+from psgdiag.pipeline.derived import add_derived
 from psgdiag.pipeline.normalize import in_gutter, load_framing
-from psgdiag.pipeline.prompts import accepted_questions
 from psgdiag.pipeline.when import find_time
 from psgdiag.record import record, replace
 
@@ -268,19 +267,7 @@ def extract_facts(doc: Document, anchor: dt.datetime | None = None) -> Facts:
         if all(v.value != val for v in bucket):
             bucket.append(FactValue(val, no))
     records, fqids = _records(doc.lines)
-    derived: set[str] = set()
-    if "psget_version" not in values and "psget_hint" in values:
-        values["psget_version"] = values["psget_hint"]
-        derived.add("psget_version")
-    near = near_name(values.get("module", ()))
-    if near is not None:
-        values["module_near_name"] = [near]
-        derived.add("module_near_name")
-    if "[?]" in text:
-        accepted = accepted_questions(doc.lines)
-        if accepted:
-            values["prompt_accepted"] = accepted
-            derived.add("prompt_accepted")
+    derived = add_derived(values, doc.lines, low)
     return Facts(
         values={k: tuple(v) for k, v in values.items()},
         records=tuple(records),
