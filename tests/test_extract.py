@@ -215,6 +215,26 @@ def test_concise_view_record_message_is_the_gutter_after_the_marker(label: str) 
             None,
         ),
         ("Unable to resolve package source 'https://www.powershellgallery.com/api/v2'.", None),
+        (  # cut by an 80-column console: the address is rejoined
+            "WARNING: Unable to resolve package source 'https://www.powershellgallery.com/api\n/v2'.",
+            "https://www.powershellgallery.com/api/v2",
+        ),
+        (
+            "AVERTISSEMENT : Tezibi ti fasakuj « https://www.powershellgallery.com/api/v2 ».",  # French quotes
+            "https://www.powershellgallery.com/api/v2",
+        ),
+        (
+            "WARNUNG: Fomek „https://www.powershellgallery.com/api/v2“ qivida tezibi.",  # German quotes
+            "https://www.powershellgallery.com/api/v2",
+        ),
+        (
+            "WARNING: Unable to resolve package source 'https://nuget.contoso.com/v3/ind\nex.json'.",
+            "https://nuget.contoso.com/v3/index.json",
+        ),
+        (
+            "WARNING: Source Location 'https://www.powershellgallery.com/api\n/v2/package/Az/1.0' is not valid.",
+            None,
+        ),
     ],
 )
 def test_a_warning_quoting_only_a_feed_address(line: str, feed: str | None) -> None:

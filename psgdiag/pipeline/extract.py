@@ -244,8 +244,9 @@ def extract_facts(doc: Document, anchor: dt.datetime | None = None) -> Facts:
         for m in ex.regex.finditer(data):
             no = lines[bisect.bisect_right(byte_starts, m.start()) - 1].no
             for key, val in m.groupdict().items():
-                if val:
-                    found.append((no, order, key.decode(), val.decode("utf-8", "replace")))
+                if val:  # a value a console wrap cut (where a pattern allows it) is rejoined
+                    value = val.replace(b"\n", b"").decode("utf-8", "replace")
+                    found.append((no, order, key.decode(), value))
             for key, val in ex.sets:
                 found.append((no, order, key, val))
     msg_keys = [FactValue(m.group(1), line_no(m.start())) for m in _MSG_KEY.finditer(text)]
