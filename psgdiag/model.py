@@ -127,6 +127,7 @@ class MessageText:
     phrase: str = ""  # a short, slot-free ASCII text: its words must stand apart on the line
     runs: tuple[str, ...] = ()  # ASCII runs of 6+ characters every match holds verbatim
     folded_pieces: tuple[str, ...] = ()  # pieces as folded, when folding rewrites any of them
+    truncated: bool = False  # only the template's first sentence (psgdiag.kb.truncated)
 
 
 @record

@@ -23,7 +23,7 @@ from psgdiag.kb.problems import Problem, Problems
 from psgdiag.model import Message, MessageText, Shape, Translation
 from psgdiag.pipeline.skeleton import skeleton
 from psgdiag.pipeline.textview import compact, fold, literal_pattern
-from psgdiag.record import record
+from psgdiag.record import record, replace
 
 COMPONENTS = ("powershellget", "packagemanagement", "nugetprovider", "psresourceget", "dotnet")
 FILES = (*COMPONENTS, "engine")
@@ -185,13 +185,16 @@ def load_catalog() -> Catalog:
     return read_catalog()[0]
 
 
-def compile_texts(msg: Message) -> tuple[MessageText, ...]:
-    """Each searchable text of a message: the template, then every translation."""
+def compile_texts(msg: Message, first: str | None = None) -> tuple[MessageText, ...]:
+    """Each searchable text of a message: the template, every translation, then `first` (the
+    template's first sentence alone, when psgdiag.kb.truncated finds it tells the message)."""
     out = []
     for locale, text in (("en", msg.template), *((t.locale, t.text) for t in msg.translations)):
         compiled = compile_text(msg.id, locale, text)
         if compiled is not None:
             out.append(compiled)
+    if first is not None and (cut := compile_text(msg.id, "en", first)) is not None:
+        out.append(replace(cut, truncated=True))
     return tuple(out)
 
 

@@ -191,6 +191,7 @@ def with_messages(kb: KnowledgeBase) -> tuple[KnowledgeBase, list[Problem]]:
     from psgdiag.kb.catalog import compile_texts, load_catalog, shapes
     from psgdiag.kb.describe import describe
     from psgdiag.kb.tomlpos import key_lines
+    from psgdiag.kb.truncated import unique_first_sentences
 
     catalog = load_catalog()
     named: dict[str, Message] = {}
@@ -211,7 +212,10 @@ def with_messages(kb: KnowledgeBase) -> tuple[KnowledgeBase, list[Problem]]:
         if found:
             text = Path(sig.source).read_text("utf-8") if Path(sig.source).is_file() else ""
             problems.extend(with_lines(found, key_lines(text)))
-    texts = tuple(t for msg_id in sorted(named) for t in compile_texts(named[msg_id]))
+    firsts = unique_first_sentences(catalog.messages.values())
+    texts = tuple(
+        t for msg_id in sorted(named) for t in compile_texts(named[msg_id], firsts.get(msg_id))
+    )
     described = tuple(
         replace(
             sig, evidence=tuple(replace(ev, describe=describe(ev, named)) for ev in sig.evidence)

@@ -379,7 +379,15 @@ _MATCHERS: dict[EvidenceKind, Callable[[Matcher, Evidence, Signature], Hit | Non
     EvidenceKind.MESSAGE: lambda m, ev, _sig: m._message(ev),
 }
 #: How a message was recognised, best first; the exact ways keep the evidence's strength.
-_HOW_RANK = {"template": 0, "fqid": 1, "fqid-template": 2, "fuzzy": 3, "error-id": 4, "record": 5}
+_HOW_RANK = {
+    "template": 0,
+    "fqid": 1,
+    "fqid-template": 2,
+    "fuzzy": 3,
+    "error-id": 4,
+    "record": 5,
+    "truncated": 6,  # the first sentence alone (psgdiag.kb.truncated)
+}
 _EXACT = frozenset({"template", "fqid", "fqid-template", "fuzzy", "record"})
 
 

@@ -21,6 +21,7 @@ from psgdiag import regexcode
 from psgdiag.kb.catalog import MAX_SLOT, compile_texts, load_catalog
 from psgdiag.kb.catalog import shapes as catalog_shapes
 from psgdiag.kb.regex import cached_regex
+from psgdiag.kb.truncated import unique_first_sentences
 from psgdiag.model import Document, Facts, Message, MessageText, Said, Shape
 from psgdiag.pipeline.approximate import approximately
 from psgdiag.pipeline.byshape import by_record_shape
@@ -41,7 +42,8 @@ def recognise_everything(doc: Document) -> tuple[Said, ...]:
 @lru_cache(maxsize=1)
 def _whole_catalog() -> tuple[Mapping[str, Message], tuple[MessageText, ...], tuple[Shape, ...]]:
     catalog = load_catalog()
-    texts = tuple(t for m in catalog.messages.values() for t in compile_texts(m))
+    firsts = unique_first_sentences(catalog.messages.values())
+    texts = tuple(t for m in catalog.messages.values() for t in compile_texts(m, firsts.get(m.id)))
     return catalog.messages, texts, catalog_shapes(catalog)
 
 
@@ -57,11 +59,14 @@ def recognise(
     found_text: set[str] = set()
     pending: list[MessageText] = []
     for text in texts:
+        if text.truncated and text.message in found_text:
+            continue  # its whole text is there: the first sentence alone adds nothing
         hit = _by_text(index, text)
         if hit is not None:
             said.append(hit)
-            found_text.add(text.message)
-        elif text.locale == "en" and text.pieces:
+            if not text.truncated:  # a close copy of the whole text may still be found below
+                found_text.add(text.message)
+        elif text.locale == "en" and text.pieces and not text.truncated:
             pending.append(text)
     pending = [t for t in pending if t.message not in found_text]
     if pending:
@@ -167,7 +172,8 @@ def _by_text(index: TextIndex, text: MessageText) -> Said | None:
         for name, value in zip(text.slots, m.groups(), strict=False)
         if value
     )
-    return Said(text.message, first, last, "template", text.locale, slots)
+    how = "truncated" if text.truncated else "template"
+    return Said(text.message, first, last, how, text.locale, slots)
 
 
 def _too_long(value: bytes) -> bool:
