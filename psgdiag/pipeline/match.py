@@ -86,6 +86,8 @@ class Matcher:
         self._phrases = phrases
         self._present: frozenset[str] | None = None
         self._fqids = tuple((compact(fq.value), fq.line) for fq in facts.fqids)
+        # one answer per pattern and document: signatures share regexes (context, prose)
+        self._absent_seen: dict[str, bool] = {}
 
     def _low(self) -> str:
         """The spaced view in lower case (made once, on first need)."""
@@ -113,11 +115,13 @@ class Matcher:
 
     def _absent(self, pattern: str) -> bool:
         """True when some phrase set a match of `pattern` needs has no phrase in the document."""
-        needs = self.required.get(pattern)
-        if not needs:
-            return False
-        present = self._present_set()
-        return any(present.isdisjoint(need) for need in needs)
+        seen = self._absent_seen.get(pattern)
+        if seen is None:
+            needs = self.required.get(pattern)
+            present = self._present_set() if needs else frozenset()
+            seen = bool(needs) and any(present.isdisjoint(need) for need in needs)
+            self._absent_seen[pattern] = seen
+        return seen
 
     def may_hit(self, gate: Gate) -> bool:
         """False only when no evidence of the gated signature can hit (psgdiag.kb.snapshot).
