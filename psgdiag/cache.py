@@ -21,7 +21,7 @@ from psgdiag import __version__
 #: One format number for every cached snapshot (parsed data files, knowledge bases, regex
 #: requirements). Pickles name class paths, so bump it whenever a pickled class moves or
 #: changes its fields, or a derivation changes what it produces.
-SNAPSHOT_FORMAT = 28
+SNAPSHOT_FORMAT = 29
 KEEP_KB_SNAPSHOTS = 8  # knowledge bases (bundled alone, with extra folders, several versions)
 KEEP_DATA_SNAPSHOTS = 24  # parsed data files: a few per psgdiag version
 

@@ -85,11 +85,10 @@ def fold(compact_text: str) -> str:
     return w.fold_rx.sub(lambda m: w.fold_map[m.group(0)], compact_text)
 
 
-#: Quote characters that a copy through a word processor or another UI language may swap.
-_QUOTE_CLASS = {
-    "'": "['\u2018\u2019`\u00b4]",
-    '"': '["\u201c\u201d\u201e\u00ab\u00bb]',
-}
+#: Quote characters that a copy through a word processor, another UI language or a retyped
+#: screenshot may swap: any quote stands for any other (the user typed "X' for 'X').
+_ANY_QUOTE = "['\u2018\u2019`\u00b4\"\u201c\u201d\u201e\u00ab\u00bb]"
+_QUOTE_CLASS = {"'": _ANY_QUOTE, '"': _ANY_QUOTE}
 _QUOTE_OF = {
     q: kind
     for kind, chars in (("'", "'\u2018\u2019"), ('"', '"\u201c\u201d\u201e\u00ab\u00bb'))
