@@ -152,3 +152,15 @@ def test_a_record_raised_with_another_exception_type_is_still_recognised() -> No
         "record",
     )
     assert dict(rec.slots) == {"module": "Pester"}
+
+
+def test_any_quote_stands_for_any_other() -> None:
+    # retyped from a screenshot: a double quote opens the module name, a single one closes it
+    log = (
+        "WARNING: The version '1.4.6' of module \"PackageManagement' is currently in use. "
+        "Retry the operation after closing the applications.\n"
+    )
+    found = [s for s in said(log) if s.message == "PowerShellGet.ModuleVersionInUse"]
+    assert any(s.how == "template" for s in found)
+    (exact,) = [s for s in found if s.how == "template"]
+    assert dict(exact.slots) == {"version": "1.4.6", "module": "PackageManagement"}
