@@ -164,3 +164,15 @@ def test_any_quote_stands_for_any_other() -> None:
     assert any(s.how == "template" for s in found)
     (exact,) = [s for s in found if s.how == "template"]
     assert dict(exact.slots) == {"version": "1.4.6", "module": "PackageManagement"}
+
+
+def test_a_record_printing_another_category_is_told_by_its_command() -> None:
+    # Write-Error declares InvalidOperation; Windows PowerShell printed InvalidArgument
+    log = (
+        "Register-PSRepository : Tec fasycyzar voxotacona 'FabrikamFeed' qi norymajotofa caz "
+        "potele ga guzycehuko. Fyz segoqir ryvi -Credential.\n"
+        "    + CategoryInfo          : InvalidArgument: (https://pkgs.dev...ps/nuget/v2:String) "
+        "[Register-PSRepository], Cydusorib\n"
+        "    + FullyQualifiedErrorId : Hecojihozamydysovahonorujide,Qyqyraty-Fuxinudijagi\n"
+    )
+    assert "record" in ways(log).get("PowerShellGet.RepositoryCannotBeRegistered", set())

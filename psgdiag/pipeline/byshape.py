@@ -56,6 +56,12 @@ def by_record_shape(
             # Releases raise one message with different exception types (Write-Error in one,
             # a thrown InvalidOperationException in another): the command and category remain.
             found = _best_shape(by_command, printed, False)
+        if not found and category:
+            # A record can print another category than the source declares (a wrapper's, or a
+            # rethrow's): when no error of that category fits, the command alone decides.
+            anywhere = [s for s in shapes if wheres.intersection(s.wheres)]
+            if len(anywhere) > len(by_command):
+                found = _best_shape(anywhere, printed, False)
         for best in found:
             if best in messages:
                 slots = _one_quoted_slot(messages[best].template, rec.message)
