@@ -117,9 +117,9 @@ class Matcher:
         """True when some phrase set a match of `pattern` needs has no phrase in the document."""
         seen = self._absent_seen.get(pattern)
         if seen is None:
-            needs = self.required.get(pattern)
+            needs = self.required.get(pattern) or ()
             present = self._present_set() if needs else frozenset()
-            seen = bool(needs) and any(present.isdisjoint(need) for need in needs)
+            seen = any(present.isdisjoint(need) for need in needs)
             self._absent_seen[pattern] = seen
         return seen
 
