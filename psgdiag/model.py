@@ -421,6 +421,10 @@ class Hit:
     groups: tuple[tuple[str, str], ...] = ()
 
 
+#: How far an approximate incident start ("around 20:00", certainty A or ?) reaches back.
+APPROX_EDGE = dt.timedelta(minutes=30)
+
+
 @record
 class Incident:
     """A dated gallery incident or service change."""
@@ -442,6 +446,15 @@ class Incident:
     permanent: bool = False  # a lasting service change: context, never "retry later"
     state: str = ""  # resolved | ongoing | mitigating, as the status page says; "" when unknown
     end_reason: str = ""  # why end_assumed was chosen
+
+    @property
+    def window_start(self) -> dt.datetime:
+        """Return the start, APPROX_EDGE earlier when the source gives it only approximately.
+
+        A status entry's "around 20:00" is not a bound: a failure at 19:59 belongs to it.
+        """
+        edge = self.certainty.split("/", 1)[0]
+        return self.start - APPROX_EDGE if edge in ("A", "?") else self.start
 
     @property
     def window_end(self) -> dt.datetime:

@@ -299,3 +299,36 @@ def test_numeric_date_with_a_clock_is_a_local_instant() -> None:
 def test_a_written_zone_makes_the_prose_time_exact(line: str, instant: str) -> None:
     tr = find_time(doc(line + "\n"))
     assert tr is not None and tr.lo == tr.hi == t(instant)
+
+
+def test_a_zoned_instant_inside_a_line_dates_the_failure() -> None:
+    tr = find_time(
+        doc(
+            "Install-Package: Package 'Contoso' failed to be installed because: End of Central "
+            "Directory record could not be found.\n"
+            "<Message>Public access is not permitted. RequestId:0f1e Time:2026-02-02T19:59:07.0126183Z"
+            "</Message>\n"
+        )
+    )
+    assert tr is not None and tr.lo == tr.hi == t("2026-02-02T19:59:07Z")
+
+
+def test_an_instant_labelled_as_a_file_or_package_date_is_not_the_failure_time() -> None:
+    assert find_time(doc('{"published": "2019-05-01T10:00:00Z", "name": "Az"}\n')) is None
+    assert find_time(doc("LastWriteTime : 2021-03-04T05:06:07+01:00\n")) is None
+
+
+def test_an_approximate_incident_start_reaches_back_half_an_hour() -> None:
+    from psgdiag.incidents.history import at_time
+    from psgdiag.model import Incident, TimeRange
+
+    approx = Incident(
+        "INC-X", "x", t("2026-02-02T20:00:00Z"), t("2026-02-02T21:00:00Z"), "incident", "P",
+        ("corrupt-package-download",), certainty="A/C",
+    )  # fmt: skip
+    exact = Incident(
+        "INC-Y", "y", t("2026-02-02T20:00:00Z"), t("2026-02-02T21:00:00Z"), "incident", "P",
+        ("corrupt-package-download",), certainty="C",
+    )  # fmt: skip
+    when = TimeRange(t("2026-02-02T19:59:07Z"), t("2026-02-02T19:59:07Z"), "instant", 2, "")
+    assert [i.id for i in at_time([approx, exact], when)] == ["INC-X"]

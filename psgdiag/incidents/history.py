@@ -242,7 +242,7 @@ def fits(inc: Incident, cause: str) -> bool:
 
 def at_time(incidents: Iterable[Incident], when: TimeRange) -> list[Incident]:
     """Return the incidents whose window overlaps the failure time."""
-    return [i for i in incidents if when.overlaps(i.start, i.window_end)]
+    return [i for i in incidents if when.overlaps(i.window_start, i.window_end)]
 
 
 def correlate(incidents: Iterable[Incident], cause: str, when: TimeRange | None) -> Incident | None:

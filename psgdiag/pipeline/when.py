@@ -54,6 +54,17 @@ _GET_DATE = Lazy(
     ),
     re.IGNORECASE,
 )
+# An instant written anywhere on a line, with its zone: "Time:2026-02-02T19:59:07.0126183Z" (an
+# Azure storage error), "timestamp": "2024-05-03T10:00:01+02:00" (a JSON log).
+_INSTANT = regexcode.compile(
+    r"(?<![\w.-])(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.\d+)?(Z|[+-]\d\d:?\d\d)(?![\w:.])"
+)
+# ... unless a label before it says it dates a package or file ("published", "lastWriteTime").
+_INSTANT_LABEL = regexcode.compile(
+    r"(?:publish|releas|install|creat|modif|updat|lastwrite|expir|valid|notbefore|notafter)\w*"
+    r"[\s\"':=]*$",
+    re.IGNORECASE,
+)
 _AT_TIME = regexcode.compile(
     r"\d{4}-\d\d-\d\d[T ]\d\d:\d\d(?::\d\d(?:\.\d+)?)?\s*(?:Z|[+-]\d\d:?\d\d)?"
 )
@@ -162,6 +173,23 @@ def transcript_time(doc: Document) -> TimeRange | None:
     return local_range(start[0], last or start[0], "transcript", start[1].no, start[2])
 
 
+def instant_time(doc: Document) -> TimeRange | None:
+    """Return the first zoned ISO 8601 instant written in a line that no label ties to a file."""
+    for line in doc.lines:
+        if "T" not in line.text or not YEAR.search(line.text):
+            continue
+        for m in _INSTANT.finditer(line.text):
+            if _INSTANT_LABEL.search(line.text[max(0, m.start() - 40) : m.start()]):
+                continue
+            zone = m.group(2).replace("Z", "+00:00")
+            try:
+                when = dt.datetime.fromisoformat(f"{m.group(1)}{zone}").astimezone(UTC)
+            except ValueError:
+                continue
+            return TimeRange(when, when, "instant", line.no, m.group(0))
+    return None
+
+
 def get_date_time(doc: Document) -> TimeRange | None:
     """Return the first `Get-Date` style timestamp (local time, zone unknown)."""
     for line in doc.lines:
@@ -190,7 +218,15 @@ def find_time(doc: Document, anchor: dt.datetime | None = None) -> TimeRange | N
     `anchor` (an e-mail's Date header) lets a relative phrase ("yesterday evening") count; a mail
     header pasted into the text ("Sent: ...") serves the same when no anchor is given.
     """
-    finders = (ci_time, http_date, transcript_time, get_date_time, log_stamp_time, prose_time)
+    finders = (
+        ci_time,
+        http_date,
+        transcript_time,
+        get_date_time,
+        instant_time,
+        log_stamp_time,
+        prose_time,
+    )
     for finder in finders:
         found = finder(doc)
         if found is not None:

@@ -28,6 +28,7 @@ KINDS = {
     "http-date": ("http-date", "an HTTP Date header"),
     "transcript": ("transcript", "the transcript header, local time of unknown zone"),
     "get-date": ("get-date", "a date and time written in the log"),
+    "instant": ("get-date", "a date and time with its zone written in the log"),
     "log-timestamp": ("log-timestamp", "a line timestamp, local time of unknown zone"),
     "prose": ("prose", "a date written in the text, the whole local day"),
     "prose-weekday": ("prose", "a day and month written with their weekday, the year from the era"),
