@@ -176,3 +176,33 @@ def test_a_record_printing_another_category_is_told_by_its_command() -> None:
         "    + FullyQualifiedErrorId : Hecojihozamydysovahonorujide,Qyqyraty-Fuxinudijagi\n"
     )
     assert "record" in ways(log).get("PowerShellGet.RepositoryCannotBeRegistered", set())
+
+
+def test_a_bootstrap_prompt_in_german_names_its_provider() -> None:
+    log = (
+        'Der Anbieter "nuget v2.8.5.208" ist nicht installiert.\n'
+        '"nuget" kann manuell von https://onegetcdn.azureedge.net/providers/'
+        "Microsoft.PackageManagement.NuGetProvider-2.8.5.208.dll heruntergeladen und installiert "
+        "werden.\n"
+        'Soll PackageManagement automatisch heruntergeladen und "nuget" jetzt installiert werden?\n'
+    )
+    found = {s.message: s for s in said(log) if s.locale == "de"}
+    assert dict(found["PackageManagement.BootstrapProviderUserRequested"].slots) == {
+        "provider": "nuget",
+        "version": "2.8.5.208",
+    }
+    assert dict(found["PackageManagement.QueryBootstrap"].slots) == {"provider": "nuget"}
+
+
+def test_a_windows_library_missing_on_linux_is_a_platform_mismatch() -> None:
+    from psgdiag import api
+
+    log = (
+        "PS /home/user1> Install-Module -Name Contoso.WindowsOnly\n"
+        "PackageManagement\\Install-Package : Unable to load shared library "
+        "'api-ms-win-core-sysinfo-l1-1-0.dll' or one of its dependencies. In order to help "
+        "diagnose loading problems, consider setting the LD_DEBUG environment variable: "
+        "libapi-ms-win-core-sysinfo-l1-1-0.dll: cannot open shared object file\n"
+    )
+    report = api.diagnose_text(log)
+    assert report.diagnoses[0].signature.id == "incompatible-powershell-version"
