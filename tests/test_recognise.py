@@ -206,3 +206,22 @@ def test_a_windows_library_missing_on_linux_is_a_platform_mismatch() -> None:
     )
     report = api.diagnose_text(log)
     assert report.diagnoses[0].signature.id == "incompatible-powershell-version"
+
+
+def test_a_typed_record_holding_half_the_skeleton_is_recognised() -> None:
+    # the words are a language nobody catalogued; the paths, -Scope CurrentUser, the category and
+    # the exception type are what is left of Install-Module's administrator-rights error
+    log = (
+        'Install-Module : Qit Vakyfupaxini hez Kozerop by "C:\\Program Files\\WindowsPowerShell\\'
+        'Modules" paha Vybacuwazolorokewyj tosukymujixi. Micobi Fob puta piwoq lorux Zewev kaw '
+        "Sodajujufafecawihyfi deha Bezivytu ci, milebolyjop Fob keh Hifumax, kaje ryresixykipe Fob "
+        '"C:\\Users\\user1\\Documents\\WindowsPowerShell\\Modules", naham Fob Sykab Qijyce '
+        '"-Scope CurrentUser" tuvo. Fob gabo hafaqotil, vyv Jydanig Basivonole-Jacawus kaw Hypiqat '
+        "(Byk Semypaculifug) dobi.\n"
+        "    + CategoryInfo          : InvalidArgument: (:) [Install-Module], ArgumentException\n"
+        "    + FullyQualifiedErrorId : Nevufupidyxe,Qytogit-Laqyty\n"
+    )
+    found = ways(log)
+    assert "record" in found.get(
+        "PowerShellGet.InstallModuleNeedsCurrentUserScopeParameterForNonAdminUser", set()
+    )

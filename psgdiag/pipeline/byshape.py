@@ -98,6 +98,8 @@ def _best_shape(group: Sequence[Shape], printed: Skeleton, typed: bool) -> tuple
         return best
     if found == 1 and share >= 0.99 and quotes and (typed or any(near)):
         return best
+    if found >= 1 and share >= 0.5 and quotes and typed:
+        return best  # its category, exception type and quoted values agree too
     if found == 0 and len(best) == len(scored) and quotes and typed:
         return best  # every error of this shape fits: there is little choice
     return ()
