@@ -30,6 +30,7 @@ MAX_STORED = 4000
 _Key = tuple[str | bytes, int]
 _stored: dict[_Key, tuple[Any, ...]] | None = None
 _added: dict[_Key, tuple[Any, ...]] = {}
+_live: dict[_Key, re.Pattern[Any]] = {}  # built this run (as `re` keeps its own compiled patterns)
 
 
 @overload
@@ -39,6 +40,18 @@ def compile(pattern: bytes, flags: int = 0) -> re.Pattern[bytes]: ...
 def compile(pattern: str | bytes, flags: int = 0) -> re.Pattern[Any]:
     """`re.compile(pattern, flags)`, from the stored program when this interpreter has one."""
     key = (pattern, int(flags))
+    live = _live.get(key)
+    if live is not None:
+        return live
+    compiled = _build(key)
+    if len(_live) < MAX_STORED:
+        _live[key] = compiled
+    return compiled
+
+
+def _build(key: _Key) -> re.Pattern[Any]:
+    """The pattern from its stored program, else compiled by `re` (and its program kept)."""
+    pattern, flags = key
     stored = _store()
     entry = stored.get(key)
     if entry is not None:
@@ -48,7 +61,7 @@ def compile(pattern: str | bytes, flags: int = 0) -> re.Pattern[Any]:
             stored.pop(key, None)
     compiled = re.compile(pattern, flags)
     if len(stored) + len(_added) < MAX_STORED:
-        program = _program(pattern, key[1], compiled)
+        program = _program(pattern, flags, compiled)
         if program is not None:
             if not _added:
                 import atexit

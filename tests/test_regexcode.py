@@ -30,6 +30,7 @@ def fresh_store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("PSGDIAG_CACHE_DIR", str(tmp_path))
     monkeypatch.setattr(regexcode, "_stored", None)
     monkeypatch.setattr(regexcode, "_added", {})
+    monkeypatch.setattr(regexcode, "_live", {})
     return tmp_path
 
 
@@ -57,6 +58,7 @@ def test_a_stored_program_behaves_as_re_compile(fresh_store: Path) -> None:
     regexcode.save()
     assert list(fresh_store.glob("regex-*.marshal"))
     regexcode._stored = None  # a later run: everything comes from the file
+    regexcode._live.clear()
     for pattern, flags in PATTERNS:
         got, want = regexcode.compile(pattern, flags), re.compile(pattern, flags)
         assert not regexcode._added, "a stored pattern was compiled again"
@@ -87,9 +89,11 @@ def test_a_damaged_store_is_ignored_and_rewritten(fresh_store: Path) -> None:
     (path,) = fresh_store.glob("regex-*.marshal")
     path.write_bytes(b"\x00not marshal at all")
     regexcode._stored = None
+    regexcode._live.clear()
     _same(regexcode.compile(*PATTERNS[0]), re.compile(*PATTERNS[0]))
     regexcode.save()
     regexcode._stored = None
+    regexcode._live.clear()
     assert (PATTERNS[0][0], PATTERNS[0][1]) in regexcode._store()
 
 
@@ -106,6 +110,7 @@ def test_a_read_only_cache_is_left_alone(tmp_path: Path, monkeypatch: pytest.Mon
     monkeypatch.setenv("PSGDIAG_CACHE_DIR", str(locked / "cache"))
     monkeypatch.setattr(regexcode, "_stored", None)
     monkeypatch.setattr(regexcode, "_added", {})
+    monkeypatch.setattr(regexcode, "_live", {})
     try:
         _same(regexcode.compile(*PATTERNS[1]), re.compile(*PATTERNS[1]))
         regexcode.save()  # no exception, nothing written

@@ -191,7 +191,7 @@ def with_messages(kb: KnowledgeBase) -> tuple[KnowledgeBase, list[Problem]]:
     from psgdiag.kb.catalog import compile_texts, load_catalog, shapes
     from psgdiag.kb.describe import describe
     from psgdiag.kb.tomlpos import key_lines
-    from psgdiag.kb.truncated import unique_first_sentences
+    from psgdiag.kb.truncated import catalog_first_sentences
 
     catalog = load_catalog()
     named: dict[str, Message] = {}
@@ -212,7 +212,7 @@ def with_messages(kb: KnowledgeBase) -> tuple[KnowledgeBase, list[Problem]]:
         if found:
             text = Path(sig.source).read_text("utf-8") if Path(sig.source).is_file() else ""
             problems.extend(with_lines(found, key_lines(text)))
-    firsts = unique_first_sentences(catalog.messages.values())
+    firsts = catalog_first_sentences()
     texts = tuple(
         t for msg_id in sorted(named) for t in compile_texts(named[msg_id], firsts.get(msg_id))
     )

@@ -121,10 +121,6 @@ class _Widened:
             return iter(())
         return self._compiled().finditer(data, *args)
 
-    @property
-    def groups(self) -> int:
-        return int(self._wide.groups)
-
 
 def regex_problem(pattern: str) -> str:
     """Why a signature regex cannot be loaded ("" when it can): length or an RE2 error."""

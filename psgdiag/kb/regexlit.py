@@ -21,8 +21,8 @@ MAX_SPELLED = 128  # most alternative spellings one literal run may grow into
 # Patterns as strings: `re` caches them on first use, so importing this module compiles nothing.
 WORD = r"[a-z0-9][a-z0-9_.:/\\-]*[a-z0-9]"
 _QUANT_START = frozenset("?*+{")
-_GROUP_HEAD = r"\?(?:P?<(?![=!])[^>]*>|<?[=!]|[a-zA-Z-]*[:)])"
-_BRACES = r"\{(\d*)(,?)(\d*)\}"
+_GROUP_HEAD = regexcode.compile(r"\?(?:P?<(?![=!])[^>]*>|<?[=!]|[a-zA-Z-]*[:)])")
+_BRACES = regexcode.compile(r"\{(\d*)(,?)(\d*)\}")
 
 # One required token set per parsed item: a frozenset of words, any of which every match contains.
 _TokenSet = frozenset[str]
@@ -65,7 +65,7 @@ class _Parser:
         ch = self.p[self.i]
         self.i += 1
         if ch == "(":
-            m = regexcode.compile(_GROUP_HEAD).match(self.p, self.i)
+            m = _GROUP_HEAD.match(self.p, self.i)
             head = m.group(0) if m else ""
             self.i += len(head)
             if head.endswith(")"):
@@ -105,7 +105,7 @@ class _Parser:
             return
         ch = self.p[self.i]
         if ch == "{":
-            m = regexcode.compile(_BRACES).match(self.p, self.i)
+            m = _BRACES.match(self.p, self.i)
             if not m:
                 return  # a literal brace
             self.i = m.end()

@@ -12,8 +12,10 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable
+from functools import lru_cache
 
 from psgdiag import regexcode
+from psgdiag.kb.catalog import load_catalog
 from psgdiag.model import Message
 from psgdiag.pipeline.textview import compact
 
@@ -53,3 +55,9 @@ def unique_first_sentences(messages: Iterable[Message]) -> dict[str, str]:
         if literal >= MIN_SENTENCE and owners[key] <= MAX_OWNERS and key not in whole:
             out[msg_id] = sentence
     return out
+
+
+@lru_cache(maxsize=1)
+def catalog_first_sentences() -> dict[str, str]:
+    """unique_first_sentences of the whole catalog, worked out once per run."""
+    return unique_first_sentences(load_catalog().messages.values())

@@ -21,7 +21,7 @@ from psgdiag import regexcode
 from psgdiag.kb.catalog import MAX_SLOT, compile_texts, load_catalog
 from psgdiag.kb.catalog import shapes as catalog_shapes
 from psgdiag.kb.regex import cached_regex
-from psgdiag.kb.truncated import unique_first_sentences
+from psgdiag.kb.truncated import catalog_first_sentences
 from psgdiag.model import Document, Facts, Message, MessageText, Said, Shape
 from psgdiag.pipeline.approximate import approximately
 from psgdiag.pipeline.byshape import by_record_shape
@@ -42,7 +42,7 @@ def recognise_everything(doc: Document) -> tuple[Said, ...]:
 @lru_cache(maxsize=1)
 def _whole_catalog() -> tuple[Mapping[str, Message], tuple[MessageText, ...], tuple[Shape, ...]]:
     catalog = load_catalog()
-    firsts = unique_first_sentences(catalog.messages.values())
+    firsts = catalog_first_sentences()
     texts = tuple(t for m in catalog.messages.values() for t in compile_texts(m, firsts.get(m.id)))
     return catalog.messages, texts, catalog_shapes(catalog)
 

@@ -19,6 +19,7 @@ from psgdiag.model import Document, Line, TimeRange
 from psgdiag.pipeline import datewords
 from psgdiag.pipeline.whenprose import (
     DAY,
+    FILE_DATE_LABEL,
     YEAR,
     Lazy,
     local_range,
@@ -58,12 +59,6 @@ _GET_DATE = Lazy(
 # Azure storage error), "timestamp": "2024-05-03T10:00:01+02:00" (a JSON log).
 _INSTANT = regexcode.compile(
     r"(?<![\w.-])(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.\d+)?(Z|[+-]\d\d:?\d\d)(?![\w:.])"
-)
-# ... unless a label before it says it dates a package or file ("published", "lastWriteTime").
-_INSTANT_LABEL = regexcode.compile(
-    r"(?:publish|releas|install|creat|modif|updat|lastwrite|expir|valid|notbefore|notafter)\w*"
-    r"[\s\"':=]*$",
-    re.IGNORECASE,
 )
 _AT_TIME = regexcode.compile(
     r"\d{4}-\d\d-\d\d[T ]\d\d:\d\d(?::\d\d(?:\.\d+)?)?\s*(?:Z|[+-]\d\d:?\d\d)?"
@@ -174,12 +169,13 @@ def transcript_time(doc: Document) -> TimeRange | None:
 
 
 def instant_time(doc: Document) -> TimeRange | None:
-    """Return the first zoned ISO 8601 instant written in a line that no label ties to a file."""
+    """Return the first zoned ISO 8601 instant written in a line that no label ties to a file
+    (whenprose.FILE_DATE_LABEL, as for dates in prose)."""
     for line in doc.lines:
         if "T" not in line.text or not YEAR.search(line.text):
             continue
         for m in _INSTANT.finditer(line.text):
-            if _INSTANT_LABEL.search(line.text[max(0, m.start() - 40) : m.start()]):
+            if FILE_DATE_LABEL.search(line.text[max(0, m.start() - 40) : m.start()]):
                 continue
             zone = m.group(2).replace("Z", "+00:00")
             try:

@@ -107,10 +107,11 @@ _ZONE_AFTER = regexcode.compile(
 _PROSE_ISO = regexcode.compile(r"(?<![\w.:/-])(\d{4})-(\d\d)-(\d\d)(?![\w:-]|\.\w)")
 # A prose date inside a URL, a path or a version string is not when the failure happened.
 _NOT_PROSE = regexcode.compile(r"https?://\S+|[A-Za-z]:\\\S+|\b\d+(?:\.\d+){2,}\b")
-# ... nor a date that labels a package or file ("PublishedDate : ...", "released on ...").
-_LABELLED = regexcode.compile(
-    r"(?:publish|releas|install|creat|modif|updat|lastwrite|expir|valid)\w*"
-    r"(?:\s*(?:date|time|on|at|from|to|until))?\s*[:=]?\s*$",
+# ... nor a date that labels a package or file ("PublishedDate : ...", "released on ...",
+# "published": "..." in JSON, a certificate's NotAfter).
+FILE_DATE_LABEL = regexcode.compile(
+    r"(?:publish|releas|install|creat|modif|updat|lastwrite|expir|valid|notbefore|notafter)\w*"
+    r"(?:\s*(?:date|time|on|at|from|to|until))?[\s\"']*[:=]?[\s\"']*$",
     re.IGNORECASE,
 )
 _RELATIVE = Lazy(
@@ -185,7 +186,7 @@ def prose_day(text: str) -> tuple[dt.datetime, dt.datetime | None, str] | None:
     for rx, order in orders:
         for m in rx.finditer(text):
             day = _day_of(order, m)
-            if day is None or _LABELLED.search(text[max(0, m.start() - 40) : m.start()]):
+            if day is None or FILE_DATE_LABEL.search(text[max(0, m.start() - 40) : m.start()]):
                 continue
             if best is None or m.start() < best[0]:
                 best = (m.start(), day, clock_after(day, text[m.end() :]), m.group(0))

@@ -186,7 +186,7 @@ def _relevant(items: Sequence[TriageItem], history: Sequence[Incident]) -> tuple
     return tuple(
         i
         for i in history
-        if i.id in named or (not i.permanent and i.start <= hi and i.window_end >= lo)
+        if i.id in named or (not i.permanent and i.window_start <= hi and i.window_end >= lo)
     )
 
 
